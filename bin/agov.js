@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of the `agov` command: runs the compiled CLI (built by `npm ci` / `npm run build`).
+import { main } from "../dist/src/cli/main.js";
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`agov: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

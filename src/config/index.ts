@@ -1,0 +1,125 @@
+// The one configuration: defaults, then agov.config.yaml (if present), then the environment.
+// Parsed and validated once at start-up; nothing else reads process.env.
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const urlString = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "expected a URL such as http://host:port");
+
+export const configSchema = z
+  .object({
+    home: z.string().min(1),
+    state: z.enum(["sqlite", "redis"]),
+    redis_url: urlString,
+    authority: z.enum(["local", "vault"]),
+    vault_addr: urlString.optional(),
+    vault_token: z.string().min(1).optional(),
+    vault_role_id: z.string().min(1).optional(),
+    vault_secret_id: z.string().min(1).optional(),
+    /** How long a resolved caller (token lookup, grants) is reused before asking the authority again. */
+    cache_ttl_ms: z.number().int().min(0).max(600_000),
+    token: z.string().min(1).optional(),
+    openrouter_api_key: z.string().min(1).optional(),
+    openai_api_key: z.string().min(1).optional(),
+    openai_base_url: urlString.optional(),
+    model: z.string().min(1).optional(),
+    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    /** Idle Streamable HTTP sessions are closed after this long. */
+    session_idle_ms: z.number().int().min(1000),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+const ENV_KEYS: Record<string, keyof Config> = {
+  AGOV_HOME: "home",
+  AGOV_STATE: "state",
+  REDIS_URL: "redis_url",
+  AGOV_AUTHORITY: "authority",
+  VAULT_ADDR: "vault_addr",
+  VAULT_TOKEN: "vault_token",
+  VAULT_ROLE_ID: "vault_role_id",
+  VAULT_SECRET_ID: "vault_secret_id",
+  AGOV_CACHE_TTL_MS: "cache_ttl_ms",
+  AGOV_TOKEN: "token",
+  OPENROUTER_API_KEY: "openrouter_api_key",
+  OPENAI_API_KEY: "openai_api_key",
+  OPENAI_BASE_URL: "openai_base_url",
+  AGOV_MODEL: "model",
+  AGOV_LOG_LEVEL: "log_level",
+  AGOV_SESSION_IDLE_MS: "session_idle_ms",
+};
+const NUMERIC: ReadonlySet<keyof Config> = new Set(["cache_ttl_ms", "session_idle_ms"]);
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  home?: string;
+}
+
+export function defaults(home: string): Config {
+  return {
+    home: join(home, ".agov"),
+    state: "sqlite",
+    redis_url: "redis://127.0.0.1:6379",
+    authority: "local",
+    cache_ttl_ms: 2000,
+    log_level: "info",
+    session_idle_ms: 30 * 60_000,
+  };
+}
+
+/** Loads the configuration; throws ConfigError with one line naming the key and the problem. */
+export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Config {
+  const merged: Record<string, unknown> = { ...defaults(home) };
+  const origin: Record<string, string> = {};
+
+  const file = env.AGOV_CONFIG ? resolve(cwd, env.AGOV_CONFIG) : join(cwd, "agov.config.yaml");
+  if (existsSync(file)) {
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(file, "utf8"));
+    } catch (err) {
+      const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      throw new ConfigError(`config: ${file}: not valid YAML: ${msg}`);
+    }
+    if (doc !== null && doc !== undefined) {
+      if (typeof doc !== "object" || Array.isArray(doc)) {
+        throw new ConfigError(`config: ${file}: expected a mapping of keys to values`);
+      }
+      for (const [key, value] of Object.entries(doc)) {
+        merged[key] = value;
+        origin[key] = file;
+      }
+    }
+  } else if (env.AGOV_CONFIG) {
+    throw new ConfigError(`config: AGOV_CONFIG: file ${file} does not exist`);
+  }
+
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    merged[key] = NUMERIC.has(key) && /^\d+$/.test(raw) ? Number(raw) : raw;
+    origin[key] = name;
+  }
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? "");
+    const where = origin[key] ? ` (from ${origin[key]})` : "";
+    const what = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message;
+    throw new ConfigError(`config: ${key || "file"}${where}: ${what}`);
+  }
+  const config = parsed.data;
+  if (config.authority === "vault" && !config.vault_addr) {
+    throw new ConfigError("config: vault_addr: required when authority is vault (set VAULT_ADDR)");
+  }
+  return { ...config, home: resolve(cwd, config.home) };
+}

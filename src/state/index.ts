@@ -1,0 +1,145 @@
+// The StateStore port: runtime state shared by every agov process, shaped by the domain (locks,
+// blackboard, messages, …) rather than as a key-value API, so each adapter uses its own engine's
+// atomicity. Time always comes from the injected clock, never from the engine, so TTL behaviour is
+// the same (and testable) on every adapter. Contract: test/conformance/state.suite.ts.
+
+export const BLACKBOARD_SECTIONS = ["problem", "solutions", "progress", "consensus"] as const;
+export type BlackboardSection = (typeof BLACKBOARD_SECTIONS)[number];
+export const MESSAGE_TYPES = ["PROPOSAL", "FEEDBACK", "HANDOFF", "INFO"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export interface LockLease {
+  resource: string;
+  holder: string;
+  lease_id: string;
+  fence: number;
+  expires_at: number;
+}
+export type AcquireResult =
+  | ({ acquired: true } & LockLease)
+  | { acquired: false; resource: string; holder: string; expires_at: number };
+
+export interface BlackboardEntry {
+  task_id: string;
+  section: BlackboardSection;
+  key: string;
+  value: unknown;
+  version: number;
+  author: string;
+  updated_at: number;
+}
+
+export interface Message {
+  id: string;
+  task_id: string;
+  from: string;
+  to: string;
+  type: MessageType;
+  body: unknown;
+  sent_at: number;
+}
+
+export interface ErrorCounters {
+  total_errors: number;
+  procedure_violations: number;
+  /** Count per error type. */
+  by_type: Record<string, number>;
+}
+
+export interface RevocationRecord {
+  agent_id: string;
+  task_id: string | null;
+  reason_type: string;
+  details: string;
+  at: number;
+}
+
+/** Events every instance must see: they drive tools/list_changed and cache invalidation. */
+export type AgovEvent =
+  | { type: "revoked"; agent_id: string }
+  | { type: "tier_changed"; agent_id: string; tier: number }
+  | { type: "blackboard"; task_id: string; section: string; key: string };
+
+export interface StateStore {
+  readonly kind: "sqlite" | "redis";
+
+  locks: {
+    /** Takes the lock if free or expired; the fencing token grows strictly per resource. */
+    acquire(resource: string, holder: string, ttlMs: number): Promise<AcquireResult>;
+    /** Extends a live lease. CONFLICT when the lease is not the current holder's (stale or taken). */
+    refresh(resource: string, leaseId: string, ttlMs: number): Promise<LockLease>;
+    /** Releases a live lease. CONFLICT when it is not the current one. */
+    release(resource: string, leaseId: string): Promise<void>;
+    status(resource: string): Promise<LockLease | null>;
+    /** Releases every live lock the holder has; returns their resources. */
+    releaseAll(holder: string): Promise<string[]>;
+  };
+
+  blackboard: {
+    /**
+     * Writes one entry. `expectedVersion` must equal the current version (0 for a new key);
+     * otherwise CONFLICT naming the current version, so no update is lost silently.
+     */
+    post(entry: {
+      task_id: string;
+      section: BlackboardSection;
+      key: string;
+      value: unknown;
+      author: string;
+      expected_version: number;
+    }): Promise<BlackboardEntry>;
+    read(taskId: string, section?: BlackboardSection): Promise<BlackboardEntry[]>;
+  };
+
+  messages: {
+    /** `to` is an agent id or "ALL". */
+    send(msg: Omit<Message, "id" | "sent_at">): Promise<Message>;
+    /** Messages to the agent or to ALL (not its own broadcasts), in order, after `afterId`. */
+    read(taskId: string, agentId: string, afterId?: string, limit?: number): Promise<Message[]>;
+  };
+
+  agents: {
+    heartbeat(agentId: string, ttlMs: number): Promise<void>;
+    /** Time of the last heartbeat, or null if none is live. */
+    lastHeartbeat(agentId: string): Promise<number | null>;
+    getState(agentId: string): Promise<Record<string, unknown> | null>;
+    setState(agentId: string, state: Record<string, unknown>): Promise<void>;
+    putPacket(agentId: string, packet: Record<string, unknown>): Promise<void>;
+    getPacket(agentId: string): Promise<Record<string, unknown> | null>;
+  };
+
+  errors: {
+    /** Counts one error (or procedure violation) and returns the counters after it. */
+    record(agentId: string, errorType: string, procedureViolation?: boolean): Promise<ErrorCounters>;
+    get(agentId: string): Promise<ErrorCounters>;
+    reset(agentId: string): Promise<void>;
+  };
+
+  tasks: {
+    setActiveAgent(taskId: string, agentId: string): Promise<void>;
+    getActiveAgent(taskId: string): Promise<string | null>;
+    addArtifact(taskId: string, artifact: string): Promise<void>;
+    artifacts(taskId: string): Promise<string[]>;
+    putHandoff(taskId: string, handoff: Record<string, unknown>): Promise<void>;
+    getHandoff(taskId: string): Promise<Record<string, unknown> | null>;
+  };
+
+  revocations: {
+    append(rec: RevocationRecord): Promise<void>;
+    /** Newest first. */
+    recent(limit?: number): Promise<RevocationRecord[]>;
+  };
+
+  checkpoints: {
+    save(scope: string, key: string, data: unknown): Promise<{ saved_at: number }>;
+    load(scope: string, key: string): Promise<{ data: unknown; saved_at: number } | null>;
+  };
+
+  events: {
+    publish(event: AgovEvent): Promise<void>;
+    /** Delivers events published by any process (including this one) after subscribing. */
+    subscribe(handler: (event: AgovEvent) => void): () => void;
+  };
+
+  close(): Promise<void>;
+}
