@@ -65,9 +65,13 @@ export function createLocalAuthority(opts: {
   const policies = loadPolicies(opts.policyDirs);
   for (let t = 0; t <= 4; t++) {
     if (!policies.has(tierPolicyName(t))) {
-      throw new AgovError("UNAVAILABLE", `policy ${tierPolicyName(t)}.hcl not found in ${opts.policyDirs.join(", ")}`);
+      throw new AgovError(
+        "UNAVAILABLE",
+        `policy ${tierPolicyName(t)}.hcl not found in ${opts.policyDirs.join(", ")}`,
+      );
     }
   }
+  const grantMemo = new Map<string, Set<string>>();
   const byHash = db.prepare("SELECT * FROM tokens WHERE token_hash = ?");
   const policiesOf = (agentId: string, tier: number) => {
     const names = [tierPolicyName(tier)];
@@ -79,14 +83,33 @@ export function createLocalAuthority(opts: {
     kind: "local",
     async resolve(token: string): Promise<Caller> {
       const row = byHash.get(sha256(token)) as TokenRow | undefined;
-      if (!row) throw new AgovError("UNAUTHENTICATED", "token not recognised: issue one with `agov token issue`");
+      if (!row)
+        throw new AgovError(
+          "UNAUTHENTICATED",
+          "token not recognised: issue one with `agov token issue`",
+        );
       if (row.revoked_at !== null) {
-        throw new AgovError("REVOKED", `token of agent ${row.agent_id} was revoked at ${new Date(row.revoked_at).toISOString()}`);
+        throw new AgovError(
+          "REVOKED",
+          `token of agent ${row.agent_id} was revoked at ${new Date(row.revoked_at).toISOString()}`,
+          {
+            agent_id: row.agent_id,
+            tier: row.tier,
+          },
+        );
       }
       if (row.expires_at <= clock.now()) {
-        throw new AgovError("EXPIRED", `token of agent ${row.agent_id} expired at ${new Date(row.expires_at).toISOString()}; issue a new one`);
+        throw new AgovError(
+          "EXPIRED",
+          `token of agent ${row.agent_id} expired at ${new Date(row.expires_at).toISOString()}; issue a new one`,
+          {
+            agent_id: row.agent_id,
+            tier: row.tier,
+          },
+        );
       }
-      if (!isTier(row.tier)) throw new AgovError("INTERNAL", `token has an invalid tier ${row.tier}`);
+      if (!isTier(row.tier))
+        throw new AgovError("INTERNAL", `token has an invalid tier ${row.tier}`);
       return {
         agent_id: row.agent_id,
         tier: row.tier,
@@ -97,8 +120,17 @@ export function createLocalAuthority(opts: {
       };
     },
     async grants(_token, caller, tools) {
-      const attached = caller.policies.map((n) => policies.get(n)).filter((p): p is Policy => !!p);
-      return new Set(tools.filter((t) => grantsTool(capabilitiesFor(attached, toolPath(t)))));
+      // Policies are fixed for the life of the process, so grants depend only on which are attached.
+      const key = `${caller.policies.join(",")}|${tools.join(",")}`;
+      let granted = grantMemo.get(key);
+      if (!granted) {
+        const attached = caller.policies
+          .map((n) => policies.get(n))
+          .filter((p): p is Policy => !!p);
+        granted = new Set(tools.filter((t) => grantsTool(capabilitiesFor(attached, toolPath(t)))));
+        grantMemo.set(key, granted);
+      }
+      return new Set(granted);
     },
     async issue({ agent_id, tier, ttl_ms }) {
       const token = `agov_${ids.secret(32)}`;
@@ -116,7 +148,9 @@ export function createLocalAuthority(opts: {
         .run(clock.now(), agentId).changes;
     },
     async list(): Promise<TokenInfo[]> {
-      const rows = db.prepare("SELECT * FROM tokens ORDER BY agent_id, issued_at").all() as TokenRow[];
+      const rows = db
+        .prepare("SELECT * FROM tokens ORDER BY agent_id, issued_at")
+        .all() as TokenRow[];
       return rows.map((r) => ({
         token_id: r.token_id,
         agent_id: r.agent_id,
@@ -127,7 +161,10 @@ export function createLocalAuthority(opts: {
       }));
     },
     async setTier(agentId, tier) {
-      db.prepare("UPDATE tokens SET tier = ? WHERE agent_id = ? AND revoked_at IS NULL").run(tier, agentId);
+      db.prepare("UPDATE tokens SET tier = ? WHERE agent_id = ? AND revoked_at IS NULL").run(
+        tier,
+        agentId,
+      );
     },
     async close() {
       db.close();

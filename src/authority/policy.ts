@@ -1,7 +1,16 @@
 // Vault ACL policies: a small HCL reader for `path "…" { capabilities = [...] }` blocks and an
 // evaluator that applies Vault's path rules, so the local authority decides exactly as Vault would.
 
-export const CAPABILITIES = ["create", "read", "update", "patch", "delete", "list", "sudo", "deny"] as const;
+export const CAPABILITIES = [
+  "create",
+  "read",
+  "update",
+  "patch",
+  "delete",
+  "list",
+  "sudo",
+  "deny",
+] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export interface PathRule {
@@ -34,10 +43,16 @@ export function parsePolicy(name: string, text: string): Policy {
     if (pos >= body.length) break;
     block.lastIndex = pos;
     const m = block.exec(body);
-    if (!m) throw new PolicyParseError(`${name}: line ${lineOf(pos)}: expected 'path "<path>" { capabilities = [...] }'`);
+    if (!m)
+      throw new PolicyParseError(
+        `${name}: line ${lineOf(pos)}: expected 'path "<path>" { capabilities = [...] }'`,
+      );
     const [, path, inner] = m;
     const caps = /^\s*capabilities\s*=\s*\[([^\]]*)\]\s*$/.exec(inner ?? "");
-    if (!caps) throw new PolicyParseError(`${name}: line ${lineOf(pos)}: path "${path}" needs 'capabilities = [...]'`);
+    if (!caps)
+      throw new PolicyParseError(
+        `${name}: line ${lineOf(pos)}: path "${path}" needs 'capabilities = [...]'`,
+      );
     const list = (caps[1] ?? "")
       .split(",")
       .map((c) => c.trim())
@@ -45,7 +60,9 @@ export function parsePolicy(name: string, text: string): Policy {
       .map((c) => c.replace(/^"|"$/g, ""));
     for (const c of list) {
       if (!(CAPABILITIES as readonly string[]).includes(c)) {
-        throw new PolicyParseError(`${name}: line ${lineOf(pos)}: unknown capability "${c}" on path "${path}"`);
+        throw new PolicyParseError(
+          `${name}: line ${lineOf(pos)}: unknown capability "${c}" on path "${path}"`,
+        );
       }
     }
     rules.push({ path: path!, capabilities: list as Capability[] });
@@ -119,7 +136,8 @@ export function capabilitiesFor(policies: readonly Policy[], path: string): Capa
     }
   }
   let best: string | undefined;
-  for (const pattern of merged.keys()) if (best === undefined || beats(pattern, best)) best = pattern;
+  for (const pattern of merged.keys())
+    if (best === undefined || beats(pattern, best)) best = pattern;
   if (best === undefined) return ["deny"];
   const caps = merged.get(best)!;
   if (caps.has("deny") || caps.size === 0) return ["deny"];

@@ -1,5 +1,79 @@
-// The `agov` command line.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write("agov: under construction\n");
-  return 1;
+// The `agov` command line: parses the command, loads the config once, runs, returns the exit code.
+// Every failure is one line on stderr; stdout carries only results (and protocol, for serve).
+import { ConfigError, loadConfig } from "../config/index.js";
+import { AgovError } from "../util/errors.js";
+import { UsageError } from "./args.js";
+import { AUDIT_HELP, auditCommand } from "./audit.js";
+import { createCliContext } from "./context.js";
+import { SERVE_HELP, serveCommand } from "./serve.js";
+import { TOKEN_HELP, tokenCommand } from "./token.js";
+
+const HELP = `agov — a governance gateway for AI agents (an MCP server).
+
+Usage: agov <command> [options]
+
+Commands:
+  serve      Serve the governed tools over MCP (stdio, or --http <port>)
+  token      Issue, revoke and list agent tokens
+  audit      Query the audit ledger and verify its hash chain
+
+Run 'agov <command> --help' for a command's options.
+Configuration: agov.config.yaml in the current folder, then environment variables
+(AGOV_HOME, AGOV_STATE, REDIS_URL, AGOV_AUTHORITY, VAULT_ADDR, AGOV_TOKEN, ...); see docs/configuration.md.`;
+
+type Command = (argv: string[], ctx: ReturnType<typeof createCliContext>) => Promise<number>;
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  serve: { run: serveCommand, help: SERVE_HELP },
+  token: { run: tokenCommand, help: TOKEN_HELP },
+  audit: { run: auditCommand, help: AUDIT_HELP },
+};
+
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): Promise<number> {
+  const out = (t: string) => process.stdout.write(`${t}\n`);
+  const err = (t: string) => process.stderr.write(`${t}\n`);
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    out(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-v") {
+    out("0.1.0");
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    err(
+      name.startsWith("-")
+        ? `agov: unknown option ${name}; see 'agov --help'`
+        : `agov: unknown command "${name}"; see 'agov --help'`,
+    );
+    return 2;
+  }
+  if (rest[0] === "--help" || rest[0] === "-h") {
+    out(command.help);
+    return 0;
+  }
+  let ctx: ReturnType<typeof createCliContext> | undefined;
+  try {
+    const config = loadConfig({ env, cwd });
+    ctx = createCliContext(config, { out, err });
+    return await command.run(rest, ctx);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      err(`agov: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof AgovError) {
+      err(`agov: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    err(`agov: ${(e as Error).message ?? String(e)}`);
+    return 1;
+  } finally {
+    await ctx?.close().catch(() => {});
+  }
 }

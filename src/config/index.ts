@@ -6,7 +6,9 @@ import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
-const urlString = z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "expected a URL such as http://host:port");
+const urlString = z
+  .string()
+  .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "expected a URL such as http://host:port");
 
 export const configSchema = z
   .object({
@@ -86,7 +88,10 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
     try {
       doc = parseYaml(readFileSync(file, "utf8"));
     } catch (err) {
-      const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      const msg = (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)).replace(
+        /:\s*$/,
+        "",
+      );
       throw new ConfigError(`config: ${file}: not valid YAML: ${msg}`);
     }
     if (doc !== null && doc !== undefined) {
@@ -114,7 +119,10 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? "");
     const where = origin[key] ? ` (from ${origin[key]})` : "";
-    const what = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message;
+    const what =
+      issue.code === "unrecognized_keys"
+        ? `unknown key(s) ${issue.keys.join(", ")}`
+        : issue.message;
     throw new ConfigError(`config: ${key || "file"}${where}: ${what}`);
   }
   const config = parsed.data;

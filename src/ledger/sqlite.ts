@@ -95,7 +95,11 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
     const row = getRow.get(id) as Row | undefined;
     if (!row) throw new Error(`ledger row ${id} does not exist`);
     const next = { ...row, ...outcomeColumns(outcome) };
-    updateOutcome.run({ id, ...outcomeColumns(outcome), hash: rowHash(row.entry_hash as string, next) });
+    updateOutcome.run({
+      id,
+      ...outcomeColumns(outcome),
+      hash: rowHash(row.entry_hash as string, next),
+    });
   });
 
   const metricsGet = db.prepare("SELECT * FROM agent_metrics WHERE agent_id = ?");
@@ -107,10 +111,22 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
     query(q: ActionQuery): ActionRow[] {
       const where: string[] = [];
       const params: Record<string, unknown> = {};
-      if (q.agent_id) (where.push("agent_id = @agent_id"), (params.agent_id = q.agent_id));
-      if (q.tool) (where.push("tool = @tool"), (params.tool = q.tool));
-      if (q.decision) (where.push("decision = @decision"), (params.decision = q.decision));
-      if (q.since) (where.push("timestamp >= @since"), (params.since = q.since));
+      if (q.agent_id) {
+        where.push("agent_id = @agent_id");
+        params.agent_id = q.agent_id;
+      }
+      if (q.tool) {
+        where.push("tool = @tool");
+        params.tool = q.tool;
+      }
+      if (q.decision) {
+        where.push("decision = @decision");
+        params.decision = q.decision;
+      }
+      if (q.since) {
+        where.push("timestamp >= @since");
+        params.since = q.since;
+      }
       const order = q.newest_first === false ? "ASC" : "DESC";
       const sql = `SELECT * FROM agent_actions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT @limit`;
       return db.prepare(sql).all({ ...params, limit: q.limit ?? 100 }) as ActionRow[];
@@ -128,11 +144,21 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
           return { ok: false, rows, bad_row: expectedId, reason: `row ${expectedId} is missing` };
         }
         if (row.prev_hash !== prev) {
-          return { ok: false, rows, bad_row: id, reason: `row ${id} does not follow row ${id - 1}` };
+          return {
+            ok: false,
+            rows,
+            bad_row: id,
+            reason: `row ${id} does not follow row ${id - 1}`,
+          };
         }
         const entry = entryHash(prev, row);
         if (row.entry_hash !== entry || row.hash !== rowHash(entry, row)) {
-          return { ok: false, rows, bad_row: id, reason: `row ${id} was modified after it was written` };
+          return {
+            ok: false,
+            rows,
+            bad_row: id,
+            reason: `row ${id} was modified after it was written`,
+          };
         }
         prev = entry;
         expectedId++;
@@ -150,7 +176,15 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
     recordViolation(v) {
       db.prepare(
         "INSERT INTO violations (timestamp, agent_id, task_id, violation_type, severity, description, tool) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(isoNow(clock), v.agent_id, v.task_id ?? null, v.violation_type, v.severity, v.description, v.tool ?? null);
+      ).run(
+        isoNow(clock),
+        v.agent_id,
+        v.task_id ?? null,
+        v.violation_type,
+        v.severity,
+        v.description,
+        v.tool ?? null,
+      );
     },
     violations: (agentId) => listTable(db, "violations", agentId) as never,
     recordRevocation(r) {
@@ -162,7 +196,15 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
     recordPromotion(p) {
       db.prepare(
         "INSERT INTO promotions (timestamp, agent_id, from_tier, to_tier, decision, reason, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(isoNow(clock), p.agent_id, p.from_tier, p.to_tier, p.decision, p.reason, p.approved_by ?? null);
+      ).run(
+        isoNow(clock),
+        p.agent_id,
+        p.from_tier,
+        p.to_tier,
+        p.decision,
+        p.reason,
+        p.approved_by ?? null,
+      );
     },
     promotions: (agentId) => listTable(db, "promotions", agentId) as never,
 

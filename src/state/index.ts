@@ -110,7 +110,11 @@ export interface StateStore {
 
   errors: {
     /** Counts one error (or procedure violation) and returns the counters after it. */
-    record(agentId: string, errorType: string, procedureViolation?: boolean): Promise<ErrorCounters>;
+    record(
+      agentId: string,
+      errorType: string,
+      procedureViolation?: boolean,
+    ): Promise<ErrorCounters>;
     get(agentId: string): Promise<ErrorCounters>;
     reset(agentId: string): Promise<void>;
   };

@@ -9,7 +9,8 @@ export function parseDuration(text: string): number | undefined {
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== trimmed) return undefined;
   let total = 0;
-  for (const [, amount, unit] of parts) total += Number(amount) * (UNIT_MS[unit ?? ""] ?? Number.NaN);
+  for (const [, amount, unit] of parts)
+    total += Number(amount) * (UNIT_MS[unit ?? ""] ?? Number.NaN);
   return Number.isFinite(total) && total > 0 ? Math.round(total) : undefined;
 }
 

@@ -6,12 +6,17 @@ import { join } from "node:path";
 export default function setup(): void {
   const root = join(import.meta.dirname, "..", "..");
   try {
-    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-      cwd: root,
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    execFileSync(
+      process.execPath,
+      [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      {
+        cwd: root,
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
   } catch {
     // Type errors are reported by `npm run check`; the emitted JavaScript is still usable here.
   }
-  if (!existsSync(join(root, "dist/src/cli/main.js"))) throw new Error("build failed: dist/src/cli/main.js is missing");
+  if (!existsSync(join(root, "dist/src/cli/main.js")))
+    throw new Error("build failed: dist/src/cli/main.js is missing");
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { capabilitiesFor, grantsTool, PolicyParseError, parsePolicy } from "../../src/authority/policy.js";
+import {
+  capabilitiesFor,
+  grantsTool,
+  PolicyParseError,
+  parsePolicy,
+} from "../../src/authority/policy.js";
 
 const pol = (name: string, text: string) => parsePolicy(name, text);
 
@@ -20,9 +25,13 @@ describe("policy parser", () => {
   });
 
   it("names the line of a malformed block", () => {
-    expect(() => pol("bad", `path "a" { capabilities = ["read"] }\n\npath "b" {`)).toThrow(/bad: line 3/);
+    expect(() => pol("bad", `path "a" { capabilities = ["read"] }\n\npath "b" {`)).toThrow(
+      /bad: line 3/,
+    );
     expect(() => pol("bad", `path "a" { capabilities = ["fly"] }`)).toThrow(PolicyParseError);
-    expect(() => pol("bad", `path "a" { capabilities = ["fly"] }`)).toThrow(/unknown capability "fly"/);
+    expect(() => pol("bad", `path "a" { capabilities = ["fly"] }`)).toThrow(
+      /unknown capability "fly"/,
+    );
   });
 });
 
@@ -52,7 +61,12 @@ describe("Vault path rules", () => {
   });
 
   it("does not let a glob deny beat a more specific grant", () => {
-    const p = [pol("a", `path "governance/*" { capabilities = ["deny"] }\npath "governance/tools/x" { capabilities = ["read"] }`)];
+    const p = [
+      pol(
+        "a",
+        `path "governance/*" { capabilities = ["deny"] }\npath "governance/tools/x" { capabilities = ["read"] }`,
+      ),
+    ];
     expect(capabilitiesFor(p, "governance/tools/x")).toEqual(["read"]);
     expect(capabilitiesFor(p, "governance/tools/y")).toEqual(["deny"]);
   });
@@ -73,20 +87,33 @@ describe("Vault path rules", () => {
 
   it("lets the longer glob prefix win", () => {
     const p = [
-      pol("a", `path "secret/*" { capabilities = ["read"] }\npath "secret/data/prod/*" { capabilities = ["deny"] }`),
+      pol(
+        "a",
+        `path "secret/*" { capabilities = ["read"] }\npath "secret/data/prod/*" { capabilities = ["deny"] }`,
+      ),
     ];
     expect(capabilitiesFor(p, "secret/data/prod/db")).toEqual(["deny"]);
     expect(capabilitiesFor(p, "secret/data/dev/db")).toEqual(["read"]);
   });
 
   it("prefers an exact path over a glob of the same prefix", () => {
-    const p = [pol("a", `path "secret/a*" { capabilities = ["deny"] }\npath "secret/a" { capabilities = ["read"] }`)];
+    const p = [
+      pol(
+        "a",
+        `path "secret/a*" { capabilities = ["deny"] }\npath "secret/a" { capabilities = ["read"] }`,
+      ),
+    ];
     expect(capabilitiesFor(p, "secret/a")).toEqual(["read"]);
     expect(capabilitiesFor(p, "secret/ab")).toEqual(["deny"]);
   });
 
   it("prefers a later wildcard over an earlier one", () => {
-    const p = [pol("a", `path "secret/+/db" { capabilities = ["deny"] }\npath "secret/app/*" { capabilities = ["read"] }`)];
+    const p = [
+      pol(
+        "a",
+        `path "secret/+/db" { capabilities = ["deny"] }\npath "secret/app/*" { capabilities = ["read"] }`,
+      ),
+    ];
     expect(capabilitiesFor(p, "secret/app/db")).toEqual(["read"]);
     expect(capabilitiesFor(p, "secret/web/db")).toEqual(["deny"]);
   });

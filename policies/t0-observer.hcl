@@ -1,0 +1,35 @@
+# t0-observer: trust tier T0 (observer).
+# Generated from tools/index.ts by `npm run gen`; do not edit by hand.
+# Each tier holds everything the tiers below it hold.
+
+# --- tools of T0 (observer) ---
+path "governance/tools/whoami" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/heartbeat" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/lock_status" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/blackboard_read" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/message_read" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/audit_query" {
+  capabilities = ["read", "update"]
+}
+# read docs
+path "secret/data/docs/*" {
+  capabilities = ["read", "list"]
+}
+# read inventory
+path "secret/data/inventory/*" {
+  capabilities = ["read", "list"]
+}
+# read logs
+path "secret/data/logs/*" {
+  capabilities = ["read", "list"]
+}

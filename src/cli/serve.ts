@@ -1,0 +1,55 @@
+// agov serve: the governed MCP server over stdio (default) or Streamable HTTP.
+import { TOOLS } from "../../tools/index.js";
+import { createGateway } from "../server/gateway.js";
+import { serveHttp } from "../server/http.js";
+import { serveStdio } from "../server/stdio.js";
+import { intOption, parse, UsageError } from "./args.js";
+import type { CliContext } from "./context.js";
+import { installServices } from "./services.js";
+
+export const SERVE_HELP = `Usage:
+  agov serve                     MCP over stdio; the caller's token comes from AGOV_TOKEN
+  agov serve --http <port> [--host 127.0.0.1]
+                                 MCP over Streamable HTTP at http://<host>:<port>/mcp;
+                                 every request needs Authorization: Bearer <token>`;
+
+export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parse(argv, { http: { type: "string" }, host: { type: "string" } }, "serve");
+  if (values.help) {
+    ctx.out(SERVE_HELP);
+    return 0;
+  }
+  const port = intOption(values.http, "http", "serve", 0, 65535);
+  if (port === undefined && values.host)
+    throw new UsageError("serve: --host goes with --http <port>");
+  if (port === undefined && !ctx.config.token) {
+    throw new UsageError(
+      "serve: no token for stdio: set AGOV_TOKEN (issue one with `agov token issue --agent <id> --tier <0-4>`)",
+    );
+  }
+  const rt = await ctx.runtime();
+  const gateway = createGateway(rt, TOOLS);
+  installServices(gateway);
+  if (port === undefined) {
+    const { closed } = await serveStdio(gateway, ctx.config.token!, ctx.log);
+    await closed;
+    gateway.close();
+    return 0;
+  }
+  const server = await serveHttp(gateway, {
+    port,
+    host: values.host ?? "127.0.0.1",
+    log: ctx.log,
+    idleMs: ctx.config.session_idle_ms,
+  });
+  ctx.log.info({ url: server.url }, "serving MCP over Streamable HTTP");
+  ctx.err(`agov: listening on ${server.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await server.close();
+  gateway.close();
+  return 0;
+}

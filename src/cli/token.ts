@@ -1,0 +1,162 @@
+// agov token issue|revoke|list: tokens of the configured authority, never printed after issue.
+import { isTier, TIER_NAMES, TIER_TTL_MS, type Tier } from "../authority/index.js";
+import { formatDuration, parseDuration } from "../util/duration.js";
+import { intOption, parse, required, UsageError } from "./args.js";
+import type { CliContext } from "./context.js";
+
+export const TOKEN_HELP = `Usage:
+  agov token issue --agent <id> --tier <0-4> [--ttl <duration>] [--json]
+      Issue a token for an agent at a tier. The token is shown once and stored only as a hash.
+      Default TTL by tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m.
+  agov token revoke --agent <id>
+      Revoke every live token of the agent; its open sessions lose their tools at once.
+  agov token list [--json]
+      Agents, tiers, expiry and revocation of every token (never the token itself).`;
+
+const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
+export async function tokenCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === "--help" || sub === "-h") {
+    ctx.out(TOKEN_HELP);
+    return sub ? 0 : 2;
+  }
+  if (sub === "issue") return issue(rest, ctx);
+  if (sub === "revoke") return revoke(rest, ctx);
+  if (sub === "list") return list(rest, ctx);
+  throw new UsageError(`token: unknown command "${sub}"; see 'agov token --help'`);
+}
+
+function agentOption(value: string | undefined, command: string): string {
+  const agent = required(value, "agent", command);
+  if (!AGENT_ID.test(agent))
+    throw new UsageError(
+      `${command}: --agent must be letters, digits and . _ : - (got "${agent}")`,
+    );
+  return agent;
+}
+
+async function issue(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      agent: { type: "string" },
+      tier: { type: "string" },
+      ttl: { type: "string" },
+      json: { type: "boolean" },
+    },
+    "token issue",
+  );
+  if (values.help) {
+    ctx.out(TOKEN_HELP);
+    return 0;
+  }
+  const agent = agentOption(values.agent, "token issue");
+  const tier = intOption(required(values.tier, "tier", "token issue"), "tier", "token issue", 0, 4);
+  if (!isTier(tier)) throw new UsageError("token issue: --tier must be 0-4");
+  let ttl: number | undefined;
+  if (values.ttl !== undefined) {
+    ttl = parseDuration(values.ttl);
+    if (ttl === undefined)
+      throw new UsageError(
+        `token issue: --ttl must be a duration such as 90s, 30m or 1h (got "${values.ttl}")`,
+      );
+  }
+  const rt = await ctx.runtime();
+  const t = await rt.authority.issue({ agent_id: agent, tier, ...(ttl ? { ttl_ms: ttl } : {}) });
+  rt.ledger.append(
+    {
+      agent_id: "operator:cli",
+      action: `token issue: ${agent} at T${tier} (token id ${t.token_id})`,
+      decision: "allow",
+    },
+    { success: true },
+  );
+  rt.ledger.setMetricsTier(agent, tier);
+  const expires_at = new Date(t.expires_at).toISOString();
+  if (values.json)
+    ctx.out(JSON.stringify({ token: t.token, agent_id: t.agent_id, tier: t.tier, expires_at }));
+  else {
+    ctx.out(t.token);
+    ctx.err(
+      `Issued for ${agent} at T${tier} (${TIER_NAMES[tier as Tier]}), expires ${expires_at} (${formatDuration(ttl ?? TIER_TTL_MS[tier as Tier])}). It is shown only once.`,
+    );
+  }
+  return 0;
+}
+
+async function revoke(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parse(argv, { agent: { type: "string" } }, "token revoke");
+  if (values.help) {
+    ctx.out(TOKEN_HELP);
+    return 0;
+  }
+  const agent = agentOption(values.agent, "token revoke");
+  const rt = await ctx.runtime();
+  const n = await rt.authority.revokeAgent(agent);
+  rt.ledger.recordRevocation({
+    agent_id: agent,
+    reason_type: "MANUAL",
+    details: `agov token revoke (${n} token(s))`,
+    revoked_by: "operator:cli",
+  });
+  rt.ledger.append(
+    {
+      agent_id: "operator:cli",
+      action: `token revoke: ${agent} (${n} token(s))`,
+      decision: "allow",
+    },
+    { success: true },
+  );
+  await rt.state.events.publish({ type: "revoked", agent_id: agent });
+  ctx.err(
+    n > 0 ? `Revoked ${n} live token(s) of ${agent}.` : `No live token of ${agent} to revoke.`,
+  );
+  return 0;
+}
+
+async function list(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parse(argv, { json: { type: "boolean" } }, "token list");
+  if (values.help) {
+    ctx.out(TOKEN_HELP);
+    return 0;
+  }
+  const rt = await ctx.runtime();
+  const now = rt.clock.now();
+  const rows = (await rt.authority.list()).map((t) => ({
+    agent_id: t.agent_id,
+    tier: t.tier,
+    token_id: t.token_id,
+    issued_at: new Date(t.issued_at).toISOString(),
+    expires_at: new Date(t.expires_at).toISOString(),
+    status: t.revoked ? "revoked" : t.expires_at <= now ? "expired" : "live",
+  }));
+  if (values.json) ctx.out(JSON.stringify(rows, null, 2));
+  else if (rows.length === 0)
+    ctx.out("No tokens yet. Issue one with: agov token issue --agent <id> --tier <0-4>");
+  else {
+    ctx.out(
+      table(
+        ["AGENT", "TIER", "STATUS", "EXPIRES", "TOKEN ID"],
+        rows.map((r) => [
+          r.agent_id,
+          `T${r.tier} ${TIER_NAMES[r.tier]}`,
+          r.status,
+          r.expires_at,
+          r.token_id,
+        ]),
+      ),
+    );
+  }
+  return 0;
+}
+
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(head), ...rows.map(line)].join("\n");
+}

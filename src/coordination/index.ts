@@ -1,0 +1,124 @@
+// Coordination between agents: fenced locks, the versioned blackboard and messages. Holders and
+// authors are always the resolved caller, so no agent can act in another's name.
+import type { Caller } from "../authority/index.js";
+import type { BlackboardSection, MessageType, StateStore } from "../state/index.js";
+import { AgovError } from "../util/errors.js";
+
+export interface Coordination {
+  locks: {
+    acquire(caller: Caller, input: { resource: string; ttl_ms: number }): Promise<unknown>;
+    refresh(
+      caller: Caller,
+      input: { resource: string; lease_id: string; ttl_ms: number },
+    ): Promise<unknown>;
+    release(caller: Caller, input: { resource: string; lease_id: string }): Promise<unknown>;
+    status(input: { resource: string }): Promise<unknown>;
+  };
+  blackboard: {
+    post(
+      caller: Caller,
+      input: {
+        task_id: string;
+        section: BlackboardSection;
+        key: string;
+        value: unknown;
+        expected_version: number;
+      },
+    ): Promise<unknown>;
+    read(input: { task_id: string; section?: BlackboardSection | undefined }): Promise<unknown>;
+  };
+  messages: {
+    send(
+      caller: Caller,
+      input: { task_id: string; to: string; type: MessageType; body: unknown },
+    ): Promise<unknown>;
+    read(
+      caller: Caller,
+      input: { task_id: string; after_id?: string | undefined; limit?: number | undefined },
+    ): Promise<unknown>;
+  };
+}
+
+export function createCoordination(state: StateStore): Coordination {
+  return {
+    locks: {
+      async acquire(caller, { resource, ttl_ms }) {
+        const res = await state.locks.acquire(resource, caller.agent_id, ttl_ms);
+        if (!res.acquired) {
+          throw new AgovError(
+            "CONFLICT",
+            `lock "${resource}" is held by ${res.holder} until ${new Date(res.expires_at).toISOString()}; retry after it expires or is released`,
+            { holder: res.holder, expires_at: res.expires_at },
+          );
+        }
+        const { acquired: _, ...lease } = res;
+        return lease;
+      },
+      async refresh(caller, { resource, lease_id, ttl_ms }) {
+        await assertHolder(state, caller, resource, lease_id);
+        return state.locks.refresh(resource, lease_id, ttl_ms);
+      },
+      async release(caller, { resource, lease_id }) {
+        await assertHolder(state, caller, resource, lease_id);
+        await state.locks.release(resource, lease_id);
+        return { released: true, resource };
+      },
+      async status({ resource }) {
+        const lease = await state.locks.status(resource);
+        if (!lease) return { resource, held: false };
+        return {
+          resource,
+          held: true,
+          holder: lease.holder,
+          fence: lease.fence,
+          expires_at: lease.expires_at,
+        };
+      },
+    },
+    blackboard: {
+      async post(caller, input) {
+        const entry = await state.blackboard.post({ ...input, author: caller.agent_id });
+        await state.events.publish({
+          type: "blackboard",
+          task_id: input.task_id,
+          section: input.section,
+          key: input.key,
+        });
+        return entry;
+      },
+      async read({ task_id, section }) {
+        return { task_id, entries: await state.blackboard.read(task_id, section) };
+      },
+    },
+    messages: {
+      async send(caller, input) {
+        if (input.to === caller.agent_id) {
+          throw new AgovError(
+            "INVALID_INPUT",
+            "to: an agent cannot message itself; name another agent or ALL",
+          );
+        }
+        return state.messages.send({ ...input, from: caller.agent_id });
+      },
+      async read(caller, { task_id, after_id, limit }) {
+        const messages = await state.messages.read(task_id, caller.agent_id, after_id, limit);
+        return { messages, last_id: messages.at(-1)?.id ?? after_id ?? null };
+      },
+    },
+  };
+}
+
+async function assertHolder(
+  state: StateStore,
+  caller: Caller,
+  resource: string,
+  leaseId: string,
+): Promise<void> {
+  const lease = await state.locks.status(resource);
+  if (lease && lease.lease_id === leaseId && lease.holder !== caller.agent_id) {
+    throw new AgovError(
+      "DENIED",
+      `lock "${resource}" is held by ${lease.holder}, not ${caller.agent_id}`,
+    );
+  }
+}

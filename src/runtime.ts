@@ -1,0 +1,74 @@
+// The composition root: builds the ports chosen by the configuration and the domain modules on
+// top of them. The CLI, the server and the runner all start here; tests build one in a few lines.
+import { join } from "node:path";
+import type { Authority } from "./authority/index.js";
+import { createLocalAuthority } from "./authority/local.js";
+import { type Config, ConfigError } from "./config/index.js";
+import { type Coordination, createCoordination } from "./coordination/index.js";
+import { createSqliteLedger, type Ledger } from "./ledger/index.js";
+import type { StateStore } from "./state/index.js";
+import { createSqliteState } from "./state/sqlite.js";
+import { type Clock, type Ids, randomIds, systemClock } from "./util/clock.js";
+import { bundledPolicies } from "./util/paths.js";
+
+export interface Runtime {
+  config: Config;
+  clock: Clock;
+  ids: Ids;
+  authority: Authority;
+  state: StateStore;
+  ledger: Ledger;
+  coordination: Coordination;
+  /** Services of later layers (governance, pipelines), keyed by name. */
+  services: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  ids?: Ids;
+  /** Use these instead of building them from the config (tests, benchmarks). */
+  authority?: Authority;
+  state?: StateStore;
+}
+
+export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
+  const ids = opts.ids ?? randomIds;
+  const ledger = createSqliteLedger({ home: config.home, clock });
+  const state = opts.state ?? (await createState(config, clock, ids));
+  const authority = opts.authority ?? (await createAuthority(config, clock, ids));
+  const runtime: Runtime = {
+    config,
+    clock,
+    ids,
+    authority,
+    state,
+    ledger,
+    coordination: createCoordination(state),
+    services: {},
+    async close() {
+      await Promise.allSettled([authority.close(), state.close()]);
+      ledger.close();
+    },
+  };
+  return runtime;
+}
+
+async function createState(config: Config, clock: Clock, ids: Ids): Promise<StateStore> {
+  if (config.state === "redis") {
+    throw new ConfigError("config: state: redis is not available in this build yet");
+  }
+  return createSqliteState({ home: config.home, clock, ids });
+}
+
+export function policyDirs(config: Config): string[] {
+  return [bundledPolicies(), join(config.home, "policies")];
+}
+
+async function createAuthority(config: Config, clock: Clock, ids: Ids): Promise<Authority> {
+  if (config.authority === "vault") {
+    throw new ConfigError("config: authority: vault is not available in this build yet");
+  }
+  return createLocalAuthority({ home: config.home, policyDirs: policyDirs(config), clock, ids });
+}

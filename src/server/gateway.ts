@@ -1,0 +1,288 @@
+// The gateway: the ONE governed-call path every tools/call goes through, on every transport, and
+// the per-caller tool list. It also keeps the live sessions of each agent so a revocation or a
+// tier change (from any process) reaches them as notifications/tools/list_changed.
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { ToolContext, ToolDef } from "../../tools/define.js";
+import { type Caller, TIER_NAMES } from "../authority/index.js";
+import type { Runtime } from "../runtime.js";
+import { AgovError, toAgovError } from "../util/errors.js";
+import { argsDigest } from "../util/json.js";
+import { errorResult, invalidInput, okResult } from "./errors.js";
+
+/** Hooks the governance engine attaches to the call path (lifecycle phases, error budgets). */
+export interface CallHooks {
+  /** Throws to refuse the call (e.g. PROCEDURE_VIOLATION). */
+  before?(ctx: ToolContext, tool: ToolDef, args: unknown): Promise<void>;
+  /** Sees every refused or failed call, to charge the error budget. */
+  failed?(caller: Caller, tool: string, err: AgovError, sessionId: string): Promise<void>;
+}
+
+export interface SessionHandle {
+  id: string;
+  agent_id: string;
+  client?: string;
+  notifyToolsChanged(): Promise<void>;
+}
+
+export interface Identity {
+  caller: Caller;
+  granted: Set<string>;
+}
+
+export interface Gateway {
+  runtime: Runtime;
+  tools: ReadonlyMap<string, ToolDef>;
+  identify(token: string): Promise<Identity>;
+  listTools(token: string): Promise<Tool[]>;
+  call(
+    token: string,
+    session: { id: string; client?: string },
+    name: string,
+    args: unknown,
+  ): Promise<CallToolResult>;
+  attach(session: SessionHandle): () => void;
+  /** Drops cached identities of an agent and tells its sessions their tool list changed. */
+  agentChanged(agentId: string): Promise<void>;
+  hooks: CallHooks[];
+  close(): void;
+}
+
+export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): Gateway {
+  const tools = new Map(toolList.map((t) => [t.name, t]));
+  const names = [...tools.keys()];
+  const listed = new Map(toolList.map((t) => [t.name, describe(t)]));
+  const sessions = new Map<string, Set<SessionHandle>>();
+  const cache = new Map<string, { at: number; identity: Identity }>();
+  // The local authority answers from a local file in microseconds, so it is asked every time and
+  // a revocation takes effect on the very next call; a remote authority (Vault) is cached briefly.
+  const cacheTtl = runtime.authority.kind === "local" ? 0 : runtime.config.cache_ttl_ms;
+  const hooks: CallHooks[] = [];
+
+  async function identify(token: string): Promise<Identity> {
+    const now = runtime.clock.now();
+    const hit = cache.get(token);
+    if (hit && now - hit.at < cacheTtl && hit.identity.caller.expires_at > now) return hit.identity;
+    const caller = await runtime.authority.resolve(token);
+    const granted = await runtime.authority.grants(token, caller, names);
+    const identity = { caller, granted };
+    if (cacheTtl > 0) cache.set(token, { at: now, identity });
+    return identity;
+  }
+
+  async function agentChanged(agentId: string): Promise<void> {
+    for (const [token, entry] of cache)
+      if (entry.identity.caller.agent_id === agentId) cache.delete(token);
+    const live = sessions.get(agentId);
+    if (!live) return;
+    await Promise.allSettled([...live].map((s) => s.notifyToolsChanged()));
+  }
+
+  const unsubscribe = runtime.state.events.subscribe((event) => {
+    if (event.type === "revoked" || event.type === "tier_changed")
+      void agentChanged(event.agent_id);
+  });
+
+  function refuse(
+    caller: Caller | undefined,
+    name: string,
+    args: unknown,
+    session: { id: string; client?: string },
+    err: AgovError,
+    started: bigint,
+  ): CallToolResult {
+    try {
+      runtime.ledger.append(
+        {
+          agent_id: caller?.agent_id ?? "(unauthenticated)",
+          agent_version: session.client ?? null,
+          tier: caller?.tier ?? null,
+          action: "tools/call",
+          decision: "deny",
+          tool: name,
+          session_id: session.id,
+          args_digest: argsDigest(args),
+        },
+        {
+          success: false,
+          error_type: err.code,
+          error_message: err.message,
+          latency_us: elapsedUs(started),
+        },
+      );
+    } catch (ledgerErr) {
+      return errorResult(
+        new AgovError(
+          "UNAVAILABLE",
+          `audit ledger cannot be written (${toAgovError(ledgerErr).message}); call refused`,
+        ),
+      );
+    }
+    return errorResult(err);
+  }
+
+  async function call(
+    token: string,
+    session: { id: string; client?: string },
+    name: string,
+    args: unknown,
+  ): Promise<CallToolResult> {
+    const started = process.hrtime.bigint();
+    let identity: Identity;
+    try {
+      identity = await identify(token);
+    } catch (err) {
+      const e = toAgovError(err);
+      // A revoked or expired token still names its agent, so the refusal is on that agent's record.
+      const known =
+        typeof e.details?.agent_id === "string"
+          ? ({ agent_id: e.details.agent_id, tier: e.details.tier } as Caller)
+          : undefined;
+      return refuse(known, name, args, session, e, started);
+    }
+    const { caller, granted } = identity;
+    const tool = tools.get(name);
+    const fail = async (err: AgovError) => {
+      const result = refuse(caller, name, args, session, err, started);
+      await runHook((h) => h.failed?.(caller, name, err, session.id));
+      return result;
+    };
+    if (!tool)
+      return fail(
+        new AgovError(
+          "NOT_FOUND",
+          `unknown tool "${name}"; call tools/list for the tools available to you`,
+        ),
+      );
+    if (!granted.has(name)) {
+      const why =
+        caller.tier < tool.tier
+          ? `requires tier T${tool.tier} (${TIER_NAMES[tool.tier]}); agent ${caller.agent_id} is T${caller.tier} (${TIER_NAMES[caller.tier]})`
+          : `denied by policy on governance/tools/${name} for agent ${caller.agent_id}`;
+      return fail(
+        new AgovError("DENIED", `${name} refused: ${why}`, {
+          required_tier: tool.tier,
+          tier: caller.tier,
+        }),
+      );
+    }
+    const parsed = tool.input.safeParse(args ?? {});
+    if (!parsed.success) return fail(invalidInput(name, parsed.error, args));
+
+    const ctx: ToolContext = {
+      caller,
+      session_id: session.id,
+      granted,
+      state: runtime.state,
+      ledger: runtime.ledger,
+      coordination: runtime.coordination,
+      clock: runtime.clock,
+      services: runtime.services,
+    };
+    try {
+      for (const h of hooks) await h.before?.(ctx, tool, parsed.data);
+    } catch (err) {
+      return fail(toAgovError(err));
+    }
+
+    let rowId: number;
+    try {
+      rowId = runtime.ledger.append({
+        agent_id: caller.agent_id,
+        agent_version: session.client ?? null,
+        tier: caller.tier,
+        action: "tools/call",
+        decision: "allow",
+        tool: name,
+        session_id: session.id,
+        args_digest: argsDigest(parsed.data),
+      });
+    } catch (err) {
+      return errorResult(
+        new AgovError(
+          "UNAVAILABLE",
+          `audit ledger cannot be written (${toAgovError(err).message}); call refused, nothing was done`,
+        ),
+      );
+    }
+
+    let result: CallToolResult;
+    let failure: AgovError | undefined;
+    try {
+      result = okResult(await tool.handler(parsed.data, ctx));
+    } catch (err) {
+      failure = toAgovError(err);
+      result = errorResult(
+        failure.code === "INTERNAL"
+          ? new AgovError("INTERNAL", `${name} failed: ${failure.message}`)
+          : failure,
+      );
+    }
+    try {
+      runtime.ledger.complete(rowId, {
+        success: !failure,
+        error_type: failure?.code ?? null,
+        error_message: failure?.message ?? null,
+        latency_us: elapsedUs(started),
+      });
+    } catch {
+      // The call's row exists already; only its outcome could not be recorded.
+    }
+    if (failure) await runHook((h) => h.failed?.(caller, name, failure, session.id));
+    return result;
+  }
+
+  async function runHook(fn: (h: CallHooks) => Promise<void> | undefined): Promise<void> {
+    for (const h of hooks) {
+      try {
+        await fn(h);
+      } catch {
+        // A hook's failure must not change the answer already decided for this call.
+      }
+    }
+  }
+
+  return {
+    runtime,
+    tools,
+    identify,
+    async listTools(token) {
+      let identity: Identity;
+      try {
+        identity = await identify(token);
+      } catch (err) {
+        const e = toAgovError(err);
+        if (e.code === "UNAVAILABLE") throw e;
+        return [];
+      }
+      return names.filter((n) => identity.granted.has(n)).map((n) => listed.get(n)!);
+    },
+    call,
+    attach(session) {
+      const set = sessions.get(session.agent_id) ?? new Set();
+      set.add(session);
+      sessions.set(session.agent_id, set);
+      return () => {
+        set.delete(session);
+        if (set.size === 0) sessions.delete(session.agent_id);
+      };
+    },
+    agentChanged,
+    hooks,
+    close: unsubscribe,
+  };
+}
+
+function describe(tool: ToolDef): Tool {
+  const schema = z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>;
+  delete schema.$schema;
+  return {
+    name: tool.name,
+    title: tool.annotations.title,
+    description: `${tool.description} (tier T${tool.tier})`,
+    inputSchema: { ...schema, type: "object" } as Tool["inputSchema"],
+    annotations: tool.annotations,
+  };
+}
+
+const elapsedUs = (started: bigint) => Number((process.hrtime.bigint() - started) / 1000n);

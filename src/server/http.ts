@@ -1,0 +1,206 @@
+// Streamable HTTP transport on node:http at /mcp. Every request carries a bearer token checked by
+// the SDK's requireBearerAuth; each session has its own MCP server and transport, is bound to the
+// agent that opened it, and is closed after it has been idle for session_idle_ms.
+import { randomUUID } from "node:crypto";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { InvalidTokenError, ServerError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
+import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "pino";
+import { toAgovError } from "../util/errors.js";
+import type { Gateway } from "./gateway.js";
+import { createMcpSession } from "./session.js";
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+interface Live {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  agent_id: string;
+  lastSeen: number;
+  detach: () => void;
+}
+
+type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
+
+export async function serveHttp(
+  gateway: Gateway,
+  opts: { port: number; host: string; log: Logger; idleMs: number },
+): Promise<{ url: string; close(): Promise<void>; sessions(): number }> {
+  const sessions = new Map<string, Live>();
+  const bearer = requireBearerAuth({
+    verifier: {
+      async verifyAccessToken(token) {
+        try {
+          const { caller } = await gateway.identify(token);
+          return {
+            token,
+            clientId: caller.agent_id,
+            scopes: [],
+            expiresAt: Math.floor(caller.expires_at / 1000),
+            extra: { tier: caller.tier },
+          };
+        } catch (err) {
+          const e = toAgovError(err);
+          if (e.code === "UNAVAILABLE") throw new ServerError(e.message);
+          throw new InvalidTokenError(e.message);
+        }
+      },
+    },
+  });
+
+  async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/healthz") return json(res, 200, { ok: true, sessions: sessions.size });
+    if (url.pathname !== "/mcp")
+      return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
+    const authed = await new Promise<boolean>((resolve) => {
+      void bearer(req as never, expressish(res) as never, () => resolve(true));
+      res.once("finish", () => resolve(false));
+    });
+    if (!authed || !req.auth) return;
+    const agentId = req.auth.clientId;
+    const sid = req.headers["mcp-session-id"];
+    const sessionId = Array.isArray(sid) ? sid[0] : sid;
+
+    let body: unknown;
+    if (req.method === "POST") {
+      try {
+        body = await readJson(req);
+      } catch (err) {
+        return rpcError(res, 400, -32700, `parse error: ${(err as Error).message}`);
+      }
+    }
+
+    if (sessionId) {
+      const live = sessions.get(sessionId);
+      if (!live)
+        return rpcError(
+          res,
+          404,
+          -32001,
+          "session not found: it was closed or expired; initialize a new one",
+        );
+      if (live.agent_id !== agentId) {
+        return rpcError(
+          res,
+          403,
+          -32003,
+          `session ${sessionId} belongs to another agent; a token may only drive its own agent's sessions`,
+        );
+      }
+      live.lastSeen = Date.now();
+      return live.transport.handleRequest(req, res, body);
+    }
+    if (req.method !== "POST" || !isInitializeRequest(body)) {
+      return rpcError(res, 400, -32000, "no mcp-session-id: send an initialize request first");
+    }
+    let live: Live | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      onsessioninitialized: (id) => {
+        if (live) sessions.set(id, live);
+      },
+      onsessionclosed: (id) => drop(id),
+    });
+    const id = randomUUID();
+    const server = createMcpSession({ gateway, id, tokenFor: (extra) => extra.authInfo?.token });
+    const detach = gateway.attach({
+      id,
+      agent_id: agentId,
+      notifyToolsChanged: () => server.sendToolListChanged(),
+    });
+    live = { transport, server, agent_id: agentId, lastSeen: Date.now(), detach };
+    transport.onclose = () => transport.sessionId && drop(transport.sessionId);
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  function drop(id: string): void {
+    const live = sessions.get(id);
+    if (!live) return;
+    sessions.delete(id);
+    live.detach();
+    void live.server.close().catch(() => {});
+  }
+
+  const http: HttpServer = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      opts.log.error({ err: toAgovError(err).message }, "HTTP request failed");
+      if (!res.headersSent) rpcError(res, 500, -32603, "internal error");
+      else res.end();
+    });
+  });
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - opts.idleMs;
+      for (const [id, live] of sessions) if (live.lastSeen < cutoff) drop(id);
+    },
+    Math.min(opts.idleMs, 60_000),
+  );
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = http.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}/mcp`,
+    sessions: () => sessions.size,
+    async close() {
+      clearInterval(sweep);
+      for (const id of [...sessions.keys()]) drop(id);
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** The three response helpers requireBearerAuth uses, on a plain node:http response. */
+function expressish(res: ServerResponse) {
+  const r = res as ServerResponse & Record<string, unknown>;
+  r.set = (name: string, value: string) => {
+    res.setHeader(name, value);
+    return r;
+  };
+  r.status = (code: number) => {
+    res.statusCode = code;
+    return r;
+  };
+  r.json = (body: unknown) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(body));
+    return r;
+  };
+  return r;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  json(res, status, { jsonrpc: "2.0", error: { code, message }, id: null });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new Error(`body larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}

@@ -1,0 +1,51 @@
+// One MCP server per connection (the SDK's Server cannot be connected twice), built on the
+// low-level Server so tools/list and tools/call are ours: the list is computed from the caller's
+// grants and every call goes through the gateway's governed path.
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { AgovError } from "../util/errors.js";
+import type { Gateway } from "./gateway.js";
+
+export const SERVER_INFO = { name: "agov", version: "0.1.0" };
+
+export interface McpSessionOptions {
+  gateway: Gateway;
+  id: string;
+  /** Where the caller's token comes from: fixed (stdio) or the request's bearer token (HTTP). */
+  tokenFor(extra: { authInfo?: { token: string } | undefined }): string | undefined;
+}
+
+export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server {
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: true } },
+    instructions:
+      "agov governs what you may do: the tools listed are exactly those your trust tier allows. Every call is audited. Call whoami to see your tier and grants.",
+  });
+  const client = () => {
+    const v = server.getClientVersion();
+    return v ? `${v.name}/${v.version}` : undefined;
+  };
+  const token = (extra: { authInfo?: { token: string } | undefined }) => {
+    const t = tokenFor(extra);
+    if (!t)
+      throw new AgovError(
+        "UNAUTHENTICATED",
+        "no token: set AGOV_TOKEN or send Authorization: Bearer <token>",
+      );
+    return t;
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
+    tools: await gateway.listTools(token(extra)),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const c = client();
+    return gateway.call(
+      token(extra),
+      { id, ...(c ? { client: c } : {}) },
+      req.params.name,
+      req.params.arguments,
+    );
+  });
+  return server;
+}

@@ -1,0 +1,256 @@
+// The StateStore contract. Every adapter runs this same suite (see state.test.ts).
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AgovEvent, StateStore } from "../../src/state/index.js";
+import { manualClock } from "../../src/util/clock.js";
+
+export type StateFactory = (clock: ReturnType<typeof manualClock>) => Promise<{
+  store: StateStore;
+  /** A second handle on the same state, as another process would have. */
+  other: () => Promise<StateStore>;
+  cleanup: () => Promise<void>;
+}>;
+
+export function stateConformance(name: string, factory: StateFactory): void {
+  describe(`StateStore conformance: ${name}`, () => {
+    let clock: ReturnType<typeof manualClock>;
+    let store: StateStore;
+    let other: () => Promise<StateStore>;
+    let cleanup: () => Promise<void>;
+    const extra: StateStore[] = [];
+
+    beforeEach(async () => {
+      clock = manualClock();
+      ({ store, other, cleanup } = await factory(clock));
+    });
+    afterEach(async () => {
+      for (const s of extra.splice(0)) await s.close();
+      await cleanup();
+    });
+
+    it("gives a lock to one holder and names it", async () => {
+      const a = await store.locks.acquire("db", "alpha", 1000);
+      const b = await store.locks.acquire("db", "beta", 1000);
+      expect(a.acquired).toBe(true);
+      expect(b).toMatchObject({ acquired: false, holder: "alpha" });
+      expect(await store.locks.status("db")).toMatchObject({ holder: "alpha" });
+    });
+
+    it("hands an expired lock on with a larger fencing token", async () => {
+      const a = await store.locks.acquire("db", "alpha", 1000);
+      clock.advance(1001);
+      expect(await store.locks.status("db")).toBeNull();
+      const b = await store.locks.acquire("db", "beta", 1000);
+      if (!a.acquired || !b.acquired) throw new Error("expected both to acquire");
+      expect(b.fence).toBeGreaterThan(a.fence);
+      await expect(store.locks.release("db", a.lease_id)).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+      await expect(store.locks.refresh("db", a.lease_id, 1000)).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+    });
+
+    it("keeps fencing tokens growing across release and re-acquire", async () => {
+      const fences: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const l = await store.locks.acquire("r", `agent-${i}`, 1000);
+        if (!l.acquired) throw new Error("expected acquire");
+        fences.push(l.fence);
+        await store.locks.release("r", l.lease_id);
+      }
+      expect(fences).toEqual([...fences].sort((x, y) => x - y));
+      expect(new Set(fences).size).toBe(5);
+    });
+
+    it("refreshes a live lease and refuses a foreign one", async () => {
+      const a = await store.locks.acquire("db", "alpha", 1000);
+      if (!a.acquired) throw new Error("expected acquire");
+      clock.advance(900);
+      const r = await store.locks.refresh("db", a.lease_id, 1000);
+      expect(r.expires_at).toBe(clock.now() + 1000);
+      clock.advance(900);
+      expect(await store.locks.status("db")).toMatchObject({ holder: "alpha" });
+      await expect(store.locks.release("db", "not-a-lease")).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+      await store.locks.release("db", a.lease_id);
+      expect(await store.locks.status("db")).toBeNull();
+    });
+
+    it("releases every lock of a holder", async () => {
+      await store.locks.acquire("a", "alpha", 1000);
+      await store.locks.acquire("b", "alpha", 1000);
+      await store.locks.acquire("c", "beta", 1000);
+      expect((await store.locks.releaseAll("alpha")).sort()).toEqual(["a", "b"]);
+      expect(await store.locks.status("a")).toBeNull();
+      expect(await store.locks.status("c")).toMatchObject({ holder: "beta" });
+    });
+
+    it("versions blackboard entries and refuses a stale writer", async () => {
+      const e1 = await store.blackboard.post({
+        task_id: "t",
+        section: "solutions",
+        key: "p1",
+        value: { v: 1 },
+        author: "alpha",
+        expected_version: 0,
+      });
+      expect(e1.version).toBe(1);
+      await expect(
+        store.blackboard.post({
+          task_id: "t",
+          section: "solutions",
+          key: "p1",
+          value: { v: 2 },
+          author: "beta",
+          expected_version: 0,
+        }),
+      ).rejects.toMatchObject({ code: "CONFLICT", details: { current_version: 1 } });
+      const e2 = await store.blackboard.post({
+        task_id: "t",
+        section: "solutions",
+        key: "p1",
+        value: { v: 2 },
+        author: "beta",
+        expected_version: 1,
+      });
+      expect(e2.version).toBe(2);
+      await store.blackboard.post({
+        task_id: "t",
+        section: "problem",
+        key: "objective",
+        value: "x",
+        author: "alpha",
+        expected_version: 0,
+      });
+      const all = await store.blackboard.read("t");
+      expect(all.map((e) => `${e.section}/${e.key}@${e.version}`).sort()).toEqual([
+        "problem/objective@1",
+        "solutions/p1@2",
+      ]);
+      expect((await store.blackboard.read("t", "solutions"))[0]).toMatchObject({
+        value: { v: 2 },
+        author: "beta",
+      });
+      expect(await store.blackboard.read("other")).toEqual([]);
+    });
+
+    it("delivers direct messages and broadcasts in order, resumable after an id", async () => {
+      const m1 = await store.messages.send({
+        task_id: "t",
+        from: "alpha",
+        to: "beta",
+        type: "PROPOSAL",
+        body: { n: 1 },
+      });
+      await store.messages.send({
+        task_id: "t",
+        from: "gamma",
+        to: "ALL",
+        type: "HANDOFF",
+        body: { n: 2 },
+      });
+      await store.messages.send({
+        task_id: "t",
+        from: "beta",
+        to: "alpha",
+        type: "FEEDBACK",
+        body: { n: 3 },
+      });
+      const beta = await store.messages.read("t", "beta");
+      expect(beta.map((m) => (m.body as { n: number }).n)).toEqual([1, 2]);
+      expect((await store.messages.read("t", "beta", m1.id)).map((m) => m.type)).toEqual([
+        "HANDOFF",
+      ]);
+      const gamma = await store.messages.read("t", "gamma");
+      expect(gamma).toEqual([]);
+      expect(await store.messages.read("other", "beta")).toEqual([]);
+    });
+
+    it("tracks heartbeats with a TTL", async () => {
+      await store.agents.heartbeat("alpha", 30_000);
+      expect(await store.agents.lastHeartbeat("alpha")).toBe(clock.now());
+      clock.advance(30_001);
+      expect(await store.agents.lastHeartbeat("alpha")).toBeNull();
+      expect(await store.agents.lastHeartbeat("nobody")).toBeNull();
+    });
+
+    it("stores agent state, packets, handoffs and artifacts", async () => {
+      await store.agents.setState("alpha", { phase: "PLAN" });
+      await store.agents.putPacket("alpha", { objective: "o" });
+      await store.tasks.putHandoff("t", { previous_agent_id: "alpha" });
+      await store.tasks.setActiveAgent("t", "alpha");
+      await store.tasks.addArtifact("t", "plan");
+      await store.tasks.addArtifact("t", "report");
+      expect(await store.agents.getState("alpha")).toEqual({ phase: "PLAN" });
+      expect(await store.agents.getPacket("alpha")).toEqual({ objective: "o" });
+      expect(await store.agents.getPacket("beta")).toBeNull();
+      expect(await store.tasks.getHandoff("t")).toEqual({ previous_agent_id: "alpha" });
+      expect(await store.tasks.getActiveAgent("t")).toBe("alpha");
+      expect(await store.tasks.artifacts("t")).toEqual(["plan", "report"]);
+    });
+
+    it("counts errors by type and procedure violations", async () => {
+      await store.errors.record("alpha", "TIMEOUT");
+      await store.errors.record("alpha", "TIMEOUT");
+      const c = await store.errors.record("alpha", "PHASE_SKIP", true);
+      expect(c).toEqual({
+        total_errors: 3,
+        procedure_violations: 1,
+        by_type: { TIMEOUT: 2, PHASE_SKIP: 1 },
+      });
+      expect(await store.errors.get("beta")).toEqual({
+        total_errors: 0,
+        procedure_violations: 0,
+        by_type: {},
+      });
+      await store.errors.reset("alpha");
+      expect((await store.errors.get("alpha")).total_errors).toBe(0);
+    });
+
+    it("lists revocations newest first and saves checkpoints", async () => {
+      await store.revocations.append({
+        agent_id: "a",
+        task_id: null,
+        reason_type: "X",
+        details: "d",
+        at: 1,
+      });
+      await store.revocations.append({
+        agent_id: "b",
+        task_id: "t",
+        reason_type: "Y",
+        details: "d",
+        at: 2,
+      });
+      expect((await store.revocations.recent(10)).map((r) => r.agent_id)).toEqual(["b", "a"]);
+      expect(await store.checkpoints.load("run", "k")).toBeNull();
+      await store.checkpoints.save("run", "k", { stage: 2 });
+      expect(await store.checkpoints.load("run", "k")).toMatchObject({ data: { stage: 2 } });
+    });
+
+    it("shares state and events with another handle on the same store", async () => {
+      const second = await other();
+      extra.push(second);
+      await store.locks.acquire("db", "alpha", 1000);
+      expect(await second.locks.status("db")).toMatchObject({ holder: "alpha" });
+      const seen: AgovEvent[] = [];
+      const gotIt = new Promise<void>((resolve) => {
+        second.events.subscribe((e) => {
+          seen.push(e);
+          resolve();
+        });
+      });
+      // Subscriptions may take a moment to be live (e.g. Redis SUBSCRIBE); publish until seen.
+      const deadline = Date.now() + 5000;
+      let published = 0;
+      while (seen.length === 0 && Date.now() < deadline) {
+        await store.events.publish({ type: "revoked", agent_id: "alpha" });
+        published++;
+        await Promise.race([gotIt, new Promise((r) => setTimeout(r, 50))]);
+      }
+      expect(seen[0]).toEqual({ type: "revoked", agent_id: "alpha" });
+      expect(published).toBeGreaterThan(0);
+    });
+  });
+}

@@ -1,0 +1,48 @@
+// Several processes appending to one ledger file must extend one unbroken chain.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createSqliteLedger } from "../../src/ledger/index.js";
+import { systemClock } from "../../src/util/clock.js";
+import { ROOT, tempHome } from "../support/agov.js";
+
+const WRITER = `
+import { createSqliteLedger } from ${JSON.stringify(join(ROOT, "dist/src/ledger/index.js"))};
+const [home, agent, n] = process.argv.slice(1);
+const ledger = createSqliteLedger({ home, clock: { now: () => Date.now() } });
+for (let i = 0; i < Number(n); i++) {
+  const id = ledger.append({ agent_id: agent, tier: 1, action: "tools/call", decision: "allow", tool: "t" });
+  if (i % 2) ledger.complete(id, { success: true, latency_us: i });
+}
+ledger.close();
+`;
+
+function writer(home: string, agent: string, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", WRITER, home, agent, String(n)],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code ?? -1));
+  });
+}
+
+describe("ledger across processes", () => {
+  it("keeps 2 x 1,000 concurrent appends in one valid chain", async () => {
+    const home = tempHome("agov-ledger-mp-");
+    createSqliteLedger({ home, clock: systemClock }).close(); // migrate once, as a server would
+    const codes = await Promise.all([writer(home, "p1", 1000), writer(home, "p2", 1000)]);
+    expect(codes).toEqual([0, 0]);
+    const ledger = createSqliteLedger({ home, clock: systemClock });
+    expect(ledger.count()).toBe(2000);
+    expect(ledger.verify()).toEqual({ ok: true, rows: 2000 });
+    expect(ledger.query({ agent_id: "p1", limit: 5000 })).toHaveLength(1000);
+    const interleaved = ledger
+      .query({ limit: 2000, newest_first: false })
+      .some((r, i, all) => i > 0 && all[i - 1]!.agent_id !== r.agent_id);
+    expect(interleaved).toBe(true);
+    ledger.close();
+  });
+});

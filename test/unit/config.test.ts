@@ -1,0 +1,57 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/index.js";
+
+const dir = () => mkdtempSync(join(tmpdir(), "agov-config-"));
+
+describe("config", () => {
+  it("runs on embedded defaults with no file and no environment", () => {
+    const c = loadConfig({ env: {}, cwd: dir(), home: "/home/u" });
+    expect(c).toMatchObject({ home: "/home/u/.agov", state: "sqlite", authority: "local" });
+  });
+
+  it("lets the environment override the file, and the file the defaults", () => {
+    const cwd = dir();
+    writeFileSync(
+      join(cwd, "agov.config.yaml"),
+      "state: redis\nredis_url: redis://10.0.0.1:6380\nhome: ./h\n",
+    );
+    const c = loadConfig({ env: { REDIS_URL: "redis://127.0.0.1:7000" }, cwd, home: "/home/u" });
+    expect(c.state).toBe("redis");
+    expect(c.redis_url).toBe("redis://127.0.0.1:7000");
+    expect(c.home).toBe(join(cwd, "h"));
+  });
+
+  it("names the key and its source for a bad value", () => {
+    expect(() => loadConfig({ env: { AGOV_STATE: "mongo" }, cwd: dir() })).toThrow(
+      /^config: state \(from AGOV_STATE\): .*sqlite.*redis/,
+    );
+    expect(() => loadConfig({ env: { AGOV_CACHE_TTL_MS: "soon" }, cwd: dir() })).toThrow(
+      /cache_ttl_ms \(from AGOV_CACHE_TTL_MS\)/,
+    );
+    expect(() => loadConfig({ env: { REDIS_URL: "localhost" }, cwd: dir() })).toThrow(
+      /redis_url .*URL/,
+    );
+  });
+
+  it("rejects malformed YAML, unknown keys and a vault authority without an address in one line", () => {
+    const cwd = dir();
+    writeFileSync(join(cwd, "agov.config.yaml"), "state: [\n");
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/not valid YAML/);
+    writeFileSync(join(cwd, "agov.config.yaml"), "stat: redis\n");
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/unknown key\(s\) stat/);
+    writeFileSync(join(cwd, "agov.config.yaml"), "- a\n- b\n");
+    expect(() => loadConfig({ env: {}, cwd })).toThrow(/expected a mapping/);
+    expect(() => loadConfig({ env: { AGOV_AUTHORITY: "vault" }, cwd: dir() })).toThrow(
+      /vault_addr: required/,
+    );
+    try {
+      loadConfig({ env: { AGOV_STATE: "x" }, cwd: dir() });
+    } catch (e) {
+      expect((e as Error).message).not.toContain("\n");
+    }
+  });
+});

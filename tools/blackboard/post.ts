@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { identifier, jsonValue, section, taskId } from "../fields.js";
+
+export const blackboardPost = defineTool({
+  name: "blackboard_post",
+  tier: 1,
+  description:
+    "Write one entry on a task's blackboard. expected_version must be the entry's current version (0 for a new key); a stale version is refused, so no concurrent update is lost.",
+  input: z.strictObject({
+    task_id: taskId,
+    section,
+    key: identifier("key"),
+    value: jsonValue,
+    expected_version: z.number().int().min(0),
+  }),
+  annotations: {
+    title: "Post to blackboard",
+    readOnlyHint: false,
+    idempotentHint: false,
+    destructiveHint: false,
+  },
+  handler: (input, ctx) => ctx.coordination.blackboard.post(ctx.caller, input),
+});

@@ -1,0 +1,13 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { section, taskId } from "../fields.js";
+
+export const blackboardRead = defineTool({
+  name: "blackboard_read",
+  tier: 0,
+  description:
+    "Read a task's shared blackboard (problem, solutions, progress, consensus), with each entry's version.",
+  input: z.strictObject({ task_id: taskId, section: section.optional() }),
+  annotations: { title: "Read blackboard", readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) => ctx.coordination.blackboard.read(input),
+});

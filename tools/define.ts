@@ -1,0 +1,42 @@
+// The shape of one governed tool: name, tier, description, zod input, MCP annotations, handler.
+// Handlers receive the resolved caller from the server; they never trust an agent id in arguments.
+import type { z } from "zod";
+import type { Caller, Tier } from "../src/authority/index.js";
+import type { Coordination } from "../src/coordination/index.js";
+import type { Ledger } from "../src/ledger/index.js";
+import type { StateStore } from "../src/state/index.js";
+import type { Clock } from "../src/util/clock.js";
+
+export interface ToolContext {
+  caller: Caller;
+  session_id: string;
+  /** The tools this caller may call right now. */
+  granted: ReadonlySet<string>;
+  state: StateStore;
+  ledger: Ledger;
+  coordination: Coordination;
+  clock: Clock;
+  /** Extra services later layers attach (governance, pipelines); typed where they are defined. */
+  services: Record<string, unknown>;
+}
+
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+export interface ToolDef<S extends z.ZodType = z.ZodType> {
+  name: string;
+  tier: Tier;
+  description: string;
+  input: S;
+  annotations: ToolAnnotations;
+  handler(input: z.infer<S>, ctx: ToolContext): Promise<unknown>;
+}
+
+export function defineTool<S extends z.ZodType>(def: ToolDef<S>): ToolDef<S> {
+  return def;
+}

@@ -1,0 +1,27 @@
+// Input fields shared by several tools, so limits and messages are the same everywhere.
+import { z } from "zod";
+import { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../src/state/index.js";
+
+export const identifier = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/,
+      `${what}: letters, digits and . _ : / - only, starting with a letter or digit`,
+    );
+
+export const taskId = identifier("task id");
+export const agentId = identifier("agent id");
+export const resource = identifier("resource name");
+export const leaseId = z.string().min(1).max(100);
+export const ttlMs = z.number().int().min(100).max(600_000);
+export const section = z.enum(BLACKBOARD_SECTIONS);
+export const messageType = z.enum(MESSAGE_TYPES);
+/** Any JSON value, bounded so one call cannot flood the store. */
+export const jsonValue = z
+  .unknown()
+  .refine((v) => v !== undefined && JSON.stringify(v).length <= 64_000, {
+    message: "expected a JSON value of at most 64,000 characters",
+  });

@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { resource, ttlMs } from "../fields.js";
+
+export const lockAcquire = defineTool({
+  name: "lock_acquire",
+  tier: 1,
+  description:
+    "Take a named lock with a TTL. Returns a lease id (needed to refresh or release) and a fencing token that grows with every new holder; pass it to whatever the lock protects.",
+  input: z.strictObject({ resource, ttl_ms: ttlMs }),
+  annotations: {
+    title: "Acquire lock",
+    readOnlyHint: false,
+    idempotentHint: false,
+    destructiveHint: false,
+  },
+  handler: (input, ctx) => ctx.coordination.locks.acquire(ctx.caller, input),
+});

@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { leaseId, resource, ttlMs } from "../fields.js";
+
+export const lockRefresh = defineTool({
+  name: "lock_refresh",
+  tier: 1,
+  description: "Extend a lock you hold. A lease that expired or was taken over is refused.",
+  input: z.strictObject({ resource, lease_id: leaseId, ttl_ms: ttlMs }),
+  annotations: {
+    title: "Refresh lock",
+    readOnlyHint: false,
+    idempotentHint: true,
+    destructiveHint: false,
+  },
+  handler: (input, ctx) => ctx.coordination.locks.refresh(ctx.caller, input),
+});

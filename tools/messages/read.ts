@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { taskId } from "../fields.js";
+
+export const messageRead = defineTool({
+  name: "message_read",
+  tier: 0,
+  description:
+    "Read messages sent to you (or to ALL) on a task, in order; pass the last id you saw as after_id to resume.",
+  input: z.strictObject({
+    task_id: taskId,
+    after_id: z.string().min(1).max(100).optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  }),
+  annotations: { title: "Read messages", readOnlyHint: true, idempotentHint: true },
+  handler: (input, ctx) => ctx.coordination.messages.read(ctx.caller, input),
+});

@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { agentId, jsonValue, messageType, taskId } from "../fields.js";
+
+export const messageSend = defineTool({
+  name: "message_send",
+  tier: 1,
+  description:
+    "Send a PROPOSAL, FEEDBACK, HANDOFF or INFO message to another agent on a task, or to ALL.",
+  input: z.strictObject({ task_id: taskId, to: agentId, type: messageType, body: jsonValue }),
+  annotations: {
+    title: "Send message",
+    readOnlyHint: false,
+    idempotentHint: false,
+    destructiveHint: false,
+  },
+  handler: (input, ctx) => ctx.coordination.messages.send(ctx.caller, input),
+});
