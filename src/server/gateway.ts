@@ -185,25 +185,27 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       return fail(toAgovError(err));
     }
 
-    let rowId: number;
-    try {
-      rowId = runtime.ledger.append({
-        agent_id: caller.agent_id,
-        agent_version: session.client ?? null,
-        tier: caller.tier,
-        action: "tools/call",
-        decision: "allow",
-        tool: name,
-        session_id: session.id,
-        args_digest: argsDigest(parsed.data),
-      });
-    } catch (err) {
-      return errorResult(
-        new AgovError(
-          "UNAVAILABLE",
-          `audit ledger cannot be written (${toAgovError(err).message}); call refused, nothing was done`,
-        ),
-      );
+    const entry = {
+      agent_id: caller.agent_id,
+      agent_version: session.client ?? null,
+      tier: caller.tier,
+      action: "tools/call",
+      decision: "allow" as const,
+      tool: name,
+      session_id: session.id,
+      args_digest: argsDigest(parsed.data),
+    };
+    // A tool that changes something is on the ledger before it runs. A read-only tool changes
+    // nothing, so its row (with the outcome) is written once, after the read and before the answer
+    // leaves: if the ledger cannot be written, the caller gets nothing unaudited.
+    const readOnly = tool.annotations.readOnlyHint === true;
+    let rowId = 0;
+    if (!readOnly) {
+      try {
+        rowId = runtime.ledger.append(entry);
+      } catch (err) {
+        return ledgerDown(err, "nothing was done");
+      }
     }
 
     let result: CallToolResult;
@@ -218,15 +220,19 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
           : failure,
       );
     }
+    const outcome = {
+      success: !failure,
+      error_type: failure?.code ?? null,
+      error_message: failure?.message ?? null,
+      latency_us: elapsedUs(started),
+    };
     try {
-      runtime.ledger.complete(rowId, {
-        success: !failure,
-        error_type: failure?.code ?? null,
-        error_message: failure?.message ?? null,
-        latency_us: elapsedUs(started),
-      });
-    } catch {
-      // The call's row exists already; only its outcome could not be recorded.
+      if (readOnly) runtime.ledger.append(entry, outcome);
+      else runtime.ledger.complete(rowId, outcome);
+    } catch (err) {
+      // A read whose record cannot be written is not answered; a change already has its row and
+      // only its outcome is missing.
+      if (readOnly) return ledgerDown(err, "the result was withheld");
     }
     if (failure) await runHook((h) => h.failed?.(caller, name, failure, session.id));
     return result;
@@ -283,6 +289,15 @@ function describe(tool: ToolDef): Tool {
     inputSchema: { ...schema, type: "object" } as Tool["inputSchema"],
     annotations: tool.annotations,
   };
+}
+
+function ledgerDown(err: unknown, consequence: string): CallToolResult {
+  return errorResult(
+    new AgovError(
+      "UNAVAILABLE",
+      `audit ledger cannot be written (${toAgovError(err).message}); call refused, ${consequence}`,
+    ),
+  );
 }
 
 const elapsedUs = (started: bigint) => Number((process.hrtime.bigint() - started) / 1000n);

@@ -1,0 +1,35 @@
+// In-process transport: an agent in the same process (the runner's default, benchmarks, tests)
+// gets its own session over the SDK's in-memory pair. That transport carries no authInfo, so the
+// caller's token is bound to the session here, exactly as stdio binds AGOV_TOKEN.
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { Gateway } from "./gateway.js";
+import { createMcpSession } from "./session.js";
+
+export interface MemoryConnection {
+  /** Give this to an MCP Client's connect(). */
+  transport: Transport;
+  agent_id: string;
+  close(): Promise<void>;
+}
+
+export async function connectInMemory(gateway: Gateway, token: string): Promise<MemoryConnection> {
+  const { caller } = await gateway.identify(token);
+  const id = gateway.runtime.ids.next();
+  const server = createMcpSession({ gateway, id, tokenFor: () => token });
+  const detach = gateway.attach({
+    id,
+    agent_id: caller.agent_id,
+    notifyToolsChanged: () => server.sendToolListChanged(),
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  server.onclose = detach;
+  await server.connect(serverSide);
+  return {
+    transport: clientSide,
+    agent_id: caller.agent_id,
+    async close() {
+      await server.close();
+    },
+  };
+}

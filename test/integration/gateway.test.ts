@@ -1,0 +1,34 @@
+// The governed call path when the audit ledger cannot be written: nothing happens unrecorded.
+import { afterEach, describe, expect, it } from "vitest";
+import { type InProc, startInProc } from "../support/inproc.js";
+
+describe("governed call without a writable ledger", () => {
+  let env: InProc;
+  afterEach(async () => env?.close());
+
+  it("refuses a change before it runs and withholds a read, then recovers", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 1);
+    const ledger = env.rt.ledger;
+    const realAppend = ledger.append;
+    ledger.append = () => {
+      throw new Error("disk I/O error");
+    };
+
+    const take = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 5000 });
+    expect(take).toMatchObject({ isError: true, code: "UNAVAILABLE" });
+    expect(take.text).toMatch(/audit ledger cannot be written.*nothing was done/);
+    expect(await env.rt.state.locks.status("db")).toBeNull();
+
+    const look = await alpha.call("lock_status", { resource: "db" });
+    expect(look).toMatchObject({ isError: true, code: "UNAVAILABLE" });
+    expect(look.text).toMatch(/result was withheld/);
+
+    ledger.append = realAppend;
+    const again = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 5000 });
+    expect(again.isError).toBe(false);
+    expect(again.data).toMatchObject({ resource: "db", holder: "alpha", fence: 1 });
+    expect(ledger.query({ agent_id: "alpha", tool: "lock_acquire" })).toHaveLength(1);
+    expect(ledger.verify().ok).toBe(true);
+  });
+});
