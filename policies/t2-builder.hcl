@@ -21,6 +21,30 @@ path "governance/tools/message_read" {
 path "governance/tools/audit_query" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/packet_get" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/phase_transition" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/artifact_record" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/error_report" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/handoff_read" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/promotion_request" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/consensus_status" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/spawn_conditions" {
+  capabilities = ["read", "update"]
+}
 # read docs
 path "secret/data/docs/*" {
   capabilities = ["read", "list"]
@@ -50,6 +74,9 @@ path "governance/tools/blackboard_post" {
 path "governance/tools/message_send" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/vote_cast" {
+  capabilities = ["read", "update"]
+}
 # sandbox SSH certificates
 path "ssh/sign/sandbox" {
   capabilities = ["update"]
@@ -64,6 +91,9 @@ path "secret/data/ansible/check-mode" {
 }
 
 # --- tools of T2 (builder) ---
+path "governance/tools/proposal_create" {
+  capabilities = ["read", "update"]
+}
 # sandbox admin, frameworks and modules
 path "secret/data/sandbox/*" {
   capabilities = ["create", "read", "update", "delete", "list"]

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import type { Authority } from "./authority/index.js";
 import { createLocalAuthority } from "./authority/local.js";
 import { type Config, ConfigError } from "./config/index.js";
+import { type Consensus, createConsensus } from "./coordination/consensus.js";
 import { type Coordination, createCoordination } from "./coordination/index.js";
+import { createGovernance, type Governance } from "./governance/index.js";
 import { createSqliteLedger, type Ledger } from "./ledger/index.js";
 import type { StateStore } from "./state/index.js";
 import { createSqliteState } from "./state/sqlite.js";
@@ -19,6 +21,8 @@ export interface Runtime {
   state: StateStore;
   ledger: Ledger;
   coordination: Coordination;
+  consensus: Consensus;
+  governance: Governance;
   /** Services of later layers (governance, pipelines), keyed by name. */
   services: Record<string, unknown>;
   close(): Promise<void>;
@@ -46,6 +50,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     state,
     ledger,
     coordination: createCoordination(state),
+    consensus: createConsensus({ state, ledger, clock, ids }),
+    governance: createGovernance({ state, ledger, authority, clock, ids }),
     services: {},
     async close() {
       await Promise.allSettled([authority.close(), state.close()]);

@@ -2,7 +2,9 @@
 // Handlers receive the resolved caller from the server; they never trust an agent id in arguments.
 import type { z } from "zod";
 import type { Caller, Tier } from "../src/authority/index.js";
+import type { Consensus } from "../src/coordination/consensus.js";
 import type { Coordination } from "../src/coordination/index.js";
+import type { Governance, Phase } from "../src/governance/index.js";
 import type { Ledger } from "../src/ledger/index.js";
 import type { StateStore } from "../src/state/index.js";
 import type { Clock } from "../src/util/clock.js";
@@ -15,6 +17,8 @@ export interface ToolContext {
   state: StateStore;
   ledger: Ledger;
   coordination: Coordination;
+  consensus: Consensus;
+  governance: Governance;
   clock: Clock;
   /** Extra services later layers attach (governance, pipelines); typed where they are defined. */
   services: Record<string, unknown>;
@@ -34,6 +38,12 @@ export interface ToolDef<S extends z.ZodType = z.ZodType> {
   description: string;
   input: S;
   annotations: ToolAnnotations;
+  /**
+   * Lifecycle phases in which an agent running under an instruction packet may call this tool.
+   * Read-only tools run in every phase; a changing tool defaults to EXECUTE and VERIFY; "any" is
+   * for the lifecycle tools themselves (phase_transition, error_report, …).
+   */
+  phases?: readonly Phase[] | "any";
   handler(input: z.infer<S>, ctx: ToolContext): Promise<unknown>;
 }
 

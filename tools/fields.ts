@@ -1,5 +1,6 @@
 // Input fields shared by several tools, so limits and messages are the same everywhere.
 import { z } from "zod";
+import { PHASES } from "../src/governance/lifecycle.js";
 import { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../src/state/index.js";
 
 export const identifier = (what: string) =>
@@ -25,3 +26,5 @@ export const jsonValue = z
   .refine((v) => v !== undefined && JSON.stringify(v).length <= 64_000, {
     message: "expected a JSON value of at most 64,000 characters",
   });
+export const phase = z.enum(PHASES);
+export const shortText = (max: number) => z.string().min(1).max(max);

@@ -6,7 +6,20 @@ import { whoami } from "./agent/whoami.js";
 import { auditQuery } from "./audit/query.js";
 import { blackboardPost } from "./blackboard/post.js";
 import { blackboardRead } from "./blackboard/read.js";
+import { consensusStatus } from "./consensus/consensus-status.js";
+import { proposalCreate } from "./consensus/proposal-create.js";
+import { spawnConditions } from "./consensus/spawn-conditions.js";
+import { voteCast } from "./consensus/vote-cast.js";
 import type { ToolDef } from "./define.js";
+import { agentRevoke } from "./governance/agent-revoke.js";
+import { artifactRecord } from "./governance/artifact-record.js";
+import { errorReport } from "./governance/error-report.js";
+import { handoffRead } from "./governance/handoff-read.js";
+import { packetCreate } from "./governance/packet-create.js";
+import { packetGet } from "./governance/packet-get.js";
+import { phaseTransition } from "./governance/phase-transition.js";
+import { promotionApprove } from "./governance/promotion-approve.js";
+import { promotionRequest } from "./governance/promotion-request.js";
 import { lockAcquire } from "./locks/acquire.js";
 import { lockRefresh } from "./locks/refresh.js";
 import { lockRelease } from "./locks/release.js";
@@ -21,11 +34,24 @@ export const TOOLS: readonly ToolDef[] = [
   blackboardRead,
   messageRead,
   auditQuery,
+  packetGet,
+  phaseTransition,
+  artifactRecord,
+  errorReport,
+  handoffRead,
+  promotionRequest,
+  consensusStatus,
+  spawnConditions,
   lockAcquire,
   lockRefresh,
   lockRelease,
   blackboardPost,
   messageSend,
+  voteCast,
+  proposalCreate,
+  packetCreate,
+  agentRevoke,
+  promotionApprove,
 ] as ToolDef[];
 
 export type { ToolContext, ToolDef } from "./define.js";

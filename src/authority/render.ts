@@ -8,6 +8,14 @@ interface ToolTier {
   name: string;
   tier: number;
   description: string;
+  annotations?: { readOnlyHint?: boolean };
+  phases?: readonly string[] | "any";
+}
+
+/** When an agent under an instruction packet may call the tool (see docs/governance.md). */
+function phasesOf(t: ToolTier): string {
+  if (t.annotations?.readOnlyHint || t.phases === "any") return "any";
+  return (t.phases ?? ["EXECUTE", "VERIFY"]).join(", ");
 }
 
 /** The seed's tier capabilities, mapped to Vault paths. */
@@ -99,11 +107,15 @@ export function renderToolsDoc(tools: readonly ToolTier[]): string {
     "Each tool `X` is guarded by the Vault policy path `governance/tools/X`. A caller sees and may call",
     "exactly the tools its tier's policy grants; each tier holds every tool of the tiers below it.",
     "",
-    "| tool | tier | what it does |",
-    "|---|---|---|",
+    "The phases column says when an agent running under an instruction packet may call the tool",
+    "(other callers are bound by their tier only); calling it in another phase is a procedure",
+    "violation. See [governance.md](governance.md).",
+    "",
+    "| tool | tier | phases | what it does |",
+    "|---|---|---|---|",
     ...tools.map(
       (t) =>
-        `| \`${t.name}\` | T${t.tier} ${TIER_NAMES[t.tier]} | ${t.description.replace(/\|/g, "\\|")} |`,
+        `| \`${t.name}\` | T${t.tier} ${TIER_NAMES[t.tier]} | ${phasesOf(t)} | ${t.description.replace(/\|/g, "\\|")} |`,
     ),
     "",
   ];

@@ -176,6 +176,8 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       state: runtime.state,
       ledger: runtime.ledger,
       coordination: runtime.coordination,
+      consensus: runtime.consensus,
+      governance: runtime.governance,
       clock: runtime.clock,
       services: runtime.services,
     };

@@ -170,6 +170,19 @@ const VALID: Record<string, Record<string, unknown>> = {
   lock_release: { resource: "r", lease_id: "l" },
   blackboard_post: { task_id: "t", section: "progress", key: "k", value: 1, expected_version: 0 },
   message_send: { task_id: "t", to: "beta", type: "INFO", body: "hi" },
+  packet_get: {},
+  phase_transition: { phase: "BOOTSTRAP" },
+  artifact_record: { name: "plan", kind: "plan", content: 1, task_id: "t" },
+  error_report: { error_type: "e", message: "m" },
+  handoff_read: { task_id: "t" },
+  promotion_request: {},
+  consensus_status: { task_id: "t" },
+  spawn_conditions: { task_id: "t" },
+  vote_cast: { task_id: "t", proposal_id: "p", vote: "ACCEPT", reasoning: "r" },
+  proposal_create: { task_id: "t", title: "x", content: 1, required_voters: ["a"] },
+  packet_create: { agent_id: "a", task_id: "t", objective: "o" },
+  agent_revoke: { agent_id: "a", reason: "r" },
+  promotion_approve: { agent_id: "a" },
 };
 
 describe("bad input", () => {

@@ -20,5 +20,6 @@ export const blackboardPost = defineTool({
     idempotentHint: false,
     destructiveHint: false,
   },
+  phases: ["EXECUTE", "VERIFY", "REPORT"],
   handler: (input, ctx) => ctx.coordination.blackboard.post(ctx.caller, input),
 });

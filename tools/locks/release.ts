@@ -13,5 +13,6 @@ export const lockRelease = defineTool({
     idempotentHint: false,
     destructiveHint: false,
   },
+  phases: "any",
   handler: (input, ctx) => ctx.coordination.locks.release(ctx.caller, input),
 });

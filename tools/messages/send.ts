@@ -14,5 +14,6 @@ export const messageSend = defineTool({
     idempotentHint: false,
     destructiveHint: false,
   },
+  phases: ["EXECUTE", "VERIFY", "REPORT"],
   handler: (input, ctx) => ctx.coordination.messages.send(ctx.caller, input),
 });

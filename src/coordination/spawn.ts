@@ -1,0 +1,95 @@
+// Spawn signals for the orchestrator (the seed's conditional spawning of the mediator): STUCK,
+// CONFLICT, COMPLEXITY and SUCCESS, computed from the task's progress board, heartbeats,
+// proposals and votes. Time comes from the injected clock.
+import type { StateStore } from "../state/index.js";
+import type { Clock } from "../util/clock.js";
+import type { Consensus } from "./consensus.js";
+
+export const SPAWN_DEFAULTS = { stuck_ms: 30_000, conflicts: 3, complexity: 0.8 } as const;
+export type SpawnThresholds = { stuck_ms: number; conflicts: number; complexity: number };
+
+export interface Condition {
+  condition: "STUCK" | "CONFLICT" | "COMPLEXITY" | "SUCCESS";
+  fired: boolean;
+  value: number;
+  threshold: number;
+  detail: string;
+}
+
+interface RosterLine {
+  phase: string;
+  step: string;
+  at: number;
+}
+
+const FINISHED = new Set(["REPORT", "EXIT", "REVOKED"]);
+
+export async function spawnConditions(
+  deps: { state: StateStore; clock: Clock; consensus: Consensus },
+  taskId: string,
+  overrides: Partial<SpawnThresholds> = {},
+): Promise<{ task_id: string; conditions: Condition[]; spawn: Condition["condition"] | null }> {
+  const t = { ...SPAWN_DEFAULTS, ...overrides };
+  const { state, clock } = deps;
+  const now = clock.now();
+  const board = await state.blackboard.read(taskId);
+  const roster = (board.find((e) => e.section === "progress" && e.key === "agents")?.value ??
+    {}) as Record<string, RosterLine>;
+  const active = Object.entries(roster).filter(([, r]) => !FINISHED.has(r.phase));
+
+  const stuck: string[] = [];
+  for (const [agent, line] of active) {
+    const beat = await state.agents.lastHeartbeat(agent);
+    const last = Math.max(beat ?? 0, line.at);
+    if (now - last >= t.stuck_ms)
+      stuck.push(`${agent} (silent ${Math.round((now - last) / 1000)} s)`);
+  }
+
+  const { proposals } = await deps.consensus.status({ task_id: taskId });
+  const conflicting = proposals.filter((p) => p.status !== "accepted" && p.reject > 0);
+
+  const complexityEntry = board.find((e) => e.section === "problem" && e.key === "complexity");
+  const score = Number((complexityEntry?.value as { score?: unknown })?.score ?? 0) || 0;
+
+  const names = Object.keys(roster);
+  const done = names.length > 0 && names.every((a) => FINISHED.has(roster[a]!.phase));
+  const accepted = proposals.some((p) => p.status === "accepted");
+
+  const conditions: Condition[] = [
+    {
+      condition: "STUCK",
+      fired: stuck.length > 0,
+      value: stuck.length,
+      threshold: t.stuck_ms,
+      detail: stuck.length
+        ? `no heartbeat for ${t.stuck_ms} ms: ${stuck.join(", ")}`
+        : "every active agent is alive",
+    },
+    {
+      condition: "CONFLICT",
+      fired: conflicting.length >= t.conflicts,
+      value: conflicting.length,
+      threshold: t.conflicts,
+      detail: `${conflicting.length} unresolved proposal(s) with a REJECT: ${conflicting.map((p) => p.title).join("; ") || "none"}`,
+    },
+    {
+      condition: "COMPLEXITY",
+      fired: score > t.complexity,
+      value: score,
+      threshold: t.complexity,
+      detail: complexityEntry
+        ? `task complexity ${score} (problem/complexity)`
+        : "no complexity posted (problem/complexity)",
+    },
+    {
+      condition: "SUCCESS",
+      fired: done,
+      value: done ? 1 : 0,
+      threshold: 1,
+      detail: done
+        ? `every agent on the task has finished${accepted ? "; a proposal was accepted: validate it" : "; no proposal accepted yet"}`
+        : `${active.length} agent(s) still working`,
+    },
+  ];
+  return { task_id: taskId, conditions, spawn: conditions.find((c) => c.fired)?.condition ?? null };
+}

@@ -1,0 +1,79 @@
+// An agent's current run (agent:{id}:state): its task, phase and step, what it has tried, and the
+// lease of its execution lock. The progress board (blackboard progress/agents) mirrors it per task
+// for other agents and for the spawn monitor.
+import type { StateStore } from "../state/index.js";
+import { AgovError } from "../util/errors.js";
+import type { Phase } from "./lifecycle.js";
+
+export interface AgentRun {
+  run_id: string;
+  task_id: string;
+  phase: Phase;
+  step: string;
+  started_at: number;
+  updated_at: number;
+  /** The most recent calls and steps, newest last (bounded): the handoff's "what was tried". */
+  tried: string[];
+  plan_recorded: boolean;
+  exec_lease: { resource: string; lease_id: string } | null;
+  revoked: boolean;
+}
+
+export interface RosterEntry {
+  phase: Phase | "REVOKED";
+  step: string;
+  at: number;
+}
+
+const TRIED_MAX = 30;
+
+export async function getRun(state: StateStore, agentId: string): Promise<AgentRun | null> {
+  const raw = await state.agents.getState(agentId);
+  return raw && typeof raw.run_id === "string" ? (raw as unknown as AgentRun) : null;
+}
+
+export async function putRun(state: StateStore, agentId: string, run: AgentRun): Promise<void> {
+  await state.agents.setState(agentId, run as unknown as Record<string, unknown>);
+}
+
+export function noteTried(run: AgentRun, what: string): void {
+  run.tried.push(what);
+  if (run.tried.length > TRIED_MAX) run.tried.splice(0, run.tried.length - TRIED_MAX);
+}
+
+/** Updates this agent's line on the task's progress board, retrying on concurrent writers. */
+export async function updateRoster(
+  state: StateStore,
+  taskId: string,
+  agentId: string,
+  entry: RosterEntry,
+): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = (await state.blackboard.read(taskId, "progress")).find(
+      (e) => e.key === "agents",
+    );
+    const roster = { ...((current?.value as Record<string, RosterEntry>) ?? {}), [agentId]: entry };
+    try {
+      await state.blackboard.post({
+        task_id: taskId,
+        section: "progress",
+        key: "agents",
+        value: roster,
+        author: agentId,
+        expected_version: current?.version ?? 0,
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof AgovError && err.code === "CONFLICT")) throw err;
+    }
+  }
+  throw new AgovError("CONFLICT", `progress board of task ${taskId} is too busy; retry`);
+}
+
+export async function readRoster(
+  state: StateStore,
+  taskId: string,
+): Promise<Record<string, RosterEntry>> {
+  const entry = (await state.blackboard.read(taskId, "progress")).find((e) => e.key === "agents");
+  return (entry?.value as Record<string, RosterEntry>) ?? {};
+}

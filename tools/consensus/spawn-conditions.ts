@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { spawnConditions as evaluate } from "../../src/coordination/spawn.js";
+import { defineTool } from "../define.js";
+import { taskId } from "../fields.js";
+
+export const spawnConditions = defineTool({
+  name: "spawn_conditions",
+  tier: 0,
+  description:
+    "Whether a task needs its mediator: STUCK (an agent silent for 30 s), CONFLICT (3 or more unresolved proposals with a REJECT), COMPLEXITY (problem/complexity score above 0.8), SUCCESS (every agent finished: validate). Thresholds can be overridden per call.",
+  input: z.strictObject({
+    task_id: taskId,
+    stuck_ms: z.number().int().min(1000).max(3_600_000).optional(),
+    conflicts: z.number().int().min(1).max(100).optional(),
+    complexity: z.number().min(0).max(1).optional(),
+  }),
+  annotations: { title: "Spawn conditions", readOnlyHint: true, idempotentHint: true },
+  handler: ({ task_id, ...overrides }, ctx) =>
+    evaluate(
+      { state: ctx.state, clock: ctx.clock, consensus: ctx.consensus },
+      task_id,
+      Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+    ),
+});

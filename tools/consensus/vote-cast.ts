@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { VOTES } from "../../src/coordination/consensus.js";
+import { defineTool } from "../define.js";
+import { identifier, shortText, taskId } from "../fields.js";
+
+export const voteCast = defineTool({
+  name: "vote_cast",
+  tier: 1,
+  description:
+    "Vote ACCEPT, REJECT or ABSTAIN on a proposal, with your reasoning. Your latest vote counts until the proposal is decided; the decision lands in the blackboard's consensus section and the audit ledger.",
+  input: z.strictObject({
+    task_id: taskId,
+    proposal_id: identifier("proposal id"),
+    vote: z.enum(VOTES),
+    reasoning: shortText(2000),
+  }),
+  annotations: { title: "Cast vote", readOnlyHint: false, idempotentHint: false },
+  handler: (input, ctx) => ctx.consensus.vote(ctx.caller, input),
+});

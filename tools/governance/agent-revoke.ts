@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { agentId, shortText } from "../fields.js";
+
+export const agentRevoke = defineTool({
+  name: "agent_revoke",
+  tier: 4,
+  description:
+    "Revoke an agent by hand, with a reason: its tokens stop working at once, its locks are released, a handoff is written for its task and its sessions are told.",
+  input: z.strictObject({ agent_id: agentId, reason: shortText(1000) }),
+  annotations: { title: "Revoke agent", readOnlyHint: false, destructiveHint: true },
+  phases: "any",
+  async handler({ agent_id, reason }, { caller, governance }) {
+    const handoff = await governance.revoke({
+      agent_id,
+      reason: "MANUAL",
+      details: reason,
+      revoked_by: caller.agent_id,
+    });
+    return { agent_id, revoked: true, handoff };
+  },
+});

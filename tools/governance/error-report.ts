@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { identifier, shortText } from "../fields.js";
+
+export const errorReport = defineTool({
+  name: "error_report",
+  tier: 0,
+  description:
+    "Report an error you met (a model failure, a failed step). It counts against your error budget like a refused call; reaching a limit revokes you and leaves a handoff.",
+  input: z.strictObject({ error_type: identifier("error type"), message: shortText(2000) }),
+  annotations: { title: "Report error", readOnlyHint: false, idempotentHint: false },
+  phases: "any",
+  handler: (input, ctx) => ctx.governance.reportError(ctx.caller, input),
+});

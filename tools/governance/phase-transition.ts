@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { phase, shortText, taskId } from "../fields.js";
+
+export const phaseTransition = defineTool({
+  name: "phase_transition",
+  tier: 0,
+  description:
+    "Move your run to the next lifecycle phase: BOOTSTRAP → PREFLIGHT → PLAN → EXECUTE → VERIFY → PACKAGE → REPORT → EXIT. Each transition is a heartbeat, refreshes your execution lock and checks your error budget. Skipping or going back is a procedure violation; EXECUTE needs a plan artifact; VERIFY needs every deliverable; EXIT releases your locks.",
+  input: z.strictObject({
+    phase,
+    step: shortText(200).optional(),
+    task_id: taskId.optional(),
+  }),
+  annotations: { title: "Phase transition", readOnlyHint: false, idempotentHint: false },
+  phases: "any",
+  handler: (input, ctx) => ctx.governance.transition(ctx.caller, input),
+});
