@@ -18,7 +18,9 @@ import { connectInMemory } from "../src/server/memory.js";
 import { createSqliteState } from "../src/state/sqlite.js";
 import { randomIds, systemClock } from "../src/util/clock.js";
 import { TOOLS } from "../tools/index.js";
+import { redisAvailable, startRedis } from "../test/support/redis-server.js";
 import { createBareServer } from "./bare-server.js";
+import { benchRedisLocks } from "./locks-redis.js";
 import { type Comparison, compare, measure, table } from "./harness.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -132,6 +134,18 @@ async function main(): Promise<void> {
       bareProc.kill();
       govProc.kill();
     }
+  }
+
+  // Redis locks: the adapter's Lua scripts against a raw SET NX PX + DEL on the same server.
+  if (redisAvailable()) {
+    const redis = await startRedis();
+    try {
+      results.push(await benchRedisLocks({ url: redis.url, iterations: ITER }));
+    } finally {
+      await redis.stop();
+    }
+  } else {
+    process.stderr.write("bench: redis-server not installed; skipping the Redis lock case\n");
   }
 
   gateway.close();

@@ -41,7 +41,15 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   const ids = opts.ids ?? randomIds;
   const ledger = createSqliteLedger({ home: config.home, clock });
   const state = opts.state ?? (await createState(config, clock, ids));
-  const authority = opts.authority ?? (await createAuthority(config, clock, ids));
+  let authority: Authority;
+  try {
+    authority = opts.authority ?? (await createAuthority(config, clock, ids));
+  } catch (err) {
+    // Nothing half-open is left behind: the store's connections close with the failed start.
+    await state.close().catch(() => {});
+    ledger.close();
+    throw err;
+  }
   const runtime: Runtime = {
     config,
     clock,
@@ -63,7 +71,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
 
 async function createState(config: Config, clock: Clock, ids: Ids): Promise<StateStore> {
   if (config.state === "redis") {
-    throw new ConfigError("config: state: redis is not available in this build yet");
+    // Loaded only when chosen, so the embedded default never opens a Redis client.
+    const { createRedisState } = await import("./state/redis.js");
+    return createRedisState({ url: config.redis_url, clock, ids });
   }
   return createSqliteState({ home: config.home, clock, ids });
 }

@@ -34,6 +34,11 @@ export interface Gateway {
   runtime: Runtime;
   tools: ReadonlyMap<string, ToolDef>;
   identify(token: string): Promise<Identity>;
+  /**
+   * Records a request refused before it reached a tool (HTTP bearer check): a revoked or expired
+   * token still names its agent, so the refusal lands on that agent's record.
+   */
+  auditRefusal(err: AgovError, what: { action: string; session_id?: string }): void;
   listTools(token: string): Promise<Tool[]>;
   call(
     token: string,
@@ -133,12 +138,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       identity = await identify(token);
     } catch (err) {
       const e = toAgovError(err);
-      // A revoked or expired token still names its agent, so the refusal is on that agent's record.
-      const known =
-        typeof e.details?.agent_id === "string"
-          ? ({ agent_id: e.details.agent_id, tier: e.details.tier } as Caller)
-          : undefined;
-      return refuse(known, name, args, session, e, started);
+      return refuse(knownCaller(e), name, args, session, e, started);
     }
     const { caller, granted } = identity;
     const tool = tools.get(name);
@@ -254,6 +254,23 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     runtime,
     tools,
     identify,
+    auditRefusal(err, what) {
+      const caller = knownCaller(err);
+      try {
+        runtime.ledger.append(
+          {
+            agent_id: caller?.agent_id ?? "(unauthenticated)",
+            tier: caller?.tier ?? null,
+            action: what.action,
+            decision: "deny",
+            session_id: what.session_id ?? null,
+          },
+          { success: false, error_type: err.code, error_message: err.message },
+        );
+      } catch {
+        // The request is refused either way; nothing ran that needs the record.
+      }
+    },
     async listTools(token) {
       let identity: Identity;
       try {
@@ -279,6 +296,13 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     hooks,
     close: unsubscribe,
   };
+}
+
+/** A revoked or expired token still names its agent (the authority puts it in the details). */
+function knownCaller(e: AgovError): Caller | undefined {
+  return typeof e.details?.agent_id === "string"
+    ? ({ agent_id: e.details.agent_id, tier: e.details.tier } as Caller)
+    : undefined;
 }
 
 function describe(tool: ToolDef): Tool {

@@ -51,8 +51,9 @@ export async function serveHttp(
           };
         } catch (err) {
           const e = toAgovError(err);
+          gateway.auditRefusal(e, { action: "http: bearer token refused" });
           if (e.code === "UNAVAILABLE") throw new ServerError(e.message);
-          throw new InvalidTokenError(e.message);
+          throw new InvalidTokenError(`${e.code}: ${e.message}`);
         }
       },
     },

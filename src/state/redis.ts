@@ -1,0 +1,194 @@
+// The StateStore on Redis or DragonflyDB, shared by every agov instance pointed at it: each
+// multi-step change is one Lua script (redis-scripts.ts), events travel over pub/sub on a second
+// connection, and every failure to reach Redis surfaces as UNAVAILABLE without hanging.
+import type { Clock, Ids } from "../util/clock.js";
+import type { AgovEvent, ErrorCounters, RevocationRecord, StateStore } from "./index.js";
+import { redisBlackboard, redisMessages } from "./redis-board.js";
+import { openConnection } from "./redis-connection.js";
+import { redisLocks } from "./redis-locks.js";
+import { keyspace, type RedisDeps, SCRIPTS, type ScriptCommands } from "./redis-scripts.js";
+
+/**
+ * Keys with a TTL (locks, heartbeats) also get a Redis expiry this much later than the clock's,
+ * purely as garbage collection: liveness is always decided by comparing the stored expires_at
+ * with the injected clock, so the expiry must never remove something the clock still calls live.
+ */
+const GC_GRACE_MS = 60_000;
+const json = (v: unknown) => JSON.stringify(v ?? null);
+const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+export async function createRedisState(opts: {
+  url: string;
+  clock: Clock;
+  ids: Ids;
+  keyPrefix?: string;
+  commandTimeoutMs?: number;
+}): Promise<StateStore> {
+  const { clock, ids } = opts;
+  const k = keyspace(opts.keyPrefix ?? "");
+  const main = await openConnection(opts, "agov");
+  let events: Awaited<ReturnType<typeof openConnection>>;
+  try {
+    events = await openConnection(opts, "agov-events");
+  } catch (err) {
+    await main.close();
+    throw err;
+  }
+  for (const [name, def] of Object.entries(SCRIPTS)) main.redis.defineCommand(name, def);
+  const r = main.redis as typeof main.redis & ScriptCommands;
+  const gc = (ttlMs: number) => ttlMs + GC_GRACE_MS;
+  const deps: RedisDeps = { r, k, clock, ids, gc };
+
+  // Every method goes through `guard`, so a caller only ever sees AgovErrors.
+  type Fns = Record<string, (...a: never[]) => Promise<unknown>>;
+  const guard = <T extends Fns>(ns: T): T => {
+    const out: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(ns))
+      out[name] = (...a: never[]) =>
+        fn(...a).catch((err: unknown) => {
+          throw main.fail(err);
+        });
+    return out as T;
+  };
+
+  const handlers = new Set<(e: AgovEvent) => void>();
+  events.redis.on("message", (channel: string, raw: string) => {
+    if (channel !== k.events) return;
+    let event: AgovEvent;
+    try {
+      event = JSON.parse(raw) as AgovEvent;
+    } catch {
+      return; // not ours: someone else published on the channel
+    }
+    for (const h of handlers) {
+      try {
+        h(event);
+      } catch {
+        // One subscriber's failure must not keep the event from the others.
+      }
+    }
+  });
+  try {
+    await events.redis.subscribe(k.events);
+  } catch (err) {
+    await Promise.all([main.close(), events.close()]);
+    throw main.fail(err);
+  }
+
+  return {
+    kind: "redis",
+    locks: guard(redisLocks(deps)),
+    blackboard: guard(redisBlackboard(deps)),
+    messages: guard(redisMessages(deps)),
+    agents: guard({
+      heartbeat: async (agentId: string, ttlMs: number) => {
+        const at = clock.now();
+        const hb = json({ at, expires_at: at + ttlMs });
+        await r.set(k.agent(agentId, "heartbeat"), hb, "PX", gc(ttlMs));
+      },
+      lastHeartbeat: async (agentId: string) => {
+        const hb = parse<{ at: number; expires_at: number }>(
+          await r.get(k.agent(agentId, "heartbeat")),
+        );
+        return hb && hb.expires_at > clock.now() ? hb.at : null;
+      },
+      getState: async (agentId: string) =>
+        parse<Record<string, unknown>>(await r.get(k.agent(agentId, "state"))),
+      setState: async (agentId: string, state: Record<string, unknown>) => {
+        await r.set(k.agent(agentId, "state"), json(state));
+      },
+      putPacket: async (agentId: string, packet: Record<string, unknown>) => {
+        await r.set(k.agent(agentId, "packet"), json(packet));
+      },
+      getPacket: async (agentId: string) =>
+        parse<Record<string, unknown>>(await r.get(k.agent(agentId, "packet"))),
+    }),
+
+    errors: guard({
+      record: async (agentId: string, errorType: string, procedureViolation = false) => {
+        const flat = await r.agovRecordError(
+          k.agent(agentId, "errors"),
+          errorType,
+          procedureViolation ? "1" : "0",
+        );
+        const hash: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+        return counters(hash);
+      },
+      get: async (agentId: string) => counters(await r.hgetall(k.agent(agentId, "errors"))),
+      reset: async (agentId: string) => {
+        await r.del(k.agent(agentId, "errors"));
+      },
+    }),
+
+    tasks: guard({
+      setActiveAgent: async (taskId: string, agentId: string) => {
+        await r.set(k.activeAgent(taskId), agentId);
+      },
+      getActiveAgent: async (taskId: string) => r.get(k.activeAgent(taskId)),
+      addArtifact: async (taskId: string, artifact: string) => {
+        await r.rpush(k.artifacts(taskId), artifact);
+      },
+      artifacts: async (taskId: string) => r.lrange(k.artifacts(taskId), 0, -1),
+      putHandoff: async (taskId: string, handoff: Record<string, unknown>) => {
+        await r.set(k.handoff(taskId), json(handoff));
+      },
+      getHandoff: async (taskId: string) =>
+        parse<Record<string, unknown>>(await r.get(k.handoff(taskId))),
+    }),
+
+    revocations: guard({
+      append: async (rec: RevocationRecord) => {
+        await r.lpush(k.revocations, json(rec));
+      },
+      recent: async (limit = 50) =>
+        limit <= 0
+          ? []
+          : (await r.lrange(k.revocations, 0, limit - 1)).map(
+              (s) => JSON.parse(s) as RevocationRecord,
+            ),
+    }),
+
+    checkpoints: guard({
+      save: async (scope: string, key: string, data: unknown) => {
+        const saved_at = clock.now();
+        await r.set(k.checkpoint(scope, key), json({ data, saved_at }));
+        return { saved_at };
+      },
+      load: async (scope: string, key: string) =>
+        parse<{ data: unknown; saved_at: number }>(await r.get(k.checkpoint(scope, key))),
+    }),
+
+    events: {
+      publish: async (event) => {
+        try {
+          await r.publish(k.events, json(event));
+        } catch (err) {
+          throw main.fail(err);
+        }
+      },
+      subscribe: (handler) => {
+        handlers.add(handler);
+        return () => {
+          handlers.delete(handler);
+        };
+      },
+    },
+
+    close: async () => {
+      handlers.clear();
+      await Promise.all([main.close(), events.close()]);
+    },
+  };
+}
+
+function counters(hash: Record<string, string>): ErrorCounters {
+  const by_type: Record<string, number> = {};
+  for (const [field, n] of Object.entries(hash))
+    if (field.startsWith("type:")) by_type[field.slice(5)] = Number(n);
+  return {
+    total_errors: Number(hash.total_errors ?? 0),
+    procedure_violations: Number(hash.procedure_violations ?? 0),
+    by_type,
+  };
+}
