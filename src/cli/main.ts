@@ -5,6 +5,7 @@ import { AgovError } from "../util/errors.js";
 import { UsageError } from "./args.js";
 import { AUDIT_HELP, auditCommand } from "./audit.js";
 import { createCliContext } from "./context.js";
+import { RUN_HELP, runCommand } from "./run.js";
 import { SERVE_HELP, serveCommand } from "./serve.js";
 import { TOKEN_HELP, tokenCommand } from "./token.js";
 
@@ -13,6 +14,7 @@ const HELP = `agov — a governance gateway for AI agents (an MCP server).
 Usage: agov <command> [options]
 
 Commands:
+  run        Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed
   serve      Serve the governed tools over MCP (stdio, or --http <port>)
   token      Issue, revoke and list agent tokens
   audit      Query the audit ledger and verify its hash chain
@@ -23,6 +25,7 @@ Configuration: agov.config.yaml in the current folder, then environment variable
 
 type Command = (argv: string[], ctx: ReturnType<typeof createCliContext>) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  run: { run: runCommand, help: RUN_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },
   token: { run: tokenCommand, help: TOKEN_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },

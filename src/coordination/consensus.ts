@@ -98,6 +98,7 @@ export function createConsensus(deps: {
       title: p.title,
       author: p.author,
       required_voters: p.required_voters,
+      created_at: p.created_at,
       votes,
       ...evaluateConsensus(p.required_voters, votes),
     };
@@ -184,7 +185,9 @@ export function createConsensus(deps: {
         );
       return {
         task_id: input.task_id,
-        proposals: proposals.map((p) => status(p, votesOf(p.id))),
+        proposals: proposals
+          .sort((a, b) => a.created_at - b.created_at)
+          .map((p) => status(p, votesOf(p.id))),
       };
     },
   };

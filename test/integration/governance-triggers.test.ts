@@ -30,21 +30,21 @@ async function expectRevoked(a: AgentClient, agent: string, reason: string) {
   expect(await env.rt.state.locks.status(`${agent}-db`)).toBeNull();
   const handoff = await orch.call("handoff_read", { task_id: "t1" });
   expect(handoff.isError, handoff.text).toBe(false);
-  expect(handoff.data).toMatchObject({
+  expect(handoff.data.found).toBe(true);
+  const data = handoff.data.handoff as Record<string, unknown>;
+  expect(data).toMatchObject({
     task_id: "t1",
     previous_agent_id: agent,
     revoked: true,
     revocation_reason: { type: reason },
     last_known_state: { phase: "EXECUTE" },
   });
-  expect((handoff.data.what_was_tried as string[]).some((t) => t.includes("lock_acquire"))).toBe(
-    true,
-  );
-  expect(handoff.data.artifacts).toContain("plan");
+  expect((data.what_was_tried as string[]).some((t) => t.includes("lock_acquire"))).toBe(true);
+  expect(data.artifacts).toContain("plan");
   expect(env.rt.ledger.revocations(agent)).toMatchObject([{ reason_type: reason }]);
   expect(env.rt.ledger.violations(agent)).toMatchObject([{ violation_type: reason }]);
   expect(env.rt.ledger.verify().ok).toBe(true);
-  return handoff.data;
+  return data;
 }
 
 describe("revocation triggers", () => {

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { AgovError } from "../../src/util/errors.js";
 import { defineTool } from "../define.js";
 import { taskId } from "../fields.js";
 
@@ -7,12 +6,12 @@ export const handoffRead = defineTool({
   name: "handoff_read",
   tier: 0,
   description:
-    "Read the latest handoff of a task: who was revoked and why, the last phase and step, what was tried, the blocking issue, the next actions, constraints and artifacts.",
+    "Read the latest handoff of a task: who was revoked and why, the last phase and step, what was tried, the blocking issue, the next actions, constraints and artifacts. found is false when no agent has left one.",
   input: z.strictObject({ task_id: taskId }),
   annotations: { title: "Read handoff", readOnlyHint: true, idempotentHint: true },
   async handler({ task_id }, { governance }) {
+    // No handoff is the normal case, not an error: reading it must not cost an agent its budget.
     const handoff = await governance.handoff(task_id);
-    if (!handoff) throw new AgovError("NOT_FOUND", `no handoff for task ${task_id}`);
-    return handoff;
+    return { task_id, found: handoff !== null, handoff };
   },
 });

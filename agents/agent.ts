@@ -1,0 +1,211 @@
+// The governed-agent runtime: walks the lifecycle through agov's tools, thinks with the model
+// (reporting its failures through error_report so the error budget governs the model too), waits
+// for peers by polling its inbox, and stops the moment agov says it is revoked.
+import type { z } from "zod";
+import { AgentRevoked, CallRefusedError, type GovernedClient } from "./client.js";
+import { type AgentRole, type Model, ModelError, type ModelTaskKind } from "./model.js";
+import type { ProgressEvent } from "./progress.js";
+
+export const LIFECYCLE = [
+  "BOOTSTRAP",
+  "PREFLIGHT",
+  "PLAN",
+  "EXECUTE",
+  "VERIFY",
+  "PACKAGE",
+  "REPORT",
+  "EXIT",
+] as const;
+export type Phase = (typeof LIFECYCLE)[number];
+
+export interface AgentHooks {
+  /** Runs before each phase transition; tests use it to stall an agent (honour the signal). */
+  beforePhase?(role: AgentRole, phase: Phase, signal: AbortSignal): Promise<void>;
+}
+
+export interface AgentEnv {
+  client: GovernedClient;
+  role: AgentRole;
+  agentId: string;
+  taskId: string;
+  objective: string;
+  model: Model;
+  progress(e: ProgressEvent): void;
+  signal: AbortSignal;
+  /** How long to wait for a peer's message before going on without it. */
+  waitMs: number;
+  pollMs: number;
+  hooks?: AgentHooks | undefined;
+  counters: { modelCalls: number };
+}
+
+export interface InboxMessage {
+  id: string;
+  from: string;
+  to: string;
+  type: string;
+  body: Record<string, unknown>;
+}
+
+/** Attempts per model step; each failure after the model's own retries is charged to the budget. */
+const STEP_ATTEMPTS = 3;
+
+export function createAgentKit(env: AgentEnv) {
+  let cursor: string | undefined;
+  const inbox: InboxMessage[] = [];
+  let lastBeat = 0;
+
+  async function phase(p: Phase, step?: string): Promise<Record<string, unknown>> {
+    if (env.signal.aborted) throw new AgentStopped(env.agentId, "run stopped");
+    await env.hooks?.beforePhase?.(env.role, p, env.signal);
+    if (env.signal.aborted) throw new AgentStopped(env.agentId, "run stopped");
+    const r = await env.client.must("phase_transition", { phase: p, ...(step ? { step } : {}) });
+    env.progress({ type: "phase", agent: env.agentId, role: env.role, phase: p });
+    return r;
+  }
+
+  async function think<T>(
+    kind: ModelTaskKind,
+    context: Record<string, unknown>,
+    schema: z.ZodType<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      env.counters.modelCalls++;
+      try {
+        return await env.model.generate(
+          {
+            role: env.role,
+            kind,
+            objective: env.objective,
+            context,
+            signal: env.signal,
+            onAttemptFailed: async (f) => {
+              env.progress({
+                type: "model_error",
+                agent: env.agentId,
+                kind: f.kind,
+                recovered: true,
+              });
+              await env.client.call("error_report", {
+                error_type: `model_${f.kind}`,
+                message: `${kind} attempt ${f.attempt}: ${f.message}`.slice(0, 2000),
+                recovered: true,
+              });
+            },
+          },
+          schema,
+        );
+      } catch (err) {
+        if (!(err instanceof ModelError)) throw err;
+        env.progress({ type: "model_error", agent: env.agentId, kind: err.kind, recovered: false });
+        const r = await env.client.call("error_report", {
+          error_type: `model_${err.kind}`,
+          message: `${kind} failed after ${err.attempts} attempt(s): ${err.message}`.slice(0, 2000),
+        });
+        if (r.ok && r.data.revoked)
+          throw new AgentRevoked(env.agentId, `revoked after ${err.kind}`);
+        if (attempt >= STEP_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async function heartbeat(): Promise<void> {
+    const now = Date.now();
+    if (now - lastBeat < 1000) return;
+    lastBeat = now;
+    await env.client.call("heartbeat");
+  }
+
+  async function readInbox(): Promise<InboxMessage[]> {
+    const r = await env.client.must("message_read", {
+      task_id: env.taskId,
+      ...(cursor ? { after_id: cursor } : {}),
+    });
+    const fresh = (r.messages as InboxMessage[]) ?? [];
+    if (typeof r.last_id === "string") cursor = r.last_id;
+    inbox.push(...fresh);
+    return fresh;
+  }
+
+  /** Polls until `find` returns something, the wait runs out (null), or the run stops. */
+  async function waitFor<T>(find: () => Promise<T | null | undefined>, waitMs = env.waitMs) {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const hit = await find();
+      if (hit !== null && hit !== undefined) return hit;
+      if (Date.now() >= deadline || env.signal.aborted) return null;
+      await heartbeat();
+      await sleep(env.pollMs, env.signal);
+    }
+  }
+
+  /** Takes (removes) the first message in the inbox that matches. */
+  async function nextMessage(match: (m: InboxMessage) => boolean, waitMs?: number) {
+    return waitFor(async () => {
+      await readInbox();
+      const i = inbox.findIndex(match);
+      return i >= 0 ? inbox.splice(i, 1)[0] : null;
+    }, waitMs);
+  }
+
+  async function send(to: string, type: string, body: Record<string, unknown>): Promise<void> {
+    await env.client.must("message_send", { task_id: env.taskId, to, type, body });
+    env.progress({
+      type: "message",
+      from: env.agentId,
+      to,
+      msgType: type,
+      summary: String(body.title ?? body.summary ?? ""),
+    });
+  }
+
+  async function post(section: string, key: string, value: unknown): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const r = await env.client.must("blackboard_read", { task_id: env.taskId, section });
+      const entry = (r.entries as Array<{ key: string; version: number }>).find(
+        (e) => e.key === key,
+      );
+      const w = await env.client.call("blackboard_post", {
+        task_id: env.taskId,
+        section,
+        key,
+        value,
+        expected_version: entry?.version ?? 0,
+      });
+      if (w.ok) return;
+      if (w.code !== "CONFLICT") throw new CallRefusedError("blackboard_post", w);
+    }
+  }
+
+  async function artifact(name: string, kind: string, content: unknown): Promise<void> {
+    await env.client.must("artifact_record", { name, kind, content });
+  }
+
+  return { phase, think, heartbeat, readInbox, waitFor, nextMessage, send, post, artifact };
+}
+
+export type AgentKit = ReturnType<typeof createAgentKit>;
+
+/** The run was stopped (timeout, or the orchestrator finished without this agent). */
+export class AgentStopped extends Error {
+  constructor(
+    readonly agentId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AgentStopped";
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

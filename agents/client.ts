@@ -1,0 +1,119 @@
+// The agents' only door to agov: an MCP client. Each call's result is unpacked into data or a
+// typed refusal (the stable code agov puts in _meta["agov/error"]), and the time spent in calls
+// is counted so a run can report how much of it went to governance.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+
+export interface CallOk {
+  ok: true;
+  data: Record<string, unknown>;
+}
+export interface CallRefused {
+  ok: false;
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+export type CallResult = CallOk | CallRefused;
+
+/** Thrown when agov refuses an agent because it was revoked: the agent must stop. */
+export class AgentRevoked extends Error {
+  constructor(
+    readonly agentId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AgentRevoked";
+  }
+}
+
+export interface CallStats {
+  calls: number;
+  refused: number;
+  ms: number;
+}
+
+export interface GovernedClient {
+  readonly agentId: string;
+  /** Calls a tool; refusals come back as values, except REVOKED, which throws AgentRevoked. */
+  call(tool: string, args?: Record<string, unknown>): Promise<CallResult>;
+  /** Like call, but throws on any refusal (for steps that must succeed). */
+  must(tool: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  tools(): Promise<string[]>;
+  onToolsChanged(fn: () => void): void;
+  stats(): CallStats;
+  close(): Promise<void>;
+}
+
+export class CallRefusedError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly refusal: CallRefused,
+  ) {
+    super(`${tool} refused (${refusal.code}): ${refusal.message}`);
+    this.name = "CallRefusedError";
+  }
+}
+
+/** Per-call timeout; a call never waits on a signal that outlives it (see DESIGN: listeners). */
+const CALL_TIMEOUT_MS = 30_000;
+
+export async function connectGoverned(
+  agentId: string,
+  transport: Transport,
+): Promise<GovernedClient> {
+  const client = new Client({ name: `agov-agent-${agentId}`, version: "0.1.0" });
+  const listeners: Array<() => void> = [];
+  client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+    for (const fn of listeners) fn();
+  });
+  await client.connect(transport);
+  const stats: CallStats = { calls: 0, refused: 0, ms: 0 };
+
+  async function call(tool: string, args: Record<string, unknown> = {}): Promise<CallResult> {
+    const started = performance.now();
+    stats.calls++;
+    try {
+      const r = (await client.callTool({ name: tool, arguments: args }, undefined, {
+        timeout: CALL_TIMEOUT_MS,
+      })) as {
+        isError?: boolean;
+        content?: Array<{ text?: string }>;
+        structuredContent?: Record<string, unknown>;
+        _meta?: Record<string, { code?: string; retryable?: boolean } | undefined>;
+      };
+      if (!r.isError) return { ok: true, data: r.structuredContent ?? {} };
+      stats.refused++;
+      const meta = r._meta?.["agov/error"];
+      const refusal: CallRefused = {
+        ok: false,
+        code: meta?.code ?? "UNKNOWN",
+        message: (r.content ?? []).map((c) => c.text ?? "").join("\n"),
+        retryable: meta?.retryable ?? false,
+      };
+      if (refusal.code === "REVOKED") throw new AgentRevoked(agentId, refusal.message);
+      return refusal;
+    } finally {
+      stats.ms += performance.now() - started;
+    }
+  }
+
+  return {
+    agentId,
+    call,
+    async must(tool, args) {
+      const r = await call(tool, args);
+      if (!r.ok) throw new CallRefusedError(tool, r);
+      return r.data;
+    },
+    async tools() {
+      return (await client.listTools()).tools.map((t) => t.name);
+    },
+    onToolsChanged(fn) {
+      listeners.push(fn);
+    },
+    stats: () => ({ ...stats }),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,223 @@
+// The orchestrator: gives ALPHA and BETA their packets, runs them in parallel, polls
+// spawn_conditions every pollMs and spawns GAMMA on STUCK, CONFLICT, COMPLEXITY or SUCCESS, then
+// gathers the outcome. It is an MCP client like the agents; it never touches agov's internals.
+import type { AgentEnv, AgentHooks } from "./agent.js";
+import { AgentStopped, sleep } from "./agent.js";
+import { AgentRevoked, type GovernedClient } from "./client.js";
+import { runGamma } from "./gamma.js";
+import type { AgentRole, Model } from "./model.js";
+import { runPeer } from "./peer.js";
+import type { ProgressEvent } from "./progress.js";
+import { collectOutcome, type RunResult } from "./result.js";
+
+export type Participant = "ORCHESTRATOR" | AgentRole;
+
+export interface RunOptions {
+  objective: string;
+  taskId: string;
+  /** Agent id for each participant (fresh per run: a revoked id can never run again). */
+  agentIds: Record<Participant, string>;
+  /** Connects a participant to agov with its own token and session. */
+  connect(who: Participant, agentId: string): Promise<GovernedClient>;
+  model: Model;
+  timeoutMs: number;
+  /** spawn_conditions polling interval (the seed's 2 s). */
+  pollMs?: number;
+  /** Agents' inbox polling interval. */
+  agentPollMs?: number;
+  /** How long a peer waits for the other's message before going on. */
+  waitMs?: number;
+  onProgress?(e: ProgressEvent): void;
+  hooks?: AgentHooks;
+}
+
+const TIERS: Record<Participant, number> = { ORCHESTRATOR: 3, ALPHA: 2, BETA: 2, GAMMA: 2 };
+export const PARTICIPANT_TIERS = TIERS;
+
+export async function runTask(opts: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), opts.timeoutMs);
+  const events: ProgressEvent[] = [];
+  const progress = (e: ProgressEvent) => {
+    events.push(e);
+    opts.onProgress?.(e);
+  };
+  const counters = { modelCalls: 0 };
+  const clients: GovernedClient[] = [];
+  const ids = opts.agentIds;
+  const waitMs = opts.waitMs ?? 15_000;
+  const revoked = new Map<string, string>();
+  let timedOut = false;
+
+  const orch = await opts.connect("ORCHESTRATOR", ids.ORCHESTRATOR);
+  clients.push(orch);
+  try {
+    await orch.must("blackboard_post", {
+      task_id: opts.taskId,
+      section: "problem",
+      key: "objective",
+      value: { objective: opts.objective, by: ids.ORCHESTRATOR },
+      expected_version: 0,
+    });
+    for (const role of ["ALPHA", "BETA"] as const) await givePacket(role);
+
+    const env = async (role: AgentRole): Promise<AgentEnv> => {
+      const client = await opts.connect(role, ids[role]);
+      clients.push(client);
+      return {
+        client,
+        role,
+        agentId: ids[role],
+        taskId: opts.taskId,
+        objective: opts.objective,
+        model: opts.model,
+        progress,
+        signal: abort.signal,
+        waitMs,
+        pollMs: opts.agentPollMs ?? 50,
+        hooks: opts.hooks,
+        counters,
+      };
+    };
+    const peerSetup = (peer: string) => ({ peer, rounds: 2, synthesisWaitMs: waitMs * 2 });
+    const settle = <T>(role: AgentRole, p: Promise<T>) =>
+      p.then(
+        (value) => ({ role, ok: true as const, value }),
+        (error: unknown) => {
+          if (error instanceof AgentRevoked) {
+            revoked.set(ids[role], error.message);
+            progress({ type: "revoked", agent: ids[role], reason: error.message });
+          } else if (!(error instanceof AgentStopped) && !abort.signal.aborted) {
+            progress({
+              type: "note",
+              agent: ids[role],
+              text: `stopped: ${(error as Error).message}`,
+            });
+          }
+          return { role, ok: false as const, error };
+        },
+      );
+    const alpha = settle(
+      "ALPHA",
+      env("ALPHA").then((e) => runPeer(e, peerSetup(ids.BETA))),
+    );
+    const beta = settle(
+      "BETA",
+      env("BETA").then((e) => runPeer(e, peerSetup(ids.ALPHA))),
+    );
+    const peersDone = Promise.all([alpha, beta]);
+    let peersFinished = false;
+    void peersDone.then(() => {
+      peersFinished = true;
+    });
+
+    let gamma: Promise<unknown> | null = null;
+    let spawn: { reason: string; detail: string } | null = null;
+    while (!abort.signal.aborted) {
+      const r = await orch.call("spawn_conditions", { task_id: opts.taskId });
+      if (r.ok && r.data.spawn && !gamma) {
+        const conds = r.data.conditions as Array<{
+          condition: string;
+          fired: boolean;
+          detail: string;
+          agents?: string[];
+        }>;
+        const fired = conds.find((c) => c.fired)!;
+        spawn = { reason: fired.condition, detail: fired.detail };
+        progress({ type: "spawn", role: "GAMMA", reason: fired.condition, detail: fired.detail });
+        const stuck = new Set(conds.find((c) => c.condition === "STUCK")?.agents ?? []);
+        const voters = await activeVoters(stuck);
+        await givePacket("GAMMA");
+        gamma = settle(
+          "GAMMA",
+          env("GAMMA").then((e) => runGamma(e, { reason: fired.condition, voters })),
+        );
+      }
+      if (peersFinished && (gamma === null ? !r.ok || !r.data.spawn : true)) break;
+      if (gamma && (await Promise.race([gamma.then(() => true), sleep(0).then(() => false)])))
+        break;
+      await sleep(opts.pollMs ?? 2000, abort.signal);
+    }
+    if (gamma) await Promise.race([gamma, aborted(abort.signal)]);
+    // Peers stalled (STUCK) are stopped once the mediator has settled the task.
+    if (!peersFinished) abort.abort();
+    await peersDone;
+    timedOut = Date.now() - started >= opts.timeoutMs;
+
+    return await collectOutcome({
+      orch,
+      taskId: opts.taskId,
+      objective: opts.objective,
+      modelName: opts.model.name,
+      agentIds: ids,
+      spawn,
+      revoked,
+      timedOut,
+      durationMs: Date.now() - started,
+      events,
+      modelCalls: counters.modelCalls,
+      clients,
+    });
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+
+  async function givePacket(role: AgentRole): Promise<void> {
+    const me = role.toLowerCase();
+    const deliverables =
+      role === "ALPHA"
+        ? [`${me}-analysis`, `${me}-proposal`, `${me}-critique`]
+        : role === "BETA"
+          ? [`${me}-proposal`, `${me}-critique`]
+          : ["gamma-synthesis"];
+    await orch.must("packet_create", {
+      agent_id: ids[role],
+      task_id: opts.taskId,
+      objective: opts.objective,
+      deliverables,
+      constraints: {
+        scope: [`task ${opts.taskId}: ${ROLE_SCOPE[role]}`],
+        forbidden: ["agent_revoke", "promotion_approve", "packet_create"],
+        required_steps: ["record a plan before EXECUTE", "record every deliverable before VERIFY"],
+      },
+      success_criteria: [
+        "a proposal accepted by every required voter",
+        "every deliverable recorded",
+      ],
+      escalation_rules: ["on repeated model failures, report them with error_report and stop"],
+    });
+  }
+
+  async function activeVoters(stuck: Set<string>): Promise<string[]> {
+    const r = await orch.call("blackboard_read", { task_id: opts.taskId, section: "progress" });
+    const roster = r.ok
+      ? (((r.data.entries as Array<{ key: string; value: unknown }>).find((e) => e.key === "agents")
+          ?.value ?? {}) as Record<string, { phase: string }>)
+      : {};
+    return [ids.ALPHA, ids.BETA].filter((id) => {
+      const phase = roster[id]?.phase;
+      return (
+        phase &&
+        !["REPORT", "EXIT", "REVOKED"].includes(phase) &&
+        !stuck.has(id) &&
+        !revoked.has(id)
+      );
+    });
+  }
+}
+
+const ROLE_SCOPE: Record<AgentRole, string> = {
+  ALPHA: "research the problem and propose a design",
+  BETA: "synthesise a design and critique the alternatives",
+  GAMMA: "mediate: resolve conflicts and synthesise one proposal",
+};
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

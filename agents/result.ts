@@ -1,0 +1,164 @@
+// What a run produced, read back through MCP (consensus, blackboard, handoff), as data for --json
+// (the seed's metrics) and as a Markdown report for people.
+import type { GovernedClient } from "./client.js";
+import type { Participant } from "./orchestrator.js";
+import type { ProgressEvent } from "./progress.js";
+
+export interface RunMetrics {
+  duration_ms: number;
+  messages: number;
+  blackboard_ops: number;
+  model_calls: number;
+  governance_calls: number;
+  refused_calls: number;
+  /** Wall time the agents spent waiting on governed calls (summed over agents, so it can overlap). */
+  governance_ms: number;
+  gamma_spawned: boolean;
+  gamma_spawn_reason: string | null;
+  consensus: "accepted" | "none";
+  ledger_rows: number | null;
+}
+
+export interface RunResult {
+  task_id: string;
+  objective: string;
+  model: string;
+  agents: Record<Participant, string>;
+  outcome: {
+    consensus: boolean;
+    title: string | null;
+    proposal: Record<string, unknown> | null;
+    reason: string;
+  };
+  proposals: Array<{
+    id: string;
+    title: string;
+    author: string;
+    status: string;
+    reason: string;
+    votes: unknown[];
+  }>;
+  revoked: Array<{ agent: string; reason: string }>;
+  handoff: Record<string, unknown> | null;
+  timed_out: boolean;
+  metrics: RunMetrics;
+}
+
+export async function collectOutcome(i: {
+  orch: GovernedClient;
+  taskId: string;
+  objective: string;
+  modelName: string;
+  agentIds: Record<Participant, string>;
+  spawn: { reason: string; detail: string } | null;
+  revoked: Map<string, string>;
+  timedOut: boolean;
+  durationMs: number;
+  events: ProgressEvent[];
+  modelCalls: number;
+  clients: GovernedClient[];
+}): Promise<RunResult> {
+  const status = await i.orch.must("consensus_status", { task_id: i.taskId });
+  const proposals = status.proposals as RunResult["proposals"];
+  const board = await i.orch.must("blackboard_read", { task_id: i.taskId, section: "consensus" });
+  const final = (board.entries as Array<{ key: string; value: Record<string, unknown> }>).find(
+    (e) => e.key === "final",
+  )?.value;
+  const handoff = await i.orch.must("handoff_read", { task_id: i.taskId });
+  const stats = i.clients.map((c) => c.stats());
+  const sum = (k: "calls" | "refused" | "ms") => stats.reduce((n, s) => n + s[k], 0);
+  const accepted = final ? (final.proposal as Record<string, unknown>) : null;
+  const rejected = proposals.filter((p) => p.status !== "accepted");
+  return {
+    task_id: i.taskId,
+    objective: i.objective,
+    model: i.modelName,
+    agents: i.agentIds,
+    outcome: {
+      consensus: !!final,
+      title: final ? String(final.title) : null,
+      proposal: accepted ? ((accepted.content as Record<string, unknown>) ?? null) : null,
+      reason: final
+        ? String(final.reason)
+        : i.timedOut
+          ? "the run timed out before a proposal was accepted"
+          : rejected.length
+            ? `no proposal was accepted: ${rejected.map((p) => `"${p.title}" ${p.status} (${p.reason})`).join("; ")}`
+            : "no proposal was made",
+    },
+    proposals,
+    revoked: [...i.revoked].map(([agent, reason]) => ({ agent, reason })),
+    handoff: handoff.found ? (handoff.handoff as Record<string, unknown>) : null,
+    timed_out: i.timedOut,
+    metrics: {
+      duration_ms: i.durationMs,
+      messages: i.events.filter((e) => e.type === "message").length,
+      blackboard_ops: i.events.filter((e) => e.type === "proposal" || e.type === "vote").length,
+      model_calls: i.modelCalls,
+      governance_calls: sum("calls"),
+      refused_calls: sum("refused"),
+      governance_ms: Math.round(sum("ms")),
+      gamma_spawned: !!i.spawn,
+      gamma_spawn_reason: i.spawn?.reason ?? null,
+      consensus: final ? "accepted" : "none",
+      ledger_rows: null,
+    },
+  };
+}
+
+export function renderReport(r: RunResult): string {
+  const out: string[] = [`# ${r.objective}`, ""];
+  out.push(
+    r.outcome.consensus
+      ? `**Consensus reached** on "${r.outcome.title}" — ${r.outcome.reason}.`
+      : `**No consensus was reached**: ${r.outcome.reason}.`,
+    "",
+  );
+  const p = r.outcome.proposal;
+  if (p) {
+    out.push("## The agreed design", "", String(p.summary ?? ""), "");
+    const components = (p.components ?? []) as Array<Record<string, string>>;
+    if (components.length) {
+      out.push("| component | responsibility | technology |", "|---|---|---|");
+      for (const c of components) out.push(`| ${c.name} | ${c.responsibility} | ${c.technology} |`);
+      out.push("");
+    }
+    const resolved = (p.resolved_conflicts ?? []) as Array<{ topic: string; resolution: string }>;
+    if (resolved.length) {
+      out.push("### Conflicts resolved", "");
+      for (const c of resolved) out.push(`- **${c.topic}**: ${c.resolution}`);
+      out.push("");
+    }
+    const tradeoffs = (p.tradeoffs ?? []) as string[];
+    if (tradeoffs.length) out.push("### Trade-offs", "", ...tradeoffs.map((t) => `- ${t}`), "");
+    if (p.rationale) out.push("### Rationale", "", String(p.rationale), "");
+  }
+  out.push("## How it was reached", "");
+  for (const q of r.proposals) {
+    const votes = (q.votes as Array<{ agent: string; vote: string }>)
+      .map((v) => `${v.agent} ${v.vote}`)
+      .join(", ");
+    out.push(
+      `- "${q.title}" by ${q.author}: **${q.status}** (${q.reason})${votes ? ` — votes: ${votes}` : ""}`,
+    );
+  }
+  out.push(
+    `- Mediator: ${r.metrics.gamma_spawned ? `GAMMA spawned on ${r.metrics.gamma_spawn_reason}` : "not needed"}`,
+    "",
+  );
+  out.push("## Governance", "");
+  out.push(
+    `- Agents: ${Object.entries(r.agents)
+      .map(([role, id]) => `${role} \`${id}\``)
+      .join(", ")}; model: ${r.model}`,
+    `- Governed calls: ${r.metrics.governance_calls} (${r.metrics.refused_calls} refused), ${r.metrics.model_calls} model calls, ${r.metrics.messages} messages${r.metrics.ledger_rows !== null ? `, ${r.metrics.ledger_rows} ledger rows` : ""}`,
+  );
+  for (const x of r.revoked) out.push(`- Revoked: ${x.agent} — ${x.reason}`);
+  if (r.handoff)
+    out.push(
+      `- Handoff left by ${String(r.handoff.previous_agent_id)}: ${String(r.handoff.blocking_issue)}`,
+    );
+  if (r.timed_out) out.push("- The run hit its timeout.");
+  out.push(`- Task \`${r.task_id}\`: \`agov audit query --since 1h\` shows every call.`, "");
+  return out.join("\n");
+}

@@ -1,0 +1,148 @@
+// agov run "<objective>": the bundled multi-agent runner. ALPHA and BETA (and GAMMA when a spawn
+// condition fires) work the objective as governed MCP clients of agov: in-process by default,
+// or through `agov serve` over stdio, or against a running `agov serve --http`.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AgentStopped } from "../../agents/agent.js";
+import { connectGoverned } from "../../agents/client.js";
+import { createModel } from "../../agents/model.js";
+import { PARTICIPANT_TIERS, type Participant, runTask } from "../../agents/orchestrator.js";
+import { formatProgress } from "../../agents/progress.js";
+import { renderReport } from "../../agents/result.js";
+import { httpTransport, stdioTransport } from "../../agents/transports.js";
+import { TOOLS } from "../../tools/index.js";
+import type { Tier } from "../authority/index.js";
+import { createGateway } from "../server/gateway.js";
+import { connectInMemory } from "../server/memory.js";
+import { packageRoot } from "../util/paths.js";
+import { intOption, parse, UsageError } from "./args.js";
+import type { CliContext } from "./context.js";
+import { installServices } from "./services.js";
+
+export const RUN_HELP = `Usage:
+  agov run "<objective>" [--timeout 120] [--json] [--out report.md] [--server memory|stdio|<url>]
+
+Runs ALPHA (research) and BETA (synthesis) on the objective as governed MCP clients, spawns GAMMA
+(mediator) when a spawn condition fires, and prints the final report in Markdown (stdout, or the
+--out file). Live progress goes to stderr. With --json, stdout carries the run's result and
+metrics as JSON instead. The model is OpenRouter (OPENROUTER_API_KEY), any OpenAI-compatible
+endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline deterministic model.
+
+  --timeout <s>     stop the run after this many seconds (default 120)
+  --server memory   agov in this process, each agent on its own in-memory session (default)
+  --server stdio    launch one \`agov serve\` per agent over stdio
+  --server <url>    connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)`;
+
+export async function runCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      timeout: { type: "string" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      server: { type: "string" },
+    },
+    "run",
+  );
+  if (values.help) {
+    ctx.out(RUN_HELP);
+    return 0;
+  }
+  const objective = positionals.join(" ").trim();
+  if (!objective)
+    throw new UsageError('run: give the objective, e.g. agov run "Design a data platform"');
+  if (objective.length > 4000)
+    throw new UsageError("run: the objective must be at most 4000 characters");
+  const timeoutS = intOption(values.timeout, "timeout", "run", 1, 86_400) ?? 120;
+  const server = values.server ?? "memory";
+  if (!["memory", "stdio"].includes(server) && !/^https?:\/\/\S+$/.test(server))
+    throw new UsageError(`run: --server must be memory, stdio or an http(s) URL, got "${server}"`);
+
+  const rt = await ctx.runtime();
+  const gateway = createGateway(rt, TOOLS);
+  installServices(gateway);
+  const suffix = randomBytes(3).toString("hex");
+  const taskId = `run-${suffix}`;
+  const agentIds: Record<Participant, string> = {
+    ORCHESTRATOR: `orchestrator-${suffix}`,
+    ALPHA: `alpha-${suffix}`,
+    BETA: `beta-${suffix}`,
+    GAMMA: `gamma-${suffix}`,
+  };
+  const ttl_ms = (timeoutS + 300) * 1000;
+  const memory: Array<{ close(): Promise<void> }> = [];
+  const connect = async (who: Participant, agentId: string) => {
+    const { token } = await rt.authority.issue({
+      agent_id: agentId,
+      tier: PARTICIPANT_TIERS[who] as Tier,
+      ttl_ms,
+    });
+    if (server === "memory") {
+      const conn = await connectInMemory(gateway, token);
+      memory.push(conn);
+      return connectGoverned(agentId, conn.transport);
+    }
+    if (server === "stdio")
+      return connectGoverned(
+        agentId,
+        stdioTransport({
+          command: process.execPath,
+          args: [join(packageRoot(), "bin", "agov.js"), "serve"],
+          env: childEnv(ctx),
+          token,
+        }),
+      );
+    return connectGoverned(agentId, httpTransport(server, token));
+  };
+
+  const model = createModel({
+    OPENROUTER_API_KEY: ctx.config.openrouter_api_key,
+    OPENAI_API_KEY: ctx.config.openai_api_key,
+    OPENAI_BASE_URL: ctx.config.openai_base_url,
+    AGOV_MODEL: ctx.config.model,
+  });
+  const rowsBefore = rt.ledger.count();
+  ctx.err(`agov run  task ${taskId}  model ${model.name}  server ${server}`);
+  try {
+    const result = await runTask({
+      objective,
+      taskId,
+      agentIds,
+      connect,
+      model,
+      timeoutMs: timeoutS * 1000,
+      onProgress: (e) => {
+        const line = formatProgress(e);
+        if (line) ctx.err(line);
+      },
+    });
+    result.metrics.ledger_rows = rt.ledger.count() - rowsBefore;
+    const report = renderReport(result);
+    if (values.out) writeFileSync(values.out, report);
+    ctx.out(
+      values.json
+        ? JSON.stringify(result, null, 2)
+        : values.out
+          ? `report written to ${values.out}`
+          : report,
+    );
+    ctx.err(
+      `agov run  ${result.outcome.consensus ? `consensus on "${result.outcome.title}"` : "no consensus"}  ${(result.metrics.duration_ms / 1000).toFixed(1)} s  ${result.metrics.governance_calls} governed calls  ${result.metrics.ledger_rows} ledger rows`,
+    );
+    return result.timed_out ? 1 : 0;
+  } catch (err) {
+    if (err instanceof AgentStopped) throw new UsageError(`run: ${err.message}`);
+    throw err;
+  } finally {
+    await Promise.allSettled(memory.map((m) => m.close()));
+    gateway.close();
+  }
+}
+
+/** The environment of a child `agov serve`: this one (PATH, HOME) with the same agov home. */
+function childEnv(ctx: CliContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { ...env, AGOV_HOME: ctx.config.home, AGOV_LOG_LEVEL: "warn" };
+}
