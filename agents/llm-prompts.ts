@@ -14,7 +14,7 @@ const TEAM =
   "BETA (synthesis) and GAMMA (mediator). Your outputs are posted to a shared blackboard, " +
   "read by the other agents and voted on.";
 
-const STANCE: Record<AgentRole, string> = {
+export const STANCE: Record<AgentRole, string> = {
   ALPHA:
     "You are ALPHA, the research agent. Ground every claim in the objective's requirements, " +
     "prefer proven technology that holds up at scale, and surface risks and open questions.",
@@ -26,7 +26,7 @@ const STANCE: Record<AgentRole, string> = {
     "settle each conflict explicitly with a reason, and stay neutral between them.",
 };
 
-const TASK: Record<ModelTaskKind, string> = {
+export const TASK: Record<ModelTaskKind, string> = {
   plan:
     "Write your plan for this objective, in your role: a short summary, 1 to 8 concrete steps, " +
     "and the risks you see.",

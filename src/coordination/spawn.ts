@@ -14,6 +14,8 @@ export interface Condition {
   value: number;
   threshold: number;
   detail: string;
+  /** STUCK: the silent agents. */
+  agents?: string[];
 }
 
 interface RosterLine {
@@ -38,11 +40,13 @@ export async function spawnConditions(
   const active = Object.entries(roster).filter(([, r]) => !FINISHED.has(r.phase));
 
   const stuck: string[] = [];
+  const stuckAgents: string[] = [];
   for (const [agent, line] of active) {
     const beat = await state.agents.lastHeartbeat(agent);
     const last = Math.max(beat ?? 0, line.at);
-    if (now - last >= t.stuck_ms)
-      stuck.push(`${agent} (silent ${Math.round((now - last) / 1000)} s)`);
+    if (now - last < t.stuck_ms) continue;
+    stuckAgents.push(agent);
+    stuck.push(`${agent} (silent ${Math.round((now - last) / 1000)} s)`);
   }
 
   const { proposals } = await deps.consensus.status({ task_id: taskId });
@@ -59,6 +63,7 @@ export async function spawnConditions(
     {
       condition: "STUCK",
       fired: stuck.length > 0,
+      agents: stuckAgents,
       value: stuck.length,
       threshold: t.stuck_ms,
       detail: stuck.length

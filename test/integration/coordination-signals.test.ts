@@ -89,6 +89,8 @@ describe("spawn conditions", () => {
     expect(await fired(orch)).toEqual([]);
     clock.advance(1);
     expect(await fired(orch)).toEqual(["STUCK"]);
+    const stuck = await orch.call("spawn_conditions", { task_id: "t" });
+    expect((stuck.data.conditions as Array<{ agents?: string[] }>)[0]?.agents).toEqual(["alpha"]);
     await alpha.call("heartbeat");
     expect(await fired(orch)).toEqual([]);
     clock.advance(10_000);

@@ -39,7 +39,7 @@ export interface FakeOpenAI {
   /** Called as each request arrives, before it is answered. */
   setOnRequest(f: () => void): void;
   /** Answers requests the script does not cover, e.g. a whole run's worth of good replies. */
-  setFallback(f: (body: Record<string, unknown>) => Reply): void;
+  setFallback(f: (body: Record<string, unknown>) => Reply | Promise<Reply>): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +49,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: FakeOpenAI["requests"] = [];
   const held: ServerResponse[] = [];
   let onRequest = () => {};
-  let fallback = (_body: Record<string, unknown>): Reply => ({
+  let fallback = (_body: Record<string, unknown>): Reply | Promise<Reply> => ({
     status: 500,
     json: { error: { message: "script ended" } },
   });
@@ -58,12 +58,12 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     req.on("data", (chunk) => {
       data += chunk;
     });
-    req.on("end", () => {
+    req.on("end", async () => {
       if (req.url !== "/v1/chat/completions") return res.writeHead(404).end();
       const body = JSON.parse(data) as Record<string, unknown>;
       requests.push({ body, headers: req.headers });
       onRequest();
-      const reply = script.shift() ?? fallback(body);
+      const reply = script.shift() ?? (await fallback(body));
       if (reply === "hang") return void held.push(res); // never answered: the client times out
       res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
       res.end(reply.raw ?? JSON.stringify(reply.json ?? {}));

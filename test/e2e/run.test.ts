@@ -1,0 +1,87 @@
+// `agov run` as a newcomer runs it: the real binary, a fresh AGOV_HOME, no API key; in-process,
+// with one `agov serve` per agent over stdio, and against a running `agov serve --http`.
+import { describe, expect, it } from "vitest";
+import { agov, httpServer, tempHome } from "../support/agov.js";
+
+const OBJECTIVE = "Design a distributed event-driven analytics platform";
+
+async function auditedAgents(home: string): Promise<string[]> {
+  const verify = await agov(["audit", "verify"], { AGOV_HOME: home });
+  expect(verify.code, verify.stderr).toBe(0);
+  const rows = JSON.parse(
+    (await agov(["audit", "query", "--limit", "1000", "--json"], { AGOV_HOME: home })).stdout,
+  ) as Array<{ agent_id: string }>;
+  return [...new Set(rows.map((r) => r.agent_id.replace(/-[0-9a-f]{6}$/, "")))].sort();
+}
+
+describe("agov run", () => {
+  it("works an objective to a report on embedded defaults, every call audited", async () => {
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE], { AGOV_HOME: home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^# Design a distributed event-driven analytics platform/);
+    expect(r.stdout).toMatch(/\*\*Consensus reached\*\*/);
+    expect(r.stderr).toMatch(/spawn GAMMA \(CONFLICT/);
+    expect(r.stderr).toMatch(/ALPHA +EXIT/);
+    expect(await auditedAgents(home)).toEqual(["alpha", "beta", "gamma", "orchestrator"]);
+  });
+
+  it("prints the seed's metrics with --json and writes the report with --out", async () => {
+    const home = tempHome();
+    const out = `${home}/report.md`;
+    const r = await agov(["run", "Migrate a monolith to Kubernetes", "--json", "--out", out], {
+      AGOV_HOME: home,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(Object.keys(result.metrics)).toEqual(
+      expect.arrayContaining([
+        "duration_ms",
+        "messages",
+        "blackboard_ops",
+        "model_calls",
+        "gamma_spawned",
+        "gamma_spawn_reason",
+        "consensus",
+        "ledger_rows",
+      ]),
+    );
+    expect(result.metrics.ledger_rows).toBeGreaterThan(50);
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(out, "utf8")).toMatch(/^# Migrate a monolith to Kubernetes/);
+  });
+
+  it("runs the same with one agov serve per agent over stdio", async () => {
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE, "--server", "stdio"], { AGOV_HOME: home });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\*\*Consensus reached\*\*/);
+    expect(await auditedAgents(home)).toEqual(["alpha", "beta", "gamma", "orchestrator"]);
+  });
+
+  it("runs the same against a running agov serve --http", async () => {
+    const home = tempHome();
+    const server = await httpServer(home);
+    try {
+      const r = await agov(["run", OBJECTIVE, "--server", server.url], { AGOV_HOME: home });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/\*\*Consensus reached\*\*/);
+    } finally {
+      await server.stop();
+    }
+    expect(await auditedAgents(home)).toEqual(["alpha", "beta", "gamma", "orchestrator"]);
+  });
+
+  it("refuses a missing objective or a bad flag in one line", async () => {
+    const home = tempHome();
+    for (const args of [
+      ["run"],
+      ["run", "x", "--server", "ftp://x"],
+      ["run", "x", "--timeout", "0"],
+    ]) {
+      const r = await agov(args, { AGOV_HOME: home });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});

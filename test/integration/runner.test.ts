@@ -1,0 +1,170 @@
+// The bundled runner against an in-process agov: the agents are plain MCP clients with their own
+// tokens, the governance is the server's.
+import { afterEach, describe, expect, it } from "vitest";
+import { createModel } from "../../agents/model.js";
+import { createOfflineModel } from "../../agents/offline-model.js";
+import { renderReport } from "../../agents/result.js";
+import { manualClock } from "../../src/util/clock.js";
+import { type FakeOpenAI, rawAnswer, startFakeOpenAI } from "../support/fake-openai.js";
+import type { InProc } from "../support/inproc.js";
+import { offlineReply, runInProc, votingModel } from "../support/runner.js";
+
+let env: InProc | undefined;
+let fake: FakeOpenAI | undefined;
+afterEach(async () => {
+  await env?.close();
+  await fake?.close();
+  env = undefined;
+  fake = undefined;
+});
+
+const OBJECTIVE = "Design a distributed event-driven analytics platform";
+
+describe("agov run with the offline model", () => {
+  it("has ALPHA and BETA disagree, spawns GAMMA on CONFLICT and reaches consensus on its synthesis", async () => {
+    const run = await runInProc({ objective: OBJECTIVE });
+    env = run.env;
+    const { result } = run;
+    expect(result.metrics).toMatchObject({
+      gamma_spawned: true,
+      gamma_spawn_reason: "CONFLICT",
+      consensus: "accepted",
+      refused_calls: 0,
+    });
+    const byAuthor = (a: string) => result.proposals.filter((p) => p.author === a);
+    expect(byAuthor("alpha").every((p) => p.status === "rejected")).toBe(true);
+    expect(byAuthor("beta").every((p) => p.status === "rejected")).toBe(true);
+    expect(byAuthor("gamma")).toMatchObject([{ status: "accepted" }]);
+    expect(result.outcome.title).toMatch(/GAMMA synthesis/);
+    for (const agent of ["orch", "alpha", "beta", "gamma"])
+      expect(env.rt.ledger.query({ agent_id: agent }).length).toBeGreaterThan(0);
+    for (const agent of ["alpha", "beta", "gamma"])
+      expect(env.rt.ledger.metrics(agent)).toMatchObject({ total_runs: 1, compliant_runs: 1 });
+    expect(env.rt.ledger.verify().ok).toBe(true);
+  });
+
+  it("reaches consensus without a conflict when the peers agree, and GAMMA only validates", async () => {
+    const run = await runInProc({
+      objective: OBJECTIVE,
+      model: votingModel(createOfflineModel(), "approve"),
+    });
+    env = run.env;
+    expect(run.result.metrics).toMatchObject({
+      gamma_spawned: true,
+      gamma_spawn_reason: "SUCCESS",
+      consensus: "accepted",
+    });
+    expect(run.result.outcome.title).not.toMatch(/GAMMA/);
+    expect(run.result.proposals.some((p) => p.author === "gamma")).toBe(false);
+  });
+
+  it("writes a report that depends on the objective", async () => {
+    const a = await runInProc({ objective: OBJECTIVE });
+    await a.env.close();
+    const b = await runInProc({ objective: "Migrate a monolith to Kubernetes" });
+    env = b.env;
+    const ra = renderReport(a.result);
+    const rb = renderReport(b.result);
+    expect(ra).toMatch(/^# Design a distributed event-driven analytics platform/);
+    expect(rb).toMatch(/^# Migrate a monolith to Kubernetes/);
+    const components = (r: typeof a.result) =>
+      ((r.outcome.proposal?.components ?? []) as Array<{ name: string }>).map((c) => c.name);
+    expect(components(a.result).length).toBeGreaterThan(2);
+    expect(components(a.result)).not.toEqual(components(b.result));
+  });
+
+  it("spawns GAMMA on STUCK when BETA stalls (injected clock)", async () => {
+    const clock = manualClock();
+    let inProc: InProc | undefined;
+    const run = await runInProc({
+      objective: OBJECTIVE,
+      runtime: { clock },
+      waitMs: 1000,
+      onStart: (e) => {
+        inProc = e;
+      },
+      hooks: {
+        async beforePhase(role, phase, signal) {
+          if (role !== "BETA" || phase !== "EXECUTE") return;
+          // BETA goes silent in PLAN; once ALPHA waits in VERIFY, 30 s pass on the server.
+          for (;;) {
+            const roster = await inProc!.rt.state.blackboard.read("task-1", "progress");
+            const agents = roster.find((e) => e.key === "agents")?.value as
+              | Record<string, { phase: string }>
+              | undefined;
+            if (agents?.alpha?.phase === "VERIFY" || signal.aborted) break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          clock.advance(30_000);
+          await inProc!.rt.state.agents.heartbeat("alpha", 60_000); // ALPHA kept beating meanwhile
+          await new Promise<void>((r) =>
+            signal.addEventListener("abort", () => r(), { once: true }),
+          );
+        },
+      },
+    });
+    env = run.env;
+    expect(run.result.metrics.gamma_spawn_reason).toBe("STUCK");
+    const spawn = run.events.find((e) => e.type === "spawn");
+    expect(spawn).toMatchObject({ reason: "STUCK" });
+    expect(spawn && "detail" in spawn ? spawn.detail : "").toMatch(/beta/);
+    expect(run.result.proposals.find((p) => p.author === "gamma")).toMatchObject({
+      status: "accepted",
+    });
+  });
+});
+
+describe("agov run with an OpenAI-compatible model", () => {
+  it("recovers from a 429 and a malformed reply, and puts both on the ledger", async () => {
+    fake = await startFakeOpenAI();
+    fake.script.push(
+      { status: 429, json: { error: { message: "slow down" } } },
+      rawAnswer("{oops"),
+    );
+    // After those two, every request gets the answer the offline model would give.
+    fake.setFallback(offlineReply);
+    const model = createModel(
+      { OPENAI_BASE_URL: fake.url },
+      { sleep: async () => {}, maxAttempts: 3 },
+    );
+    const run = await runInProc({ objective: OBJECTIVE, model });
+    env = run.env;
+    expect(run.result.metrics.consensus).toBe("accepted");
+    const reported = env.rt.ledger
+      .query({ tool: "error_report" })
+      .filter((r) => r.action.startsWith("error_report:"))
+      .map((r) => r.error_type);
+    expect(reported).toEqual(
+      expect.arrayContaining(["model_rate_limited", "model_malformed_output"]),
+    );
+    expect(env.rt.ledger.revocations()).toEqual([]);
+  });
+
+  it("revokes an agent whose model keeps failing, and leaves a handoff", async () => {
+    fake = await startFakeOpenAI();
+    fake.setFallback(() => ({ status: 500, json: { error: { message: "down" } } }));
+    const model = createModel(
+      { OPENAI_BASE_URL: fake.url },
+      { sleep: async () => {}, maxAttempts: 2 },
+    );
+    const run = await runInProc({ objective: OBJECTIVE, model, waitMs: 300 });
+    env = run.env;
+    const revoked = env.rt.ledger.revocations().map((r) => [r.agent_id, r.reason_type]);
+    // The peers are revoked by their budgets; GAMMA, spawned once nobody is left working
+    // (SUCCESS), meets the same model and the same fate.
+    expect(revoked.sort()).toEqual([
+      ["alpha", "SAME_ERROR_REPEATED"],
+      ["beta", "SAME_ERROR_REPEATED"],
+      ["gamma", "SAME_ERROR_REPEATED"],
+    ]);
+    expect(run.result.revoked.map((r) => r.agent).sort()).toEqual(["alpha", "beta", "gamma"]);
+    expect(run.result.handoff).toMatchObject({
+      task_id: "task-1",
+      revoked: true,
+      last_known_state: { phase: "PLAN" },
+    });
+    expect(run.result.metrics.consensus).toBe("none");
+    expect(renderReport(run.result)).toMatch(/No consensus was reached/);
+    expect(env.rt.ledger.verify().ok).toBe(true);
+  });
+});
