@@ -21,5 +21,57 @@ export function stdioTransport(opts: {
 export function httpTransport(url: string, token: string): Transport {
   return new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    fetch: scopedFetch,
   });
 }
+
+/**
+ * The transport passes one long-lived AbortSignal to every request, and each request leaves an
+ * abort listener on it: an agent making thousands of calls leaks them (and Node warns past 1,500).
+ * Each request here gets its own signal, linked to the transport's only while its response is
+ * being read, so closing the transport still cancels it and nothing accumulates.
+ */
+export const scopedFetch: typeof fetch = async (input, init) => {
+  const outer = init?.signal;
+  if (!outer) return fetch(input, init);
+  const inner = new AbortController();
+  const forward = () => inner.abort(outer.reason);
+  if (outer.aborted) inner.abort(outer.reason);
+  else outer.addEventListener("abort", forward, { once: true });
+  const done = () => outer.removeEventListener("abort", forward);
+  let res: Response;
+  try {
+    res = await fetch(input, { ...init, signal: inner.signal });
+  } catch (err) {
+    done();
+    throw err;
+  }
+  if (!res.body) {
+    done();
+    return res;
+  }
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: end, value } = await reader.read();
+        if (end) {
+          done();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (err) {
+        done();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      done();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
+};

@@ -10,6 +10,11 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { connectGoverned } from "../agents/client.js";
+import { createOfflineModel } from "../agents/offline-model.js";
+import { PARTICIPANT_TIERS, runTask } from "../agents/orchestrator.js";
+import { httpTransport, scopedFetch } from "../agents/transports.js";
+import type { Tier } from "../src/authority/index.js";
 import { installServices } from "../src/cli/services.js";
 import { defaults } from "../src/config/index.js";
 import { createRuntime } from "../src/runtime.js";
@@ -17,11 +22,11 @@ import { createGateway } from "../src/server/gateway.js";
 import { connectInMemory } from "../src/server/memory.js";
 import { createSqliteState } from "../src/state/sqlite.js";
 import { randomIds, systemClock } from "../src/util/clock.js";
-import { TOOLS } from "../tools/index.js";
 import { redisAvailable, startRedis } from "../test/support/redis-server.js";
+import { TOOLS } from "../tools/index.js";
 import { createBareServer } from "./bare-server.js";
-import { benchRedisLocks } from "./locks-redis.js";
 import { type Comparison, compare, measure, table } from "./harness.js";
+import { benchRedisLocks } from "./locks-redis.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const ITER = Number(process.env.BENCH_ITERATIONS ?? 2000);
@@ -122,12 +127,10 @@ async function main(): Promise<void> {
     try {
       const bareUrl = await waitForUrl(bareProc, /listening on (\S+)/);
       const govUrl = await waitForUrl(govProc, /listening on (\S+)/);
-      const bare = await client(new StreamableHTTPClientTransport(new URL(bareUrl)));
-      const gov = await client(
-        new StreamableHTTPClientTransport(new URL(govUrl), {
-          requestInit: { headers: { Authorization: `Bearer ${token}` } },
-        }),
+      const bare = await client(
+        new StreamableHTTPClientTransport(new URL(bareUrl), { fetch: scopedFetch }),
       );
+      const gov = await client(httpTransport(govUrl, token));
       results.push(compare("streamable-http", await run(bare), await run(gov), 0.8));
       await Promise.all([bare.close(), gov.close()]);
     } finally {
@@ -148,13 +151,47 @@ async function main(): Promise<void> {
     process.stderr.write("bench: redis-server not installed; skipping the Redis lock case\n");
   }
 
+  const runner = await offlineRun(gateway);
+
   gateway.close();
   await bareState.close();
   await rt.close();
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   process.stdout.write(
-    `agov bench — ${ITER} sequential calls per case (lock_status unless noted), Node ${process.version}, ${cpus().length} × ${cpu}\n\n${table(results)}\n`,
+    `agov bench — ${ITER} sequential calls per case (lock_status unless noted), Node ${process.version}, ${cpus().length} × ${cpu}\n\n${table(results)}\n\n${runner}\n`,
   );
+}
+
+/** One offline `agov run` in this process: its wall time and the share spent in governed calls. */
+async function offlineRun(gateway: ReturnType<typeof createGateway>): Promise<string> {
+  const rt = gateway.runtime;
+  const rows = rt.ledger.count();
+  const result = await runTask({
+    objective: "Design a distributed event-driven analytics platform",
+    taskId: "bench-run",
+    agentIds: { ORCHESTRATOR: "b-orch", ALPHA: "b-alpha", BETA: "b-beta", GAMMA: "b-gamma" },
+    model: createOfflineModel(),
+    timeoutMs: 120_000,
+    async connect(who, agentId) {
+      const { token } = await rt.authority.issue({
+        agent_id: agentId,
+        tier: PARTICIPANT_TIERS[who] as Tier,
+        ttl_ms: 600_000,
+      });
+      return connectGoverned(agentId, (await connectInMemory(gateway, token)).transport);
+    },
+  });
+  const m = result.metrics;
+  const share = (m.governance_ms / m.duration_ms) * 100;
+  return [
+    "| offline agov run (in-memory) | value |",
+    "|---|---:|",
+    `| wall time | ${(m.duration_ms / 1000).toFixed(2)} s |`,
+    `| governed calls | ${m.governance_calls} (${rt.ledger.count() - rows} ledger rows) |`,
+    `| time in governed calls, summed over agents | ${m.governance_ms} ms |`,
+    `| share of wall time in governed calls | ${share.toFixed(1)} % |`,
+    `| outcome | ${m.consensus}, GAMMA on ${m.gamma_spawn_reason ?? "—"} |`,
+  ].join("\n");
 }
 
 main().catch((err) => {

@@ -5,6 +5,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
+import { registerPrompts } from "./prompts.js";
 
 export const SERVER_INFO = { name: "agov", version: "0.1.0" };
 
@@ -17,7 +18,7 @@ export interface McpSessionOptions {
 
 export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server {
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: true } },
+    capabilities: { tools: { listChanged: true }, prompts: {} },
     instructions:
       "agov governs what you may do: the tools listed are exactly those your trust tier allows. Every call is audited. Call whoami to see your tier and grants.",
   });
@@ -35,6 +36,7 @@ export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): 
     return t;
   };
 
+  registerPrompts(server);
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
     tools: await gateway.listTools(token(extra)),
   }));

@@ -32,3 +32,44 @@ describe("governed call without a writable ledger", () => {
     expect(ledger.verify().ok).toBe(true);
   });
 });
+
+describe("agent templates as MCP prompts", () => {
+  let env: InProc;
+  afterEach(async () => env?.close());
+
+  it("lists the seed's three specialists and fills one in as a packet packet_create accepts", async () => {
+    env = await startInProc();
+    const orch = await env.connect("orch", 3);
+    const { prompts } = await orch.client.listPrompts();
+    expect(prompts.map((p) => p.name)).toEqual([
+      "terraform-specialist",
+      "ansible-specialist",
+      "code-review-specialist",
+    ]);
+    const got = await orch.client.getPrompt({
+      name: "terraform-specialist",
+      arguments: { objective: "add a staging VPC", agent_id: "tf-1", task_id: "vpc" },
+    });
+    const text = (got.messages[0]?.content as { text: string }).text;
+    const packet = JSON.parse(text.slice(text.indexOf("{")));
+    expect(packet).toMatchObject({
+      agent_id: "tf-1",
+      task_id: "vpc",
+      objective: "Terraform: add a staging VPC",
+      deliverables: ["terraform-plan", "risk-assessment"],
+    });
+    const created = await orch.call("packet_create", packet);
+    expect(created.isError, created.text).toBe(false);
+  });
+
+  it("names the missing argument and the unknown prompt", async () => {
+    env = await startInProc();
+    const a = await env.connect("a", 0);
+    await expect(a.client.getPrompt({ name: "ansible-specialist", arguments: {} })).rejects.toThrow(
+      /arguments\.objective: required/,
+    );
+    await expect(a.client.getPrompt({ name: "nope", arguments: {} })).rejects.toThrow(
+      /unknown prompt "nope"/,
+    );
+  });
+});
