@@ -298,23 +298,38 @@ export function createGovernance(deps: GovernanceDeps) {
       }
       return { task_id: taskId, name: input.name, kind: input.kind, saved_at: saved.saved_at };
     },
-    async reportError(caller: Caller, input: { error_type: string; message: string }) {
+    async reportError(
+      caller: Caller,
+      input: { error_type: string; message: string; recovered?: boolean | undefined },
+    ) {
       const run = await getRun(state, caller.agent_id);
+      const what = `${input.recovered ? "recovered from" : "reported"} ${input.error_type}`;
       if (run && !run.revoked) {
-        noteTried(
-          run,
-          `${run.phase}: reported ${input.error_type}: ${input.message.slice(0, 200)}`,
-        );
+        noteTried(run, `${run.phase}: ${what}: ${input.message.slice(0, 200)}`);
         await putRun(state, caller.agent_id, run);
       }
+      // The error itself goes on the record (the call's own row only holds a digest of it).
+      ledger.append(
+        {
+          agent_id: caller.agent_id,
+          tier: caller.tier,
+          action: `error_report: ${what}`,
+          decision: "allow",
+          tool: "error_report",
+        },
+        { success: false, error_type: input.error_type, error_message: input.message },
+      );
       const packet = await packetOf(caller.agent_id);
-      const counted = packet
-        ? await charge(caller, input.error_type, false, "error_report")
-        : {
-            counters: await state.errors.record(caller.agent_id, input.error_type, false),
-            revoked: false,
-          };
-      return { ...counted, budget: packet?.error_budget ?? null };
+      // A recovered error (a retry that then worked) is on the record but not charged.
+      const counted =
+        packet && !input.recovered
+          ? await charge(caller, input.error_type, false, "error_report")
+          : { counters: await state.errors.get(caller.agent_id), revoked: false };
+      return {
+        ...counted,
+        charged: !!packet && !input.recovered,
+        budget: packet?.error_budget ?? null,
+      };
     },
     revoke,
     async handoff(taskId: string) {
