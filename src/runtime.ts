@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import type { Authority } from "./authority/index.js";
 import { createLocalAuthority } from "./authority/local.js";
-import { type Config, ConfigError } from "./config/index.js";
+import type { Config } from "./config/index.js";
 import { type Consensus, createConsensus } from "./coordination/consensus.js";
 import { type Coordination, createCoordination } from "./coordination/index.js";
 import { createGovernance, type Governance } from "./governance/index.js";
@@ -84,7 +84,18 @@ export function policyDirs(config: Config): string[] {
 
 async function createAuthority(config: Config, clock: Clock, ids: Ids): Promise<Authority> {
   if (config.authority === "vault") {
-    throw new ConfigError("config: authority: vault is not available in this build yet");
+    // Loaded only when chosen, so the embedded default never loads node-vault.
+    const { createVaultAuthority } = await import("./authority/vault.js");
+    return createVaultAuthority({
+      addr: config.vault_addr!,
+      token: config.vault_token,
+      roleId: config.vault_role_id,
+      secretId: config.vault_secret_id,
+      // The gateway caches identities for cache_ttl_ms and drops them on revocation events from
+      // every process; a second cache here would not hear those events, so it stays off.
+      cacheTtlMs: 0,
+      clock,
+    });
   }
   return createLocalAuthority({ home: config.home, policyDirs: policyDirs(config), clock, ids });
 }

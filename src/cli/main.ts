@@ -2,9 +2,11 @@
 // Every failure is one line on stderr; stdout carries only results (and protocol, for serve).
 import { ConfigError, loadConfig } from "../config/index.js";
 import { AgovError } from "../util/errors.js";
+import { AGENT_HELP, agentCommand } from "./agent.js";
 import { UsageError } from "./args.js";
 import { AUDIT_HELP, auditCommand } from "./audit.js";
 import { createCliContext } from "./context.js";
+import { POLICIES_HELP, policiesCommand } from "./policies.js";
 import { RUN_HELP, runCommand } from "./run.js";
 import { SERVE_HELP, serveCommand } from "./serve.js";
 import { TOKEN_HELP, tokenCommand } from "./token.js";
@@ -18,6 +20,8 @@ Commands:
   serve      Serve the governed tools over MCP (stdio, or --http <port>)
   token      Issue, revoke and list agent tokens
   audit      Query the audit ledger and verify its hash chain
+  policies   Write the tier policies into Vault and enable AppRole (policies apply)
+  agent      Create an agent's Vault AppRole role at a tier (agent create)
 
 Run 'agov <command> --help' for a command's options.
 Configuration: agov.config.yaml in the current folder, then environment variables
@@ -29,6 +33,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   serve: { run: serveCommand, help: SERVE_HELP },
   token: { run: tokenCommand, help: TOKEN_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },
+  policies: { run: policiesCommand, help: POLICIES_HELP },
+  agent: { run: agentCommand, help: AGENT_HELP },
 };
 
 export async function main(

@@ -22,17 +22,31 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   const port = intOption(values.http, "http", "serve", 0, 65535);
   if (port === undefined && values.host)
     throw new UsageError("serve: --host goes with --http <port>");
-  if (port === undefined && !ctx.config.token) {
+  const { config } = ctx;
+  const appRole =
+    config.authority === "vault" && !!config.vault_role_id && !!config.vault_secret_id;
+  if (port === undefined && !config.token && !appRole) {
     throw new UsageError(
-      "serve: no token for stdio: set AGOV_TOKEN (issue one with `agov token issue --agent <id> --tier <0-4>`)",
+      "serve: no token for stdio: set AGOV_TOKEN (issue one with `agov token issue --agent <id> --tier <0-4>`), or with AGOV_AUTHORITY=vault the agent's VAULT_ROLE_ID and VAULT_SECRET_ID",
     );
   }
   const rt = await ctx.runtime();
   const gateway = createGateway(rt, TOOLS);
   installServices(gateway);
   if (port === undefined) {
-    const { closed } = await serveStdio(gateway, ctx.config.token!, ctx.log);
+    // With Vault and no AGOV_TOKEN, the agent logs in with its own AppRole; the token is renewed
+    // for as long as the session lives (up to the role's token_max_ttl).
+    const login = config.token
+      ? undefined
+      : await (await import("../authority/vault.js")).agentLogin({
+          addr: config.vault_addr!,
+          roleId: config.vault_role_id!,
+          secretId: config.vault_secret_id!,
+          clock: rt.clock,
+        });
+    const { closed } = await serveStdio(gateway, config.token ?? login!.token, ctx.log);
     await closed;
+    login?.close();
     gateway.close();
     return 0;
   }

@@ -1,0 +1,192 @@
+// The Vault authority: Vault decides who a caller is (auth/token/lookup-self, sent with the
+// caller's own token) and which tools it may call (one sys/capabilities-self for every tool path).
+import type { Clock } from "../util/clock.js";
+import { AgovError } from "../util/errors.js";
+import { sha256 } from "../util/json.js";
+import {
+  type Authority,
+  type Caller,
+  TIER_TTL_MS,
+  type TokenInfo,
+  tierPolicyName,
+} from "./index.js";
+import { grantsTool, toolPath } from "./policy.js";
+import { APPROLE_MOUNT, agentPolicyName, agentRoleBody } from "./vault-admin.js";
+import {
+  createVaultHttp,
+  isVaultStatus,
+  toSeconds,
+  type VaultBody,
+  vaultOperation,
+} from "./vault-client.js";
+import { callerOf, createTokenMemory, parseTokenData } from "./vault-identity.js";
+import { createServerSession } from "./vault-session.js";
+import { createAgentTokens } from "./vault-tokens.js";
+
+export interface VaultAuthorityOptions {
+  addr: string;
+  /** The gateway's own token (VAULT_TOKEN); otherwise it logs in with roleId/secretId. */
+  token?: string | undefined;
+  roleId?: string | undefined;
+  secretId?: string | undefined;
+  /** How long a lookup (caller and grants) is reused; 0 asks Vault on every call. */
+  cacheTtlMs: number;
+  clock: Clock;
+  /** Revocations and tier changes made by any process; each drops that agent's cached lookups. */
+  events?: { subscribe(handler: (e: { type: string; agent_id?: string }) => void): () => void };
+  /** A Vault that does not answer within this long counts as unreachable (default 5 s). */
+  timeoutMs?: number;
+  /** How often the gateway's own token is checked for renewal (default 30 s; 0: only on use). */
+  renewCheckMs?: number;
+}
+
+export type VaultAuthority = Authority & {
+  /** Drops every cached lookup of the agent. */
+  forget(agentId: string): void;
+};
+
+interface Cached {
+  at: number;
+  caller: Caller;
+  grants: Map<string, Set<string>>;
+}
+
+export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthority {
+  const { clock } = opts;
+  const http = createVaultHttp(opts.addr, opts.timeoutMs ?? 5000);
+  const session = createServerSession({
+    http,
+    clock,
+    token: opts.token,
+    roleId: opts.roleId,
+    secretId: opts.secretId,
+    checkEveryMs: opts.renewCheckMs ?? 30_000,
+  });
+  const memory = createTokenMemory(clock);
+  const cache = new Map<string, Cached>();
+  const forget = (agentId: string) => {
+    for (const [key, c] of cache) if (c.caller.agent_id === agentId) cache.delete(key);
+  };
+  const tokens = createAgentTokens({ http, session, clock, memory, forget });
+  const fresh = (c: Cached | undefined): c is Cached => {
+    const now = clock.now();
+    return !!c && now - c.at < opts.cacheTtlMs && c.caller.expires_at > now;
+  };
+  const unsubscribe = opts.events?.subscribe((e) => {
+    if ((e.type === "revoked" || e.type === "tier_changed") && e.agent_id) forget(e.agent_id);
+  });
+
+  /** A request made with the caller's token: Vault's 403 becomes the caller's refusal. */
+  async function asCaller<T>(key: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (isVaultStatus(err, 403)) {
+        cache.delete(key);
+        throw memory.refusal(key);
+      }
+      if (err instanceof AgovError) throw err;
+      throw new AgovError("INTERNAL", `Vault: ${(err as Error).message}`);
+    }
+  }
+
+  return {
+    kind: "vault",
+    forget,
+    async resolve(token) {
+      const key = sha256(token);
+      const hit = cache.get(key);
+      if (fresh(hit)) return hit.caller;
+      const body = await asCaller(key, () => http.read("auth/token/lookup-self", token));
+      const caller = callerOf(parseTokenData(body, "lookup-self"), clock.now());
+      if (!caller)
+        throw new AgovError(
+          "UNAUTHENTICATED",
+          `this Vault token names no agent or holds no tier policy (${tierPolicyName(0)} … ${tierPolicyName(4)}): log in with an agent's AppRole`,
+        );
+      memory.remember(key, caller);
+      tokens.noteSeen(caller, token);
+      if (opts.cacheTtlMs > 0) cache.set(key, { at: clock.now(), caller, grants: new Map() });
+      return caller;
+    },
+    async grants(token, _caller, tools) {
+      const key = sha256(token);
+      const hit = cache.get(key);
+      const toolsKey = tools.join("\n");
+      const memo = fresh(hit) ? hit.grants.get(toolsKey) : undefined;
+      if (memo) return new Set(memo);
+      const paths = tools.map(toolPath);
+      const res = await asCaller(key, () => http.write("sys/capabilities-self", { paths }, token));
+      // Vault answers each path under `data` and, for older clients, at the top level as well.
+      const data = (res.data && typeof res.data === "object" ? res.data : res) as VaultBody;
+      const granted = new Set(
+        tools.filter((t) => {
+          const caps = data[toolPath(t)];
+          return Array.isArray(caps) && grantsTool(caps.map(String));
+        }),
+      );
+      if (fresh(hit)) hit.grants.set(toolsKey, granted);
+      return new Set(granted);
+    },
+    async issue({ agent_id, tier, ttl_ms }) {
+      const server = await session.token();
+      const ttl = `${toSeconds(ttl_ms ?? TIER_TTL_MS[tier])}s`;
+      const res = await vaultOperation(`create a token for ${agent_id}`, () =>
+        http.write(
+          "auth/token/create",
+          {
+            policies: [tierPolicyName(tier), agentPolicyName(agent_id)],
+            meta: { agent_id },
+            // An orphan, so that it outlives the gateway's own token; fixed lifetime like `local`.
+            no_parent: true,
+            renewable: false,
+            ttl,
+            explicit_max_ttl: ttl,
+            display_name: `agov-${agent_id}`,
+          },
+          server,
+        ),
+      );
+      const auth = (res.auth ?? {}) as VaultBody;
+      return {
+        token: String(auth.client_token),
+        token_id: String(auth.accessor),
+        agent_id,
+        tier,
+        expires_at: clock.now() + Number(auth.lease_duration ?? 0) * 1000,
+      };
+    },
+    revokeAgent: tokens.revoke,
+    async list(): Promise<TokenInfo[]> {
+      const now = clock.now();
+      return (await tokens.list())
+        .map((d) => callerOf(d, now))
+        .filter((c): c is Caller => !!c)
+        .map((c) => ({
+          token_id: c.token_id,
+          agent_id: c.agent_id,
+          tier: c.tier,
+          issued_at: c.issued_at,
+          expires_at: c.expires_at,
+          // Vault forgets revoked tokens; every token it still lists is live.
+          revoked: false,
+        }))
+        .sort((a, b) => a.agent_id.localeCompare(b.agent_id) || a.issued_at - b.issued_at);
+    },
+    async setTier(agentId, tier) {
+      const server = await session.token();
+      // Rewrites the role's token_policies (a login from now on gets the new tier) and revokes the
+      // tokens issued at the old one: Vault cannot change the policies of a live token.
+      await vaultOperation(`rewrite the AppRole role of ${agentId}`, () =>
+        http.write(`auth/${APPROLE_MOUNT}/role/${agentId}`, agentRoleBody(agentId, tier), server),
+      );
+      await tokens.revoke(agentId);
+    },
+    async close() {
+      unsubscribe?.();
+      session.close();
+    },
+  };
+}
+
+export { agentLogin } from "./vault-session.js";

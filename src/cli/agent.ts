@@ -1,0 +1,83 @@
+// agov agent create: one Vault AppRole role per agent (role_name = agent id) at its tier, or the
+// gateway's own role with --server; prints the role id and a fresh secret id, once.
+import { isTier, TIER_NAMES, type Tier } from "../authority/index.js";
+import { formatDuration } from "../util/duration.js";
+import { intOption, parse, required, UsageError } from "./args.js";
+import type { CliContext } from "./context.js";
+import { operatorVault, vaultAdmin } from "./policies.js";
+
+export const AGENT_HELP = `Usage:
+  agov agent create --agent <id> --tier <0-4> [--json]
+      Write the AppRole role <id> (token_policies = the tier's policy and agent-<id>; token TTL by
+      tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m; renewable up to 4x that) and print its role id
+      and a new secret id. Running it again changes the tier and issues another secret id.
+  agov agent create --server [--json]
+      The same for the gateway's own role, agov-server (policy agov-server; TTL 1h, max 24h).
+      Give its role id and secret id to 'agov serve' as VAULT_ROLE_ID and VAULT_SECRET_ID.
+  Needs VAULT_ADDR and an operator's VAULT_TOKEN; run 'agov policies apply' first.`;
+
+export async function agentCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === "--help" || sub === "-h") {
+    ctx.out(AGENT_HELP);
+    return sub ? 0 : 2;
+  }
+  if (sub !== "create")
+    throw new UsageError(`agent: unknown command "${sub}"; see 'agov agent --help'`);
+  const { values } = parse(
+    rest,
+    {
+      agent: { type: "string" },
+      tier: { type: "string" },
+      server: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    "agent create",
+  );
+  if (values.help) {
+    ctx.out(AGENT_HELP);
+    return 0;
+  }
+  let who: { agentId: string; tier: Tier } | { server: true };
+  if (values.server) {
+    if (values.agent || values.tier)
+      throw new UsageError("agent create: --server takes neither --agent nor --tier");
+    who = { server: true };
+  } else {
+    const agentId = required(values.agent, "agent", "agent create");
+    const tier = intOption(
+      required(values.tier, "tier", "agent create"),
+      "tier",
+      "agent create",
+      0,
+      4,
+    );
+    if (!isTier(tier)) throw new UsageError("agent create: --tier must be 0-4");
+    who = { agentId, tier };
+  }
+  const { addr, token } = operatorVault(ctx, "agent create");
+  const { createRole, createVaultHttp } = await vaultAdmin();
+  const role = await createRole(createVaultHttp(addr, 10_000), token, who);
+  const rt = await ctx.runtime();
+  const what = "server" in who ? "the agov gateway" : `${who.agentId} at T${who.tier}`;
+  rt.ledger.append(
+    {
+      agent_id: "operator:cli",
+      action: `agent create: AppRole ${role.role} for ${what} (secret id accessor ${role.secret_id_accessor})`,
+      decision: "allow",
+    },
+    { success: true },
+  );
+  if ("agentId" in who) rt.ledger.setMetricsTier(who.agentId, who.tier);
+  if (values.json) {
+    ctx.out(JSON.stringify(role));
+    return 0;
+  }
+  ctx.out(`role_id    ${role.role_id}\nsecret_id  ${role.secret_id}`);
+  const tierText = "agentId" in who ? ` at T${who.tier} (${TIER_NAMES[who.tier]})` : "";
+  ctx.err(
+    `AppRole ${role.role}${tierText}: policies ${role.token_policies.join(", ")}; token TTL ${formatDuration(role.token_ttl * 1000)}, renewable up to ${formatDuration(role.token_max_ttl * 1000)}. ` +
+      "The secret id is shown only once: give both to the agent as VAULT_ROLE_ID and VAULT_SECRET_ID.",
+  );
+  return 0;
+}
