@@ -50,7 +50,7 @@ describe("agent templates as MCP prompts", () => {
       name: "terraform-specialist",
       arguments: { objective: "add a staging VPC", agent_id: "tf-1", task_id: "vpc" },
     });
-    const text = (got.messages[0]?.content as { text: string }).text;
+    const text = (got.messages[0]!.content as { text: string }).text;
     const packet = JSON.parse(text.slice(text.indexOf("{")));
     expect(packet).toMatchObject({
       agent_id: "tf-1",
