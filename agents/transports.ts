@@ -27,7 +27,8 @@ export function httpTransport(url: string, token: string): Transport {
 
 /**
  * The transport passes one long-lived AbortSignal to every request, and each request leaves an
- * abort listener on it: an agent making thousands of calls leaks them (and Node warns past 1,500).
+ * abort listener on it until the garbage collector reclaims the request: an agent making thousands
+ * of calls piles them up (and Node warns past 1,500).
  * Each request here gets its own signal, linked to the transport's only while its response is
  * being read, so closing the transport still cancels it and nothing accumulates.
  */
