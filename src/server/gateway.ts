@@ -45,6 +45,8 @@ export interface Gateway {
     session: { id: string; client?: string },
     name: string,
     args: unknown,
+    /** The caller as resolved moments ago for this same request (HTTP's bearer check). */
+    resolved?: Identity,
   ): Promise<CallToolResult>;
   attach(session: SessionHandle): () => void;
   /** Drops cached identities of an agent and tells its sessions their tool list changed. */
@@ -131,11 +133,12 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     session: { id: string; client?: string },
     name: string,
     args: unknown,
+    resolved?: Identity,
   ): Promise<CallToolResult> {
     const started = process.hrtime.bigint();
     let identity: Identity;
     try {
-      identity = await identify(token);
+      identity = resolved ?? (await identify(token));
     } catch (err) {
       const e = toAgovError(err);
       return refuse(knownCaller(e), name, args, session, e, started);

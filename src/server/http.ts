@@ -41,13 +41,14 @@ export async function serveHttp(
     verifier: {
       async verifyAccessToken(token) {
         try {
-          const { caller } = await gateway.identify(token);
+          const identity = await gateway.identify(token);
+          const { caller } = identity;
           return {
             token,
             clientId: caller.agent_id,
             scopes: [],
             expiresAt: Math.floor(caller.expires_at / 1000),
-            extra: { tier: caller.tier },
+            extra: { tier: caller.tier, identity },
           };
         } catch (err) {
           const e = toAgovError(err);

@@ -4,7 +4,7 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AgovError } from "../util/errors.js";
-import type { Gateway } from "./gateway.js";
+import type { Gateway, Identity } from "./gateway.js";
 import { registerPrompts } from "./prompts.js";
 
 export const SERVER_INFO = { name: "agov", version: "0.1.0" };
@@ -42,11 +42,14 @@ export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): 
   }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const c = client();
+    // Over HTTP the bearer check resolved this caller for this very request; reuse it.
+    const resolved = (extra.authInfo?.extra as { identity?: Identity } | undefined)?.identity;
     return gateway.call(
       token(extra),
       { id, ...(c ? { client: c } : {}) },
       req.params.name,
       req.params.arguments,
+      resolved,
     );
   });
   return server;
