@@ -45,6 +45,9 @@ path "governance/tools/consensus_status" {
 path "governance/tools/spawn_conditions" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/pipeline_status" {
+  capabilities = ["read", "update"]
+}
 # read docs
 path "secret/data/docs/*" {
   capabilities = ["read", "list"]

@@ -45,6 +45,9 @@ path "governance/tools/consensus_status" {
 path "governance/tools/spawn_conditions" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/pipeline_status" {
+  capabilities = ["read", "update"]
+}
 # read docs
 path "secret/data/docs/*" {
   capabilities = ["read", "list"]
@@ -75,6 +78,12 @@ path "governance/tools/message_send" {
   capabilities = ["read", "update"]
 }
 path "governance/tools/vote_cast" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/checkpoint_save" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/checkpoint_load" {
   capabilities = ["read", "update"]
 }
 # sandbox SSH certificates

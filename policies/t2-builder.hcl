@@ -45,6 +45,9 @@ path "governance/tools/consensus_status" {
 path "governance/tools/spawn_conditions" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/pipeline_status" {
+  capabilities = ["read", "update"]
+}
 # read docs
 path "secret/data/docs/*" {
   capabilities = ["read", "list"]
@@ -77,6 +80,12 @@ path "governance/tools/message_send" {
 path "governance/tools/vote_cast" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/checkpoint_save" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/checkpoint_load" {
+  capabilities = ["read", "update"]
+}
 # sandbox SSH certificates
 path "ssh/sign/sandbox" {
   capabilities = ["update"]
@@ -92,6 +101,9 @@ path "secret/data/ansible/check-mode" {
 
 # --- tools of T2 (builder) ---
 path "governance/tools/proposal_create" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/stage_run" {
   capabilities = ["read", "update"]
 }
 # sandbox admin, frameworks and modules

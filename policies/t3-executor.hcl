@@ -45,6 +45,9 @@ path "governance/tools/consensus_status" {
 path "governance/tools/spawn_conditions" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/pipeline_status" {
+  capabilities = ["read", "update"]
+}
 # read docs
 path "secret/data/docs/*" {
   capabilities = ["read", "list"]
@@ -77,6 +80,12 @@ path "governance/tools/message_send" {
 path "governance/tools/vote_cast" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/checkpoint_save" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/checkpoint_load" {
+  capabilities = ["read", "update"]
+}
 # sandbox SSH certificates
 path "ssh/sign/sandbox" {
   capabilities = ["update"]
@@ -94,6 +103,9 @@ path "secret/data/ansible/check-mode" {
 path "governance/tools/proposal_create" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/stage_run" {
+  capabilities = ["read", "update"]
+}
 # sandbox admin, frameworks and modules
 path "secret/data/sandbox/*" {
   capabilities = ["create", "read", "update", "delete", "list"]
@@ -101,6 +113,9 @@ path "secret/data/sandbox/*" {
 
 # --- tools of T3 (executor) ---
 path "governance/tools/packet_create" {
+  capabilities = ["read", "update"]
+}
+path "governance/tools/pipeline_run" {
   capabilities = ["read", "update"]
 }
 # staging access

@@ -8,6 +8,8 @@ import { type Consensus, createConsensus } from "./coordination/consensus.js";
 import { type Coordination, createCoordination } from "./coordination/index.js";
 import { createGovernance, type Governance } from "./governance/index.js";
 import { createSqliteLedger, type Ledger } from "./ledger/index.js";
+import { defaultDirs } from "./pipeline/files.js";
+import { createPipelines, type Pipelines } from "./pipeline/index.js";
 import type { StateStore } from "./state/index.js";
 import { createSqliteState } from "./state/sqlite.js";
 import { type Clock, type Ids, randomIds, systemClock } from "./util/clock.js";
@@ -23,6 +25,7 @@ export interface Runtime {
   coordination: Coordination;
   consensus: Consensus;
   governance: Governance;
+  pipelines: Pipelines;
   /** Services of later layers (governance, pipelines), keyed by name. */
   services: Record<string, unknown>;
   close(): Promise<void>;
@@ -50,6 +53,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     ledger.close();
     throw err;
   }
+  const governance = createGovernance({ state, ledger, authority, clock, ids });
   const runtime: Runtime = {
     config,
     clock,
@@ -59,7 +63,16 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     ledger,
     coordination: createCoordination(state),
     consensus: createConsensus({ state, ledger, clock, ids }),
-    governance: createGovernance({ state, ledger, authority, clock, ids }),
+    governance,
+    pipelines: createPipelines({
+      state,
+      ledger,
+      authority,
+      clock,
+      ids,
+      governance,
+      dirs: defaultDirs(config.home),
+    }),
     services: {},
     async close() {
       await Promise.allSettled([authority.close(), state.close()]);

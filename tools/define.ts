@@ -6,6 +6,7 @@ import type { Consensus } from "../src/coordination/consensus.js";
 import type { Coordination } from "../src/coordination/index.js";
 import type { Governance, Phase } from "../src/governance/index.js";
 import type { Ledger } from "../src/ledger/index.js";
+import type { Pipelines } from "../src/pipeline/index.js";
 import type { StateStore } from "../src/state/index.js";
 import type { Clock } from "../src/util/clock.js";
 
@@ -19,6 +20,7 @@ export interface ToolContext {
   coordination: Coordination;
   consensus: Consensus;
   governance: Governance;
+  pipelines: Pipelines;
   clock: Clock;
   /** Extra services later layers attach (governance, pipelines); typed where they are defined. */
   services: Record<string, unknown>;

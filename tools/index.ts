@@ -26,6 +26,12 @@ import { lockRelease } from "./locks/release.js";
 import { lockStatus } from "./locks/status.js";
 import { messageRead } from "./messages/read.js";
 import { messageSend } from "./messages/send.js";
+import { checkpointLoad } from "./pipeline/checkpoint-load.js";
+import { checkpointSave } from "./pipeline/checkpoint-save.js";
+import { gateApprove } from "./pipeline/gate-approve.js";
+import { pipelineRun } from "./pipeline/pipeline-run.js";
+import { pipelineStatus } from "./pipeline/pipeline-status.js";
+import { stageRun } from "./pipeline/stage-run.js";
 
 export const TOOLS: readonly ToolDef[] = [
   whoami,
@@ -42,16 +48,22 @@ export const TOOLS: readonly ToolDef[] = [
   promotionRequest,
   consensusStatus,
   spawnConditions,
+  pipelineStatus,
   lockAcquire,
   lockRefresh,
   lockRelease,
   blackboardPost,
   messageSend,
   voteCast,
+  checkpointSave,
+  checkpointLoad,
   proposalCreate,
+  stageRun,
   packetCreate,
+  pipelineRun,
   agentRevoke,
   promotionApprove,
+  gateApprove,
 ] as ToolDef[];
 
 export type { ToolContext, ToolDef } from "./define.js";

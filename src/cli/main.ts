@@ -6,6 +6,7 @@ import { AGENT_HELP, agentCommand } from "./agent.js";
 import { UsageError } from "./args.js";
 import { AUDIT_HELP, auditCommand } from "./audit.js";
 import { createCliContext } from "./context.js";
+import { PIPELINE_HELP, pipelineCommand } from "./pipeline.js";
 import { POLICIES_HELP, policiesCommand } from "./policies.js";
 import { RUN_HELP, runCommand } from "./run.js";
 import { SERVE_HELP, serveCommand } from "./serve.js";
@@ -18,6 +19,7 @@ Usage: agov <command> [options]
 Commands:
   run        Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed
   serve      Serve the governed tools over MCP (stdio, or --http <port>)
+  pipeline   Validate, run, resume and approve pipelines (YAML stages, human gates)
   token      Issue, revoke and list agent tokens
   audit      Query the audit ledger and verify its hash chain
   policies   Write the tier policies into Vault and enable AppRole (policies apply)
@@ -31,6 +33,7 @@ type Command = (argv: string[], ctx: ReturnType<typeof createCliContext>) => Pro
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },
+  pipeline: { run: pipelineCommand, help: PIPELINE_HELP },
   token: { run: tokenCommand, help: TOKEN_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },
   policies: { run: policiesCommand, help: POLICIES_HELP },

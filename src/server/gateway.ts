@@ -181,6 +181,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       coordination: runtime.coordination,
       consensus: runtime.consensus,
       governance: runtime.governance,
+      pipelines: runtime.pipelines,
       clock: runtime.clock,
       services: runtime.services,
     };

@@ -183,6 +183,12 @@ const VALID: Record<string, Record<string, unknown>> = {
   packet_create: { agent_id: "a", task_id: "t", objective: "o" },
   agent_revoke: { agent_id: "a", reason: "r" },
   promotion_approve: { agent_id: "a" },
+  pipeline_status: { run_id: "r" },
+  checkpoint_save: { key: "k", data: 1 },
+  checkpoint_load: { key: "k" },
+  stage_run: { run_id: "r", stage: "s" },
+  pipeline_run: { pipeline: "infrastructure-deploy" },
+  gate_approve: { run_id: "r", stage: "s" },
 };
 
 describe("bad input", () => {

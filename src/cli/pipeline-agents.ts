@@ -1,0 +1,34 @@
+// Wires the bundled stage agent (agents/stage-agent.ts) into a runtime's pipeline service: each
+// stage's agent is an MCP client of this gateway on its own in-memory session, with its own token.
+import { connectGoverned } from "../../agents/client.js";
+import { createModel, type Model } from "../../agents/model.js";
+import type { ProgressEvent } from "../../agents/progress.js";
+import { createStageAgent } from "../../agents/stage-agent.js";
+import type { Config } from "../config/index.js";
+import type { Gateway } from "../server/gateway.js";
+import { connectInMemory } from "../server/memory.js";
+
+export function installStageAgents(
+  gateway: Gateway,
+  opts: { config?: Config; model?: Model; onProgress?: (e: ProgressEvent) => void } = {},
+): Model {
+  const c = opts.config;
+  const model =
+    opts.model ??
+    createModel({
+      OPENROUTER_API_KEY: c?.openrouter_api_key,
+      OPENAI_API_KEY: c?.openai_api_key,
+      OPENAI_BASE_URL: c?.openai_base_url,
+      AGOV_MODEL: c?.model,
+    });
+  const executor = createStageAgent({
+    model,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    async connect(agentId, token) {
+      const conn = await connectInMemory(gateway, token);
+      return connectGoverned(agentId, conn.transport);
+    },
+  });
+  gateway.runtime.pipelines.executors.setDefault(executor);
+  return model;
+}

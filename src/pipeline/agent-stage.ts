@@ -1,0 +1,197 @@
+// One agent stage under governance: each attempt gets a fresh agent with its own packet (the
+// stage's artifacts as deliverables) and a token at the stage's tier; a declared artifact missing
+// afterwards revokes the agent (MISSING_ARTIFACT); failures are retried with backoff.
+import type { Caller } from "../authority/index.js";
+import { formatDuration } from "../util/duration.js";
+import { toAgovError } from "../util/errors.js";
+import type { RunCtx } from "./run-context.js";
+import type { AgentStageDef, RetryPolicy, RunRecord, StageOutcome, StageTask } from "./types.js";
+
+/** Wait before attempt `n + 1` after `n` failed ones: backoff × factor^(n−1), capped. */
+export function backoffDelay(policy: RetryPolicy, failed: number): number {
+  const raw = policy.backoff_ms * policy.factor ** Math.max(0, failed - 1);
+  return Math.min(Math.round(raw), policy.max_backoff_ms);
+}
+
+/** Runs the stage to success or to its last attempt; returns whether it succeeded. */
+export async function runAgentStage(ctx: RunCtx, def: AgentStageDef): Promise<boolean> {
+  const { record, deps } = ctx;
+  const s = record.stages[def.name]!;
+  for (let attempt = 1; ; attempt++) {
+    const n = s.attempts + 1;
+    const agentId = `${record.run_id}-${def.name}-${n}`;
+    await ctx.move(def.name, "running", `attempt ${n}: ${agentId} as ${def.role} at T${def.tier}`, {
+      attempts: n,
+      agents: [...s.agents, agentId],
+    });
+    const outcome = await attemptOnce(ctx, def, agentId, n);
+    // Stopped from outside: the stage stays `running` on record, and a resume starts it over.
+    if (ctx.signal.aborted) return false;
+    s.artifacts = await deps.state.tasks.artifacts(s.task_id);
+    if (outcome.ok) {
+      const made = def.artifacts.length > 0 ? `recorded ${def.artifacts.join(", ")}` : "done";
+      await ctx.move(def.name, "succeeded", `${agentId}: ${made}`);
+      return true;
+    }
+    const why = outcome.error ?? "failed";
+    if (attempt >= def.retry.attempts) {
+      const tries = attempt > 1 ? ` (after ${attempt} attempts)` : "";
+      await ctx.move(def.name, "failed", `${why}${tries}`.slice(0, 1000));
+      return false;
+    }
+    const delay = backoffDelay(def.retry, attempt);
+    await ctx.move(
+      def.name,
+      "pending",
+      `attempt ${n} failed: ${why}; retrying in ${formatDuration(delay)}`.slice(0, 1000),
+    );
+    deps.onEvent({
+      type: "retry",
+      run_id: record.run_id,
+      stage: def.name,
+      attempt: n + 1,
+      delay_ms: delay,
+    });
+    await deps.sleep(delay, ctx.signal);
+    if (ctx.signal.aborted) return false;
+  }
+}
+
+async function attemptOnce(
+  ctx: RunCtx,
+  def: AgentStageDef,
+  agentId: string,
+  attempt: number,
+): Promise<StageOutcome> {
+  const { record, deps } = ctx;
+  const s = record.stages[def.name]!;
+  const executor = deps.executors.resolve(record.pipeline.name, def.name);
+  if (!executor)
+    return {
+      ok: false,
+      error:
+        "no stage executor is installed here: run the pipeline with `agov pipeline run`, or assign the stage to an agent",
+    };
+  await deps.governance.createPacket(
+    runnerCaller(record.run_id),
+    stagePacket(ctx.record, def, agentId),
+  );
+  const { token } = await deps.authority.issue({
+    agent_id: agentId,
+    tier: def.tier,
+    ttl_ms: def.timeout_ms + 5 * 60_000,
+  });
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  ctx.signal.addEventListener("abort", stop, { once: true });
+  const timer = setTimeout(stop, def.timeout_ms);
+  const task: StageTask = {
+    run_id: record.run_id,
+    pipeline: record.pipeline.name,
+    stage: def.name,
+    attempt,
+    agent_id: agentId,
+    token,
+    task_id: s.task_id,
+    role: { ...record.pipeline.roles[def.role]!, tier: def.tier },
+    objective: stageObjective(record.objective, def),
+    artifacts: def.artifacts,
+    inputs: def.requires.map((r) => ({
+      stage: r,
+      status: record.stages[r]!.status,
+      artifacts: record.stages[r]!.artifacts,
+    })),
+    handoff: (await deps.state.tasks.getHandoff(s.task_id)) !== null,
+    signal: abort.signal,
+  };
+  let outcome: StageOutcome;
+  try {
+    outcome = await executor(task);
+  } catch (err) {
+    outcome = { ok: false, error: toAgovError(err).message };
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", stop);
+  }
+  if (ctx.signal.aborted) {
+    await retireAgent(ctx, agentId);
+    return { ok: false, error: "the runner was stopped" };
+  }
+  if (abort.signal.aborted)
+    outcome = { ok: false, error: `timed out after ${formatDuration(def.timeout_ms)}` };
+  const revoked = await enforceArtifacts(ctx, def, agentId, outcome.ok);
+  await retireAgent(ctx, agentId);
+  if (revoked) return { ok: false, error: `${agentId} revoked: ${revoked}` };
+  return outcome;
+}
+
+/**
+ * The seed's trigger: a stage reported done without a declared artifact revokes its agent. (An
+ * agent that failed is not charged twice: its stage fails with its own error.) Returns why the
+ * agent was revoked, by this check or by governance during the stage.
+ */
+async function enforceArtifacts(ctx: RunCtx, def: AgentStageDef, agentId: string, done: boolean) {
+  const { deps, record } = ctx;
+  const earlier = deps.ledger.revocations(agentId)[0];
+  if (earlier) return `${earlier.reason_type}: ${earlier.details}`;
+  const have = await deps.state.tasks.artifacts(record.stages[def.name]!.task_id);
+  const missing = def.artifacts.filter((a) => !have.includes(a));
+  if (!done || missing.length === 0) return null;
+  const details = `required artifact(s) missing after stage ${def.name}: ${missing.join(", ")}`;
+  await deps.governance.revoke({
+    agent_id: agentId,
+    tier: def.tier,
+    reason: "MISSING_ARTIFACT",
+    details,
+    revoked_by: `pipeline:${record.run_id}`,
+  });
+  return `MISSING_ARTIFACT: ${details}`;
+}
+
+/** A stage agent lives for one attempt: its locks are freed and its token withdrawn. */
+export async function retireAgent(ctx: RunCtx, agentId: string): Promise<void> {
+  const { deps } = ctx;
+  const run = await deps.governance.getRun(agentId);
+  if (run?.exec_lease)
+    await deps.state.locks
+      .release(run.exec_lease.resource, run.exec_lease.lease_id)
+      .catch(() => {});
+  await deps.state.locks.releaseAll(agentId);
+  await deps.authority.revokeAgent(agentId).catch(() => 0);
+}
+
+/** The instruction packet of a stage's agent: the stage's artifacts are its deliverables. */
+export function stagePacket(record: RunRecord, def: AgentStageDef, agentId: string) {
+  return {
+    agent_id: agentId,
+    task_id: record.stages[def.name]!.task_id,
+    objective: stageObjective(record.objective, def),
+    deliverables: def.artifacts,
+    constraints: {
+      scope: [`pipeline ${record.pipeline.name}, run ${record.run_id}: stage ${def.name}`],
+      forbidden: ["pipeline_run", "gate_approve", "packet_create", "agent_revoke"],
+      required_steps: [
+        "record a plan before EXECUTE",
+        "record every declared artifact before VERIFY",
+      ],
+    },
+    success_criteria: def.artifacts.map((a) => `artifact ${a} recorded`),
+    escalation_rules: ["on repeated failures, report them with error_report and stop"],
+  };
+}
+
+export function stageObjective(runObjective: string, def: AgentStageDef): string {
+  return runObjective ? `${def.objective} Context: ${runObjective}` : def.objective;
+}
+
+/** The identity the engine acts under when it writes packets: the run itself. */
+export function runnerCaller(runId: string): Caller {
+  return {
+    agent_id: `pipeline:${runId}`,
+    tier: 3,
+    token_id: "",
+    policies: [],
+    issued_at: 0,
+    expires_at: 0,
+  };
+}

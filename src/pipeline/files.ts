@@ -1,0 +1,47 @@
+// Where pipelines and templates are found: a path as given, or a name looked up in the agov home
+// and then in the pipelines shipped with the package.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AgovError } from "../util/errors.js";
+import { packageRoot } from "../util/paths.js";
+import { NAME_RE } from "./schema.js";
+
+export interface PipelineDirs {
+  pipelines: string[];
+  templates: string[];
+}
+
+export function defaultDirs(home: string): PipelineDirs {
+  return {
+    pipelines: [join(home, "pipelines"), join(packageRoot(), "pipelines")],
+    templates: [join(home, "templates"), join(packageRoot(), "templates")],
+  };
+}
+
+/** Templates next to the pipeline file come first, then the usual folders. */
+export function templateDirsFor(file: string, dirs: PipelineDirs): string[] {
+  return existsSync(file) ? [join(dirname(file), "templates"), ...dirs.templates] : dirs.templates;
+}
+
+/** A pipeline by name (`infrastructure-deploy`) in the pipeline folders. */
+export function findByName(name: string, dirs: PipelineDirs): { text: string; file: string } {
+  if (!NAME_RE.test(name))
+    throw new AgovError("INVALID_INPUT", `pipeline: "${name}" is not a pipeline name`);
+  for (const dir of dirs.pipelines)
+    for (const ext of [".yaml", ".yml"]) {
+      const file = join(dir, `${name}${ext}`);
+      if (existsSync(file)) return { text: readFileSync(file, "utf8"), file };
+    }
+  throw new AgovError(
+    "NOT_FOUND",
+    `no pipeline named "${name}" in ${dirs.pipelines.join(" or ")}; pass a file path, or put ${name}.yaml there`,
+  );
+}
+
+/** A path if it names a file (or looks like one), else a name. */
+export function findPipeline(ref: string, dirs: PipelineDirs): { text: string; file: string } {
+  if (existsSync(ref)) return { text: readFileSync(ref, "utf8"), file: ref };
+  if (/[/\\]|\.ya?ml$/.test(ref))
+    throw new AgovError("NOT_FOUND", `pipeline file ${ref} does not exist`);
+  return findByName(ref, dirs);
+}

@@ -1,0 +1,181 @@
+// The pipeline service: load and validate pipelines, start and resume runs (driven in this
+// process, checkpointed in the StateStore), answer status, take gate decisions and stage claims.
+import { hostname } from "node:os";
+import type { Caller } from "../authority/index.js";
+import { AgovError } from "../util/errors.js";
+import { createEngine } from "./engine.js";
+import { findByName, findPipeline, type PipelineDirs, templateDirsFor } from "./files.js";
+import { loadPipeline } from "./load.js";
+import { createRunStore, newRecord } from "./record.js";
+import { createStageRegistry, type EngineDeps } from "./run-context.js";
+import { claimStage, decideGate } from "./service-actions.js";
+import { templateLibrary } from "./templates.js";
+import type { PipelineDef, PipelineEvent, RunRecord } from "./types.js";
+
+export { PipelineError, type PipelineIssue } from "./source.js";
+export type * from "./types.js";
+
+export type PipelineServiceDeps = Omit<
+  EngineDeps,
+  "store" | "executors" | "onEvent" | "sleep" | "pollMs" | "host" | "pid" | "alive"
+> &
+  Partial<Pick<EngineDeps, "sleep" | "pollMs" | "host" | "pid" | "alive">> & {
+    dirs: PipelineDirs;
+  };
+
+export interface StartOptions {
+  text: string;
+  file: string;
+  objective?: string | undefined;
+  started_by: string;
+  assign?: Record<string, string> | undefined;
+}
+
+export type Pipelines = ReturnType<typeof createPipelines>;
+
+export function createPipelines(deps: PipelineServiceDeps) {
+  const store = createRunStore(deps);
+  const executors = createStageRegistry();
+  const listeners = new Set<(e: PipelineEvent) => void>();
+  const active = new Map<string, { done: Promise<RunRecord>; abort: AbortController }>();
+  const engine = createEngine({
+    ...deps,
+    store,
+    executors,
+    sleep: deps.sleep ?? realSleep,
+    pollMs: deps.pollMs ?? 500,
+    host: deps.host ?? hostname(),
+    pid: deps.pid ?? process.pid,
+    alive: deps.alive ?? pidAlive,
+    onEvent: (e) => {
+      for (const l of listeners) l(e);
+    },
+  });
+
+  function validate(text: string, file: string): PipelineDef {
+    return loadPipeline(text, file, {
+      templates: templateLibrary(templateDirsFor(file, deps.dirs)),
+    });
+  }
+
+  function drive(record: RunRecord, by: string) {
+    const abort = new AbortController();
+    const done = engine.drive(record, abort.signal, by).finally(() => active.delete(record.run_id));
+    // Handled here so a run nobody awaits (started over MCP) cannot crash the server.
+    done.catch(() => {});
+    active.set(record.run_id, { done, abort });
+    return done;
+  }
+
+  return {
+    executors,
+    /** Sees every stage transition of runs driven by this process; returns the unsubscribe. */
+    watch(fn: (e: PipelineEvent) => void): () => void {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    /** A pipeline file by path or name (CLI). */
+    find: (ref: string) => findPipeline(ref, deps.dirs),
+    /** A pipeline by name only (MCP callers do not name server paths). */
+    byName: (name: string) => findByName(name, deps.dirs),
+    validate,
+    /** Validates, records and starts a run; `done` settles when it ends (or stops). */
+    async start(opts: StartOptions): Promise<{ record: RunRecord; done: Promise<RunRecord> }> {
+      const def = validate(opts.text, opts.file);
+      const assign = opts.assign ?? {};
+      checkAssign(def, assign, (stage) => executors.resolve(def.name, stage) !== null);
+      const run_id = `${def.name.slice(0, 40)}-${deps.ids.next().replace(/-/g, "").slice(0, 8)}`;
+      const record = newRecord(def, {
+        run_id,
+        objective: opts.objective ?? "",
+        started_by: opts.started_by,
+        assign,
+        now: deps.clock.now(),
+      });
+      await store.checkpoint(record, `run created by ${opts.started_by}`);
+      await store.index(record);
+      return { record, done: drive(record, `started by ${opts.started_by}`) };
+    },
+    /** Drives a stopped run on from its last completed stage. */
+    async resume(runId: string, by: string) {
+      const record = await mustLoad(runId);
+      if (record.status === "succeeded" || record.status === "rejected")
+        throw new AgovError(
+          "CONFLICT",
+          `run ${runId} has ${record.status}${record.reason ? ` (${record.reason})` : ""}; nothing to resume`,
+        );
+      if (active.has(runId))
+        throw new AgovError("CONFLICT", `run ${runId} is running here already`);
+      return { record, done: drive(record, `resumed by ${by}`) };
+    },
+    wait: (runId: string) => active.get(runId)?.done,
+    status: (runId: string) => store.load(runId),
+    list: (limit = 20) => store.list().then((l) => l.slice(0, limit)),
+    async decide(
+      runId: string,
+      stage: string,
+      d: { decision: "approve" | "reject"; by: string; reason?: string | undefined },
+    ) {
+      return decideGate(deps, store, await mustLoad(runId), stage, d);
+    },
+    async claim(caller: Caller, runId: string, stage: string) {
+      return claimStage(deps, store, await mustLoad(runId), caller, stage);
+    },
+    /** Stops this process's runs where they are; their records stay resumable. */
+    close(): void {
+      for (const a of active.values()) a.abort.abort();
+    },
+  };
+
+  async function mustLoad(runId: string): Promise<RunRecord> {
+    const record = await store.load(runId);
+    if (!record)
+      throw new AgovError(
+        "NOT_FOUND",
+        `no pipeline run ${runId}; list runs with agov pipeline status`,
+      );
+    return record;
+  }
+}
+
+function checkAssign(
+  def: PipelineDef,
+  assign: Record<string, string>,
+  runnable: (s: string) => boolean,
+) {
+  for (const stage of Object.keys(assign)) {
+    const s = def.stages.find((x) => x.name === stage);
+    if (s?.kind !== "agent")
+      throw new AgovError("INVALID_INPUT", `assign: ${stage} is not an agent stage of ${def.name}`);
+  }
+  const orphans = def.stages.filter(
+    (s) => s.kind === "agent" && !assign[s.name] && !runnable(s.name),
+  );
+  if (orphans.length > 0)
+    throw new AgovError(
+      "INVALID_INPUT",
+      `no stage agents run in this server: assign ${orphans.map((s) => s.name).join(", ")} to agents (assign: { stage: agent_id }), or run the pipeline with agov pipeline run`,
+    );
+}
+
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,100 @@
+// The pipeline YAML as zod schemas: the document, one stage's body (agent or human gate), retry,
+// declared roles and template files. Pure shape; names are resolved in load.ts.
+import { z } from "zod";
+import { parseDuration } from "../util/duration.js";
+
+export const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+const NAME_HINT = "letters, digits, _ and - only, starting with a letter (at most 63)";
+export const stageName = z.string().regex(NAME_RE, `expected a name: ${NAME_HINT}`);
+const roleName = stageName;
+export const artifactName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/,
+    "expected an artifact name: letters, digits and . _ : / - only",
+  );
+
+/** "30m", "1h30m", "90s": a number alone is refused, since its unit would be a guess. */
+export const duration = z.unknown().transform((v, ctx) => {
+  const ms = typeof v === "string" ? parseDuration(v) : undefined;
+  if (ms === undefined || /^\s*\d+\s*$/.test(String(v))) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        v === undefined
+          ? "required: a duration such as 90s, 30m or 1h"
+          : `expected a duration such as 90s, 30m or 1h, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const tier = z.number().int().min(0).max(4);
+
+export const retrySchema = z.preprocess(
+  (v) => (typeof v === "number" ? { attempts: v } : v),
+  z.strictObject({
+    attempts: z.number().int().min(1).max(10),
+    backoff: duration.optional(),
+    factor: z.number().min(1).max(10).optional(),
+    max_backoff: duration.optional(),
+  }),
+);
+
+const common = {
+  requires: z.array(stageName).max(50).optional(),
+  when: z.string().min(1).max(500).optional(),
+};
+
+/** The fields a template may set for a stage (requires/when belong to the pipeline). */
+export const agentFields = {
+  agent: roleName.optional(),
+  objective: z.string().min(1).max(4000).optional(),
+  artifacts: z.array(artifactName).max(50).optional(),
+  tier: tier.optional(),
+  retry: retrySchema.optional(),
+  on_failure: z.enum(["stop", "continue"]).optional(),
+  timeout: duration.optional(),
+};
+
+export const agentStageSchema = z.strictObject({
+  type: z.literal("agent").optional(),
+  uses: z.string().regex(NAME_RE, `expected a template name: ${NAME_HINT}`).optional(),
+  ...agentFields,
+  ...common,
+});
+export type AgentStageInput = z.output<typeof agentStageSchema>;
+
+export const gateStageSchema = z.strictObject({
+  type: z.literal("human-gate"),
+  timeout: duration,
+  prompt: z.string().min(1).max(1000).optional(),
+  ...common,
+});
+export type GateStageInput = z.output<typeof gateStageSchema>;
+
+export const documentSchema = z.strictObject({
+  pipeline: z.strictObject({
+    name: stageName,
+    description: z.string().max(2000).optional(),
+    roles: z
+      .record(
+        roleName,
+        z.strictObject({ tier, description: z.string().min(1).max(500).optional() }),
+      )
+      .optional(),
+    stages: z.array(z.unknown()).min(1).max(100),
+  }),
+});
+
+export const templateSchema = z.strictObject({
+  template: z.strictObject({
+    name: stageName,
+    description: z.string().min(1).max(2000),
+    stage: z.strictObject(agentFields),
+  }),
+});
+export type TemplateInput = z.output<typeof templateSchema>["template"];

@@ -1,0 +1,156 @@
+// The shapes of the pipeline domain: a validated pipeline definition (what the YAML resolves to),
+// a run's durable record (what every checkpoint holds), and the stage executor seam.
+import type { Tier } from "../authority/index.js";
+import type { Condition } from "./when.js";
+
+export interface RoleDef {
+  name: string;
+  tier: Tier;
+  description: string;
+  builtin: boolean;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Wait before the second attempt; multiplied by `factor` per attempt, capped at max_backoff_ms. */
+  backoff_ms: number;
+  factor: number;
+  max_backoff_ms: number;
+}
+
+interface StageBase {
+  name: string;
+  /** Line of the stage in its file, for messages. */
+  line: number;
+  requires: string[];
+  /** The `when:` text as written, and its parsed form. */
+  when: { text: string; cond: Condition } | null;
+}
+
+export interface AgentStageDef extends StageBase {
+  kind: "agent";
+  role: string;
+  /** The tier the stage's agent works at: the stage's own `tier`, or its role's. */
+  tier: Tier;
+  objective: string;
+  artifacts: string[];
+  retry: RetryPolicy;
+  on_failure: "stop" | "continue";
+  timeout_ms: number;
+  template: string | null;
+}
+
+export interface GateStageDef extends StageBase {
+  kind: "human-gate";
+  timeout_ms: number;
+  prompt: string;
+}
+
+export type StageDef = AgentStageDef | GateStageDef;
+
+export interface PipelineDef {
+  name: string;
+  description: string;
+  file: string;
+  roles: Record<string, RoleDef>;
+  /** In run order: a stable topological order of `requires` and `when`, else as written. */
+  stages: StageDef[];
+}
+
+export const STAGE_STATUSES = [
+  "pending",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "skipped",
+  "approved",
+  "rejected",
+  "timed_out",
+] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+export type RunStatus = "running" | "waiting" | "succeeded" | "failed" | "rejected";
+
+export interface StageRecord {
+  status: StageStatus;
+  /** Attempts started over the run's whole life (crashed ones included); names the next agent. */
+  attempts: number;
+  agents: string[];
+  task_id: string;
+  artifacts: string[];
+  started_at: number | null;
+  finished_at: number | null;
+  /** A gate's (or an assigned stage's) deadline, kept across a resume. */
+  deadline: number | null;
+  /** An assigned stage's agent (stage_run). */
+  assignee: string | null;
+  reason: string | null;
+  decided_by: string | null;
+}
+
+export interface RunRecord {
+  run_id: string;
+  pipeline: PipelineDef;
+  objective: string;
+  status: RunStatus;
+  reason: string | null;
+  started_by: string;
+  created_at: number;
+  updated_at: number;
+  /** One per checkpoint; the ledger row of each transition carries it. */
+  seq: number;
+  stages: Record<string, StageRecord>;
+  /** Stage → agent id, for stages an outside agent runs with stage_run. */
+  assign: Record<string, string>;
+  runner: RunnerInfo | null;
+}
+
+export interface RunnerInfo {
+  holder: string;
+  lease_id: string;
+  host: string;
+  pid: number;
+}
+
+/** What a stage's agent is given. The engine has issued its token and written its packet. */
+export interface StageTask {
+  run_id: string;
+  pipeline: string;
+  stage: string;
+  attempt: number;
+  agent_id: string;
+  token: string;
+  task_id: string;
+  role: { name: string; tier: Tier; description: string };
+  objective: string;
+  artifacts: string[];
+  /** The stages this one requires, with their artifacts. */
+  inputs: Array<{ stage: string; status: StageStatus; artifacts: string[] }>;
+  /** True when an earlier attempt of this stage left a handoff to read. */
+  handoff: boolean;
+  signal: AbortSignal;
+}
+
+export interface StageOutcome {
+  ok: boolean;
+  summary?: string;
+  error?: string;
+}
+
+/** Does the work of one agent stage. The default (the bundled stage agent) lives in agents/. */
+export type StageExecutor = (task: StageTask) => Promise<StageOutcome>;
+
+export type PipelineEvent =
+  | {
+      type: "stage";
+      run_id: string;
+      stage: string;
+      from: StageStatus;
+      to: StageStatus;
+      reason: string | null;
+      attempt: number;
+    }
+  | { type: "run"; run_id: string; status: RunStatus; reason: string | null }
+  | { type: "retry"; run_id: string; stage: string; attempt: number; delay_ms: number };

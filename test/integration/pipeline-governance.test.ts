@@ -1,0 +1,97 @@
+// A stage's declared artifact is the seed's revocation trigger: an agent that reaches VERIFY
+// without it is revoked by governance; work that never records it is revoked by the engine. Either
+// way the stage fails, a handoff is left, and a retry's fresh agent can pick the task up.
+import { afterEach, describe, expect, it } from "vitest";
+import { connectGoverned } from "../../agents/client.js";
+import { createOfflineModel } from "../../agents/offline-model.js";
+import { createStageAgent } from "../../agents/stage-agent.js";
+import { connectInMemory } from "../../src/server/memory.js";
+import { type PipelineEnv, startPipelines } from "../support/pipelines.js";
+
+let env: PipelineEnv;
+afterEach(async () => env?.close());
+
+const ONE_STAGE = (retry = 1) => `pipeline:
+  name: tf
+  stages:
+    - plan: { agent: planner, artifacts: [terraform-plan], retry: ${retry} }
+    - apply: { agent: executor, requires: [plan] }
+`;
+
+/** The bundled stage agent, but one that "forgets" its declared artifacts on chosen attempts. */
+function forgetful(env: PipelineEnv, forgetOn: number[]) {
+  const agent = createStageAgent({
+    model: createOfflineModel(),
+    async connect(agentId, token) {
+      const conn = await connectInMemory(env.gateway, token);
+      return connectGoverned(agentId, conn.transport);
+    },
+  });
+  return (task: Parameters<typeof agent>[0]) =>
+    agent(forgetOn.includes(task.attempt) ? { ...task, artifacts: [] } : task);
+}
+
+describe("missing artifacts", () => {
+  it("revokes the agent that reaches VERIFY without its artifact, and fails the run", async () => {
+    env = await startPipelines();
+    env.service.executors.swap("plan", forgetful(env, [1]));
+    const final = await env.run(ONE_STAGE());
+    const agent = `${final.run_id}-plan-1`;
+
+    expect(final.status).toBe("failed");
+    expect(final.reason).toMatch(
+      new RegExp(
+        `^stage plan failed: ${agent} revoked: MISSING_ARTIFACT: required artifact\\(s\\) missing after EXECUTE: terraform-plan`,
+      ),
+    );
+    expect(env.rt.ledger.revocations(agent)).toMatchObject([
+      { reason_type: "MISSING_ARTIFACT", revoked_by: "governance" },
+    ]);
+    // The VERIFY transition is on the record, and the revocation it caused right after it.
+    const [last, before] = env.rt.ledger.query({ agent_id: agent, limit: 2 });
+    expect(last).toMatchObject({ action: "revoked: MISSING_ARTIFACT", tool: "phase_transition" });
+    expect(before).toMatchObject({ tool: "phase_transition", success: 0, error_type: "REVOKED" });
+    const handoff = await env.rt.state.tasks.getHandoff(`${final.run_id}/plan`);
+    expect(handoff).toMatchObject({
+      previous_agent_id: agent,
+      revocation_reason: { type: "MISSING_ARTIFACT" },
+      last_known_state: { phase: "EXECUTE" },
+    });
+    expect(final.stages.apply!.status).toBe("pending");
+    expect(env.rt.ledger.query({ agent_id: `${final.run_id}-apply-1` })).toEqual([]);
+  });
+
+  it("revokes, from the engine, a stage implementation that never records the artifact", async () => {
+    env = await startPipelines();
+    env.service.executors.swap("plan", async () => ({ ok: true, summary: "trust me" }));
+    const final = await env.run(ONE_STAGE());
+    const agent = `${final.run_id}-plan-1`;
+    expect(final.stages.plan).toMatchObject({ status: "failed" });
+    expect(final.stages.plan!.reason).toMatch(
+      /MISSING_ARTIFACT: required artifact\(s\) missing after stage plan: terraform-plan/,
+    );
+    expect(env.rt.ledger.revocations(agent)).toMatchObject([
+      { reason_type: "MISSING_ARTIFACT", revoked_by: `pipeline:${final.run_id}` },
+    ]);
+  });
+
+  it("lets a retry's fresh agent read the handoff and finish the stage", async () => {
+    env = await startPipelines();
+    const handoffs: boolean[] = [];
+    const inner = forgetful(env, [1]);
+    env.service.executors.swap("plan", async (task) => {
+      handoffs.push(task.handoff);
+      return inner(task);
+    });
+    const final = await env.run(ONE_STAGE(2));
+    expect(final.status).toBe("succeeded");
+    expect(handoffs).toEqual([false, true]);
+    expect(final.stages.plan).toMatchObject({
+      status: "succeeded",
+      agents: [`${final.run_id}-plan-1`, `${final.run_id}-plan-2`],
+    });
+    expect(env.rt.ledger.revocations(`${final.run_id}-plan-2`)).toEqual([]);
+    const reads = env.rt.ledger.query({ agent_id: `${final.run_id}-plan-2`, tool: "handoff_read" });
+    expect(reads).toHaveLength(1);
+  });
+});

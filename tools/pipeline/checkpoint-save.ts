@@ -1,0 +1,25 @@
+// checkpoint_save (T1): an agent saves its own session state, in a scope only it can read.
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { identifier, jsonValue } from "../fields.js";
+
+/** Each agent's session state lives in its own scope: no agent reads or overwrites another's. */
+export const sessionScope = (agentId: string) => `session:${agentId}`;
+
+export const checkpointSave = defineTool({
+  name: "checkpoint_save",
+  tier: 1,
+  description:
+    "Save your own session state under a key (any JSON, up to 64,000 characters), so that you, or your next session, can pick up where you left off with checkpoint_load. Scoped to you: no other agent can read it.",
+  input: z.strictObject({ key: identifier("checkpoint key"), data: jsonValue }),
+  annotations: { title: "Save checkpoint", readOnlyHint: false, idempotentHint: true },
+  phases: "any",
+  async handler(input, ctx) {
+    const saved = await ctx.state.checkpoints.save(
+      sessionScope(ctx.caller.agent_id),
+      input.key,
+      input.data,
+    );
+    return { key: input.key, saved_at: new Date(saved.saved_at).toISOString() };
+  },
+});

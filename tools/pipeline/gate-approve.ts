@@ -1,0 +1,25 @@
+// gate_approve (T4): approve or reject a human gate a run is waiting at.
+import { z } from "zod";
+import { defineTool } from "../define.js";
+import { identifier } from "../fields.js";
+
+export const gateApprove = defineTool({
+  name: "gate_approve",
+  tier: 4,
+  description:
+    "Decide a human gate that a pipeline run is waiting at: approve (the run goes on) or reject (the run stops), with a reason. Only a gate that is waiting and not past its timeout can be decided, once.",
+  input: z.strictObject({
+    run_id: identifier("run id"),
+    stage: z.string().min(1).max(63),
+    decision: z.enum(["approve", "reject"]).default("approve"),
+    reason: z.string().min(1).max(1000).optional(),
+  }),
+  annotations: { title: "Approve or reject a gate", readOnlyHint: false, idempotentHint: false },
+  phases: "any",
+  handler: (input, ctx) =>
+    ctx.pipelines.decide(input.run_id, input.stage, {
+      decision: input.decision,
+      by: ctx.caller.agent_id,
+      reason: input.reason,
+    }),
+});

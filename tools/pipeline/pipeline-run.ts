@@ -1,0 +1,41 @@
+// pipeline_run (T3): validate a pipeline and start a run of it, driven in the server.
+import { z } from "zod";
+import { runSummary } from "../../src/pipeline/summary.js";
+import { defineTool } from "../define.js";
+import { agentId } from "../fields.js";
+
+const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, "expected a pipeline or stage name");
+
+export const pipelineRun = defineTool({
+  name: "pipeline_run",
+  tier: 3,
+  description:
+    "Start a run of a pipeline: by name (a pipeline in the agov home or shipped with agov, e.g. infrastructure-deploy) or as YAML source. It is validated first (every problem named with its line), then driven in the server: each stage's work is done by a governed agent at the stage's tier, every transition is checkpointed, and human gates wait for gate_approve. assign gives stages to agents, who take them with stage_run. Returns the run id; follow it with pipeline_status.",
+  input: z
+    .strictObject({
+      pipeline: name.optional(),
+      source: z.string().min(1).max(64_000).optional(),
+      objective: z.string().min(1).max(4000).optional(),
+      assign: z.record(name, agentId).optional(),
+    })
+    .refine((v) => (v.pipeline === undefined) !== (v.source === undefined), {
+      message: "give exactly one of pipeline (a name) or source (YAML)",
+      path: ["pipeline"],
+    }),
+  annotations: { title: "Run pipeline", readOnlyHint: false, idempotentHint: false },
+  async handler(input, ctx) {
+    const { text, file } = input.source
+      ? { text: input.source, file: "<source>" }
+      : ctx.pipelines.byName(input.pipeline!);
+    const { record, done } = await ctx.pipelines.start({
+      text,
+      file,
+      objective: input.objective,
+      started_by: ctx.caller.agent_id,
+      assign: input.assign,
+    });
+    // The run goes on in the server; its outcome is read with pipeline_status.
+    done.catch(() => {});
+    return runSummary(record);
+  },
+});
