@@ -71,36 +71,47 @@ export function createAgentKit(env: AgentEnv) {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       env.counters.modelCalls++;
+      // Failed attempts are reported once their step's outcome is known: as recovered when a
+      // retry then worked, folded into the one charged error when the step failed.
+      const retried: Array<{ kind: string; attempt: number; message: string }> = [];
       try {
-        return await env.model.generate(
+        const out = await env.model.generate(
           {
             role: env.role,
             kind,
             objective: env.objective,
             context,
             signal: env.signal,
-            onAttemptFailed: async (f) => {
+            onAttemptFailed: (f) => {
               env.progress({
                 type: "model_error",
                 agent: env.agentId,
                 kind: f.kind,
                 recovered: true,
               });
-              await env.client.call("error_report", {
-                error_type: `model_${f.kind}`,
-                message: `${kind} attempt ${f.attempt}: ${f.message}`.slice(0, 2000),
-                recovered: true,
-              });
+              retried.push({ kind: f.kind, attempt: f.attempt, message: f.message });
             },
           },
           schema,
         );
+        for (const f of retried)
+          await env.client.call("error_report", {
+            error_type: `model_${f.kind}`,
+            message: `${kind} attempt ${f.attempt}: ${f.message}`.slice(0, 2000),
+            recovered: true,
+          });
+        return out;
       } catch (err) {
         if (!(err instanceof ModelError)) throw err;
         env.progress({ type: "model_error", agent: env.agentId, kind: err.kind, recovered: false });
+        const earlier = retried.map((f) => `attempt ${f.attempt}: ${f.kind}`).join(", ");
         const r = await env.client.call("error_report", {
           error_type: `model_${err.kind}`,
-          message: `${kind} failed after ${err.attempts} attempt(s): ${err.message}`.slice(0, 2000),
+          message:
+            `${kind} failed after ${err.attempts} attempt(s)${earlier ? ` (${earlier})` : ""}: ${err.message}`.slice(
+              0,
+              2000,
+            ),
         });
         if (r.ok && r.data.revoked)
           throw new AgentRevoked(env.agentId, `revoked after ${err.kind}`);
@@ -175,6 +186,12 @@ export function createAgentKit(env: AgentEnv) {
       if (w.ok) return;
       if (w.code !== "CONFLICT") throw new CallRefusedError("blackboard_post", w);
     }
+    throw new CallRefusedError("blackboard_post", {
+      ok: false,
+      code: "CONFLICT",
+      message: `${section}/${key} kept changing under five attempts to write it`,
+      retryable: true,
+    });
   }
 
   async function artifact(name: string, kind: string, content: unknown): Promise<void> {

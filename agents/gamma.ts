@@ -27,7 +27,7 @@ export async function runGamma(env: AgentEnv, setup: GammaSetup): Promise<GammaO
     { reason: setup.reason, ...(handoff.found ? { handoff: handoff.handoff } : {}) },
     Plan,
   );
-  await kit.artifact("plan", "plan", plan);
+  await kit.artifact(`${env.role.toLowerCase()}-plan`, "plan", plan);
   await kit.phase("EXECUTE");
 
   const board = await env.client.must("blackboard_read", { task_id: env.taskId });
@@ -60,6 +60,19 @@ export async function runGamma(env: AgentEnv, setup: GammaSetup): Promise<GammaO
     });
     await kit.send("ALL", "HANDOFF", { validated: won.id, title: won.title, reason: setup.reason });
     await kit.artifact("gamma-synthesis", "deliverable", { validated: won.title });
+  } else if (proposals.length > 0 && setup.voters.length === 0) {
+    // Nobody is left to vote: a mediator accepting its own synthesis would be no consensus at all.
+    const synthesis = await kit.think(
+      "synthesis",
+      { proposals, critiques, reason: setup.reason },
+      Synthesis,
+    );
+    outcome.synthesis = synthesis;
+    await kit.post("progress", "gamma_res", {
+      recommendation: synthesis.title,
+      note: "no peer left to vote: recorded as a recommendation, not a consensus",
+    });
+    await kit.artifact("gamma-synthesis", "deliverable", synthesis);
   } else if (proposals.length > 0) {
     const synthesis = await kit.think(
       "synthesis",

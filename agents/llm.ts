@@ -95,6 +95,12 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
     schema: z.ZodType,
   ): Promise<Outcome> {
     let completion: unknown;
+    // The openai client leaves an abort listener on the signal it is given; a run's signal lives
+    // for the whole run, so each request gets its own, linked only while it is in flight.
+    const own = new AbortController();
+    const forward = () => own.abort(req.signal?.reason);
+    if (req.signal?.aborted) own.abort(req.signal.reason);
+    else req.signal?.addEventListener("abort", forward, { once: true });
     try {
       completion = await client.chat.completions.create(
         {
@@ -104,11 +110,13 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
           // Unset by default: some models refuse any temperature but their own.
           ...(opts.temperature !== undefined && { temperature: opts.temperature }),
         },
-        { signal: req.signal },
+        { signal: own.signal },
       );
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       return { ok: false, failure: classify(err, now) };
+    } finally {
+      req.signal?.removeEventListener("abort", forward);
     }
     return readReply(completion, schema);
   }

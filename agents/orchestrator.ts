@@ -50,9 +50,12 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   const revoked = new Map<string, string>();
   let timedOut = false;
 
-  const orch = await opts.connect("ORCHESTRATOR", ids.ORCHESTRATOR);
-  clients.push(orch);
+  let orchestrator: GovernedClient | undefined;
+  const orchOf = () => orchestrator!;
   try {
+    orchestrator = await opts.connect("ORCHESTRATOR", ids.ORCHESTRATOR);
+    const orch = orchestrator;
+    clients.push(orch);
     await orch.must("blackboard_post", {
       task_id: opts.taskId,
       section: "problem",
@@ -173,7 +176,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
         : role === "BETA"
           ? [`${me}-proposal`, `${me}-critique`]
           : ["gamma-synthesis"];
-    await orch.must("packet_create", {
+    await orchOf().must("packet_create", {
       agent_id: ids[role],
       task_id: opts.taskId,
       objective: opts.objective,
@@ -192,7 +195,10 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   }
 
   async function activeVoters(stuck: Set<string>): Promise<string[]> {
-    const r = await orch.call("blackboard_read", { task_id: opts.taskId, section: "progress" });
+    const r = await orchOf().call("blackboard_read", {
+      task_id: opts.taskId,
+      section: "progress",
+    });
     const roster = r.ok
       ? (((r.data.entries as Array<{ key: string; value: unknown }>).find((e) => e.key === "agents")
           ?.value ?? {}) as Record<string, { phase: string }>)

@@ -29,7 +29,7 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
   const handoff = await env.client.must("handoff_read", { task_id: env.taskId });
   await kit.phase("PLAN");
   const plan = await kit.think("plan", handoff.found ? { handoff: handoff.handoff } : {}, Plan);
-  await kit.artifact("plan", "plan", plan);
+  await kit.artifact(`${env.role.toLowerCase()}-plan`, "plan", plan);
   await kit.phase("EXECUTE");
 
   let analysis: Analysis | null = null;

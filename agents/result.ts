@@ -65,6 +65,15 @@ export async function collectOutcome(i: {
     (e) => e.key === "final",
   )?.value;
   const handoff = await i.orch.must("handoff_read", { task_id: i.taskId });
+  // Revocations the agents did not see as such (a refused call whose failure revoked them) are on
+  // the progress board.
+  const progress = await i.orch.must("blackboard_read", { task_id: i.taskId, section: "progress" });
+  const roster = ((progress.entries as Array<{ key: string; value: unknown }>).find(
+    (e) => e.key === "agents",
+  )?.value ?? {}) as Record<string, { phase: string; step: string }>;
+  const revoked = new Map(i.revoked);
+  for (const [agent, line] of Object.entries(roster))
+    if (line.phase === "REVOKED" && !revoked.has(agent)) revoked.set(agent, line.step);
   const stats = i.clients.map((c) => c.stats());
   const sum = (k: "calls" | "refused" | "ms") => stats.reduce((n, s) => n + s[k], 0);
   const accepted = final ? (final.proposal as Record<string, unknown>) : null;
@@ -87,7 +96,7 @@ export async function collectOutcome(i: {
             : "no proposal was made",
     },
     proposals,
-    revoked: [...i.revoked].map(([agent, reason]) => ({ agent, reason })),
+    revoked: [...revoked].map(([agent, reason]) => ({ agent, reason })),
     handoff: handoff.found ? (handoff.handoff as Record<string, unknown>) : null,
     timed_out: i.timedOut,
     metrics: {

@@ -39,10 +39,33 @@ export interface Coordination {
   };
 }
 
+/** Lock names agov keeps for itself (agents' execution locks). */
+const RESERVED_LOCK = /^agent:/;
+
+/** Blackboard entries only agov writes: votes, results, proposals and the progress board. */
+export function reservedEntry(section: string, key: string): string | null {
+  if (section === "consensus" && (/^(votes|result):/.test(key) || key === "final"))
+    return "votes and results are written by vote_cast";
+  if (section === "solutions" && key.startsWith("proposal:"))
+    return "proposals are written by proposal_create";
+  if (section === "progress" && key === "agents")
+    return "the progress board is written by phase_transition";
+  return null;
+}
+
+function assertLockName(resource: string): void {
+  if (RESERVED_LOCK.test(resource))
+    throw new AgovError(
+      "DENIED",
+      `resource: "${resource}" is reserved for agov's execution locks (names starting with agent:); choose another name`,
+    );
+}
+
 export function createCoordination(state: StateStore): Coordination {
   return {
     locks: {
       async acquire(caller, { resource, ttl_ms }) {
+        assertLockName(resource);
         const res = await state.locks.acquire(resource, caller.agent_id, ttl_ms);
         if (!res.acquired) {
           throw new AgovError(
@@ -55,10 +78,12 @@ export function createCoordination(state: StateStore): Coordination {
         return lease;
       },
       async refresh(caller, { resource, lease_id, ttl_ms }) {
+        assertLockName(resource);
         await assertHolder(state, caller, resource, lease_id);
         return state.locks.refresh(resource, lease_id, ttl_ms);
       },
       async release(caller, { resource, lease_id }) {
+        assertLockName(resource);
         await assertHolder(state, caller, resource, lease_id);
         await state.locks.release(resource, lease_id);
         return { released: true, resource };
@@ -77,6 +102,12 @@ export function createCoordination(state: StateStore): Coordination {
     },
     blackboard: {
       async post(caller, input) {
+        const reserved = reservedEntry(input.section, input.key);
+        if (reserved)
+          throw new AgovError(
+            "DENIED",
+            `${input.section}/${input.key} is written by agov itself (${reserved}); post under another key`,
+          );
         const entry = await state.blackboard.post({ ...input, author: caller.agent_id });
         await state.events.publish({
           type: "blackboard",

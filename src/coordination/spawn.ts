@@ -56,7 +56,12 @@ export async function spawnConditions(
   const score = Number((complexityEntry?.value as { score?: unknown })?.score ?? 0) || 0;
 
   const names = Object.keys(roster);
-  const done = names.length > 0 && names.every((a) => FINISHED.has(roster[a]!.phase));
+  // SUCCESS needs someone to have finished the work: a task whose agents were all revoked is not
+  // a success to validate.
+  const done =
+    names.length > 0 &&
+    names.every((a) => FINISHED.has(roster[a]!.phase)) &&
+    names.some((a) => roster[a]!.phase !== "REVOKED");
   const accepted = proposals.some((p) => p.status === "accepted");
 
   const conditions: Condition[] = [

@@ -81,7 +81,12 @@ export function createGovernance(deps: GovernanceDeps) {
     }
   }
 
-  async function bootstrap(caller: Caller, taskId: string | undefined, step: string) {
+  async function bootstrap(
+    caller: Caller,
+    taskId: string | undefined,
+    step: string,
+    previous: AgentRun | null,
+  ) {
     const agent = caller.agent_id;
     const revoked =
       ledger.revocations(agent).length > 0 ||
@@ -102,6 +107,12 @@ export function createGovernance(deps: GovernanceDeps) {
         "INVALID_INPUT",
         `task_id: ${agent}'s packet is for task ${packet.task_id}, not ${taskId}`,
       );
+    const lapsed = previous && !previous.revoked && previous.phase !== "EXIT";
+    if (previous?.packet_at === packet.created_at && !lapsed)
+      throw new AgovError(
+        "NOT_FOUND",
+        `NO_INSTRUCTION_PACKET: ${agent}'s packet for task ${packet.task_id} was used by run ${previous.run_id}; each run needs a new packet`,
+      );
     const runId = ids.next();
     const lock = await state.locks.acquire(
       `agent:${agent}:exec`,
@@ -113,6 +124,8 @@ export function createGovernance(deps: GovernanceDeps) {
         "CONFLICT",
         `CANNOT_ACQUIRE_LOCK: ${agent}'s execution lock is held by ${lock.holder} (another run of this agent) until ${new Date(lock.expires_at).toISOString()}`,
       );
+    // A run that died (its lock lapsed) is on the record as not compliant before the next starts.
+    if (lapsed) ledger.recordRun(agent, caller.tier, false);
     await state.errors.reset(agent);
     const now = clock.now();
     const run: AgentRun = {
@@ -126,6 +139,7 @@ export function createGovernance(deps: GovernanceDeps) {
       plan_recorded: false,
       exec_lease: { resource: lock.resource, lease_id: lock.lease_id },
       revoked: false,
+      packet_at: packet.created_at,
     };
     await state.agents.heartbeat(agent, HEARTBEAT_TTL_MS);
     await state.tasks.setActiveAgent(packet.task_id, agent);
@@ -158,7 +172,7 @@ export function createGovernance(deps: GovernanceDeps) {
     const problem = transitionProblem(from, input.phase);
     if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase: from });
     if (input.phase === "BOOTSTRAP") {
-      const { run, packet } = await bootstrap(caller, input.task_id, step);
+      const { run, packet } = await bootstrap(caller, input.task_id, step, current);
       return { phase: run.phase, step, task_id: run.task_id, run_id: run.run_id, packet };
     }
     const run = current!;
@@ -208,7 +222,11 @@ export function createGovernance(deps: GovernanceDeps) {
       if (run.exec_lease)
         await state.locks.release(run.exec_lease.resource, run.exec_lease.lease_id).catch(() => {});
       run.exec_lease = null;
-      const compliant = counters.total_errors === 0 && counters.procedure_violations === 0;
+      // A run counts toward promotion only when it was clean and its packet came from another agent.
+      const compliant =
+        counters.total_errors === 0 &&
+        counters.procedure_violations === 0 &&
+        packet.created_for !== agent;
       const metrics = ledger.recordRun(agent, caller.tier, compliant);
       exit = { released_locks: released, compliant, metrics };
     }
@@ -245,14 +263,19 @@ export function createGovernance(deps: GovernanceDeps) {
       noteTried(run, `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`);
       await putRun(state, caller.agent_id, run);
     }
-    if (err.code === "FORBIDDEN_ACTION") {
-      if (!(await packetOf(caller.agent_id))) return;
+    const packet = await packetOf(caller.agent_id);
+    // A forbidden tool is a forbidden action even when the call fails earlier (not granted, bad input).
+    if (err.code === "FORBIDDEN_ACTION" || packet?.constraints.forbidden.includes(tool)) {
+      if (!packet) return;
       await state.errors.record(caller.agent_id, "FORBIDDEN_ACTION", false);
       await revoke({
         agent_id: caller.agent_id,
         tier: caller.tier,
         reason: "FORBIDDEN_ACTION",
-        details: err.message,
+        details:
+          err.code === "FORBIDDEN_ACTION"
+            ? err.message
+            : `${tool} is forbidden by ${caller.agent_id}'s instruction packet (the call was also refused: ${err.code})`,
         revoked_by: "governance",
         tool,
       });
@@ -265,6 +288,20 @@ export function createGovernance(deps: GovernanceDeps) {
   return {
     async createPacket(caller: Caller, input: unknown): Promise<InstructionPacket> {
       const parsed = packetInput.parse(input);
+      if (parsed.agent_id === caller.agent_id)
+        throw new AgovError(
+          "DENIED",
+          "agent_id: an agent cannot write its own instruction packet; another T3 executor must",
+        );
+      const run = await getRun(state, parsed.agent_id);
+      if (run && !run.revoked && run.phase !== "EXIT" && run.exec_lease) {
+        const live = await state.locks.status(run.exec_lease.resource);
+        if (live)
+          throw new AgovError(
+            "CONFLICT",
+            `agent_id: ${parsed.agent_id} has a run in ${run.phase} on task ${run.task_id}; its packet cannot change until the run ends`,
+          );
+      }
       const packet: InstructionPacket = {
         ...parsed,
         created_for: caller.agent_id,
@@ -281,9 +318,17 @@ export function createGovernance(deps: GovernanceDeps) {
       input: { name: string; kind: string; content: unknown; task_id?: string | undefined },
     ) {
       const run = await getRun(state, caller.agent_id);
-      const taskId = input.task_id ?? (run && !run.revoked ? run.task_id : undefined);
+      const packet = await packetOf(caller.agent_id);
+      const own = run && !run.revoked && run.phase !== "EXIT" ? run.task_id : packet?.task_id;
+      const taskId = input.task_id ?? own;
       if (!taskId)
         throw new AgovError("INVALID_INPUT", "task_id: required when you have no run in progress");
+      // Agents under a packet record artifacts for their own task only.
+      if (packet && taskId !== own)
+        throw new AgovError(
+          "DENIED",
+          `task_id: ${caller.agent_id} works on task ${own}; it cannot record artifacts for ${taskId}`,
+        );
       const saved = await state.checkpoints.save(`artifact:${taskId}`, input.name, {
         kind: input.kind,
         content: input.content,
@@ -351,6 +396,8 @@ export function createGovernance(deps: GovernanceDeps) {
     async approvePromotion(approver: Caller, agentId: string) {
       if (agentId === approver.agent_id)
         throw new AgovError("DENIED", "an architect cannot approve its own promotion");
+      if (ledger.revocations(agentId).length > 0)
+        throw new AgovError("DENIED", `${agentId} was revoked; a revoked agent cannot be promoted`);
       const latest = ledger.promotions(agentId).at(-1);
       const last = latest?.decision === "pending" ? latest : undefined;
       if (!last)

@@ -4,6 +4,7 @@ import type { Authority } from "../authority/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
+import { AgovError } from "../util/errors.js";
 import type { RevocationReason } from "./budget.js";
 import { PHASES, phaseIndex } from "./lifecycle.js";
 import type { InstructionPacket } from "./packets.js";
@@ -52,77 +53,107 @@ export function createRevoker(deps: {
   const { state, ledger, authority, clock } = deps;
 
   return async function revoke(req: RevokeRequest): Promise<Handoff | null> {
-    const run = await getRun(state, req.agent_id);
+    // One revocation per run: concurrent triggers (several bad calls at once) race for this lock,
+    // and the losers, like any trigger after the run was revoked, change nothing.
+    const claim = await state.locks.acquire(`agent:${req.agent_id}:revoking`, "agov", 60_000);
+    const before = await getRun(state, req.agent_id);
+    if (!claim.acquired || before?.revocation_done) {
+      const task = before?.task_id;
+      return task ? ((await state.tasks.getHandoff(task)) as Handoff | null) : null;
+    }
+    const run = before;
     const packet = (await state.agents.getPacket(req.agent_id)) as InstructionPacket | null;
     const taskId = run?.task_id ?? packet?.task_id ?? null;
-    await authority.revokeAgent(req.agent_id);
     const at = clock.now();
-    await state.revocations.append({
-      agent_id: req.agent_id,
-      task_id: taskId,
-      reason_type: req.reason,
-      details: req.details,
-      at,
-    });
-    ledger.recordRevocation({
-      agent_id: req.agent_id,
-      task_id: taskId,
-      reason_type: req.reason,
-      details: req.details,
-      revoked_by: req.revoked_by,
-    });
-    ledger.recordViolation({
-      agent_id: req.agent_id,
-      task_id: taskId,
-      violation_type: req.reason,
-      severity: SEVERITY[req.reason],
-      description: req.details,
-      tool: req.tool ?? null,
-    });
-    ledger.append(
-      {
+    // The run is marked first, so the agent's next write is refused by the lifecycle gate even
+    // before its token is gone; every later step is attempted even if one before it fails.
+    if (run) await putRun(state, req.agent_id, { ...run, revoked: true, exec_lease: null });
+    const failures: string[] = [];
+    const step = async (what: string, fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        failures.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    await step("ledger", () => {
+      ledger.recordRevocation({
         agent_id: req.agent_id,
-        tier: req.tier ?? null,
-        action: `revoked: ${req.reason}`,
-        decision: "deny",
+        task_id: taskId,
+        reason_type: req.reason,
+        details: req.details,
+        revoked_by: req.revoked_by,
+      });
+      ledger.recordViolation({
+        agent_id: req.agent_id,
+        task_id: taskId,
+        violation_type: req.reason,
+        severity: SEVERITY[req.reason],
+        description: req.details,
         tool: req.tool ?? null,
-      },
-      { success: true, error_type: req.reason, error_message: req.details },
+      });
+      ledger.append(
+        {
+          agent_id: req.agent_id,
+          tier: req.tier ?? null,
+          action: `revoked: ${req.reason}`,
+          decision: "deny",
+          tool: req.tool ?? null,
+        },
+        { success: true, error_type: req.reason, error_message: req.details },
+      );
+      if (run && req.tier !== undefined) ledger.recordRun(req.agent_id, req.tier, false);
+    });
+    await step("revocations:ledger", () =>
+      state.revocations.append({
+        agent_id: req.agent_id,
+        task_id: taskId,
+        reason_type: req.reason,
+        details: req.details,
+        at,
+      }),
     );
-    await state.locks.releaseAll(req.agent_id);
-    if (run?.exec_lease) {
-      await state.locks.release(run.exec_lease.resource, run.exec_lease.lease_id).catch(() => {});
-    }
-    if (run && req.tier !== undefined) ledger.recordRun(req.agent_id, req.tier, false);
+    await step("locks", async () => {
+      await state.locks.releaseAll(req.agent_id);
+      if (run?.exec_lease)
+        await state.locks.release(run.exec_lease.resource, run.exec_lease.lease_id).catch(() => {});
+    });
 
     let handoff: Handoff | null = null;
     if (taskId) {
-      handoff = {
-        task_id: taskId,
-        previous_agent_id: req.agent_id,
-        revoked: true,
-        revocation_reason: { type: req.reason, details: req.details },
-        last_known_state: { phase: run?.phase ?? "NOT_STARTED", step: run?.step ?? "" },
-        what_was_tried: run?.tried ?? [],
-        blocking_issue: req.details,
-        required_next_actions: nextActions(
-          run?.phase ?? null,
-          packet,
-          await state.tasks.artifacts(taskId),
-        ),
-        constraints_reminder: reminder(packet),
-        artifacts: await state.tasks.artifacts(taskId),
-        created_at: new Date(at).toISOString(),
-      };
-      await state.tasks.putHandoff(taskId, handoff as unknown as Record<string, unknown>);
-      await updateRoster(state, taskId, req.agent_id, {
-        phase: "REVOKED",
-        step: req.reason,
-        at,
-      }).catch(() => {});
+      await step("handoff", async () => {
+        const artifacts = await state.tasks.artifacts(taskId);
+        handoff = {
+          task_id: taskId,
+          previous_agent_id: req.agent_id,
+          revoked: true,
+          revocation_reason: { type: req.reason, details: req.details },
+          last_known_state: { phase: run?.phase ?? "NOT_STARTED", step: run?.step ?? "" },
+          what_was_tried: run?.tried ?? [],
+          blocking_issue: req.details,
+          required_next_actions: nextActions(run?.phase ?? null, packet, artifacts),
+          constraints_reminder: reminder(packet),
+          artifacts,
+          created_at: new Date(at).toISOString(),
+        };
+        await state.tasks.putHandoff(taskId, handoff as unknown as Record<string, unknown>);
+      });
+      await step("progress board", () =>
+        updateRoster(state, taskId, req.agent_id, { phase: "REVOKED", step: req.reason, at }),
+      );
     }
-    if (run) await putRun(state, req.agent_id, { ...run, revoked: true, exec_lease: null });
-    await state.events.publish({ type: "revoked", agent_id: req.agent_id });
+    await step("token", () => authority.revokeAgent(req.agent_id));
+    await step("event", () => state.events.publish({ type: "revoked", agent_id: req.agent_id }));
+    if (failures.length > 0) {
+      // Let a retry through: the steps are idempotent enough to apply again.
+      if (claim.acquired) await state.locks.release(claim.resource, claim.lease_id).catch(() => {});
+      throw new AgovError(
+        "UNAVAILABLE",
+        `revocation of ${req.agent_id} was only partly applied (${failures.join("; ")}); revoke again once the store is back`,
+      );
+    }
+    const after = await getRun(state, req.agent_id);
+    if (after) await putRun(state, req.agent_id, { ...after, revocation_done: true });
     return handoff;
   };
 }

@@ -17,6 +17,10 @@ export interface AgentRun {
   plan_recorded: boolean;
   exec_lease: { resource: string; lease_id: string } | null;
   revoked: boolean;
+  /** Set once every step of the run's revocation has been applied. */
+  revocation_done?: boolean;
+  /** created_at of the packet this run works: a packet is good for one run. */
+  packet_at?: string;
 }
 
 export interface RosterEntry {

@@ -49,6 +49,8 @@ export interface Gateway {
     resolved?: Identity,
   ): Promise<CallToolResult>;
   attach(session: SessionHandle): () => void;
+  /** How many sessions are attached (for /healthz). */
+  attached(): number;
   /** Drops cached identities of an agent and tells its sessions their tool list changed. */
   agentChanged(agentId: string): Promise<void>;
   hooks: CallHooks[];
@@ -296,6 +298,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
         if (set.size === 0) sessions.delete(session.agent_id);
       };
     },
+    attached: () => [...sessions.values()].reduce((n, set) => n + set.size, 0),
     agentChanged,
     hooks,
     close: unsubscribe,

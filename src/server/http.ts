@@ -62,7 +62,8 @@ export async function serveHttp(
 
   async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/healthz") return json(res, 200, { ok: true, sessions: sessions.size });
+    if (url.pathname === "/healthz")
+      return json(res, 200, { ok: true, sessions: sessions.size, attached: gateway.attached() });
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     const authed = await new Promise<boolean>((resolve) => {
@@ -125,6 +126,12 @@ export async function serveHttp(
     transport.onclose = () => transport.sessionId && drop(transport.sessionId);
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
+    // The transport refused the initialize (a bad Accept header, say): no session was made, so
+    // nothing of it may stay attached.
+    if (!transport.sessionId || !sessions.has(transport.sessionId)) {
+      detach();
+      await server.close().catch(() => {});
+    }
   }
 
   function drop(id: string): void {

@@ -305,6 +305,37 @@ describe("Streamable HTTP transport", () => {
     expect(bad.headers.get("www-authenticate")).toMatch(/token not recognised/);
   });
 
+  it("keeps nothing of an initialize the transport refuses", async () => {
+    const token = await issueToken(home, "picky", 0);
+    const health = async () =>
+      (await (await fetch(server.url.replace(/\/mcp$/, "/healthz"))).json()) as {
+        attached: number;
+      };
+    const before = (await health()).attached;
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(server.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "text/plain",
+          authorization: `Bearer ${token}`,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "curl", version: "1" },
+          },
+        }),
+      });
+      expect(r.status).toBe(406);
+    }
+    expect((await health()).attached).toBe(before);
+  });
+
   it("refuses a revoked token and tells its open session", async () => {
     const token = await issueToken(home, "http-revoked", 1);
     const c = await httpClient(server.url, token);

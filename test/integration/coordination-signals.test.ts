@@ -144,4 +144,15 @@ describe("spawn conditions", () => {
     await walk(beta, all.slice(1));
     expect(await fired(orch)).toEqual(["SUCCESS"]);
   });
+
+  it("does not call a task whose agents were all revoked a SUCCESS", async () => {
+    env = await startInProc();
+    const orch = await env.connect("orch", 3);
+    const boss = await env.connect("boss", 4);
+    await givePacket(orch, "alpha", "t");
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, ["BOOTSTRAP"]);
+    await boss.call("agent_revoke", { agent_id: "alpha", reason: "test" });
+    expect(await fired(orch)).toEqual([]);
+  });
 });
