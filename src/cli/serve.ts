@@ -5,6 +5,7 @@ import { serveHttp } from "../server/http.js";
 import { serveStdio } from "../server/stdio.js";
 import { intOption, parse, UsageError } from "./args.js";
 import type { CliContext } from "./context.js";
+import { installStageAgents } from "./pipeline-agents.js";
 import { installServices } from "./services.js";
 
 export const SERVE_HELP = `Usage:
@@ -33,6 +34,8 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
   const rt = await ctx.runtime();
   const gateway = createGateway(rt, TOOLS);
   installServices(gateway);
+  // pipeline_run over MCP runs agent stages with the bundled stage agents, in this process.
+  installStageAgents(gateway, { config });
   if (port === undefined) {
     // With Vault and no AGOV_TOKEN, the agent logs in with its own AppRole; the token is renewed
     // for as long as the session lives (up to the role's token_max_ttl).

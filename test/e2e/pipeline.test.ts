@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { agov, tempHome } from "../support/agov.js";
+import { agov, httpClient, httpServer, issueToken, tempHome, textOf } from "../support/agov.js";
 import { type AgovChild, startAgov } from "../support/agov-child.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../support/fake-openai.js";
 import { offlineReply } from "../support/runner.js";
@@ -203,5 +203,41 @@ describe("agov pipeline", () => {
     expect(
       rows.filter((r) => r.agent_id === `${run}-plan-1` && r.tool === "phase_transition"),
     ).toHaveLength(8);
+  });
+});
+
+describe("pipelines over MCP on agov serve --http", () => {
+  it("runs the seed's pipeline for a T3 client, holds at the gate until a T4 approves", async () => {
+    const home = tempHome();
+    const server = await httpServer(home);
+    const exec = await httpClient(server.url, await issueToken(home, "deployer", 3));
+    const boss = await httpClient(server.url, await issueToken(home, "architect", 4));
+    try {
+      const started = await exec.client.callTool({
+        name: "pipeline_run",
+        arguments: { pipeline: "infrastructure-deploy", objective: "add a staging VPC" },
+      });
+      expect(started.isError, textOf(started)).toBeFalsy();
+      const runId = (started.structuredContent as { run_id: string }).run_id;
+      const status = async () =>
+        (await exec.client.callTool({ name: "pipeline_status", arguments: { run_id: runId } }))
+          .structuredContent as { status: string; stages: Array<{ name: string; status: string }> };
+      await expect
+        .poll(async () => (await status()).stages.find((s) => s.name === "review")?.status, {
+          timeout: 20_000,
+        })
+        .toBe("waiting");
+      expect((await status()).stages.find((s) => s.name === "execute")?.status).toBe("pending");
+      const ok = await boss.client.callTool({
+        name: "gate_approve",
+        arguments: { run_id: runId, stage: "review" },
+      });
+      expect(ok.isError, textOf(ok)).toBeFalsy();
+      await expect.poll(async () => (await status()).status, { timeout: 20_000 }).toBe("succeeded");
+    } finally {
+      await exec.close();
+      await boss.close();
+      await server.stop();
+    }
   });
 });

@@ -46,3 +46,24 @@ describe("tool catalog", () => {
     }
   });
 });
+
+describe("README", () => {
+  it("lists every tool under its tier in the tiers table", () => {
+    const readme = read("README.md");
+    const table = readme.slice(
+      readme.indexOf("## Tiers and tools"),
+      readme.indexOf("Each tier holds"),
+    );
+    const listed = new Map<string, number>();
+    for (const line of table.split("\n")) {
+      const m = /^\| T(\d) \w+ \| (.*) \|$/.exec(line);
+      if (!m) continue;
+      // Only names before ";" are the tier's own tools (after it: notes on earlier ones).
+      for (const t of m[2]!.split(";")[0]!.matchAll(/`([a-z_]+)`/g))
+        listed.set(t[1]!, Number(m[1]));
+    }
+    expect(Object.fromEntries(listed)).toEqual(
+      Object.fromEntries(TOOLS.map((t) => [t.name, t.tier])),
+    );
+  });
+});
