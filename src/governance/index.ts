@@ -10,7 +10,7 @@ import { type GatedTool, type Phase, phaseProblem, transitionProblem } from "./l
 import { type InstructionPacket, packetInput } from "./packets.js";
 import { evaluatePromotion } from "./promotion.js";
 import { createRevoker, type Handoff, type RevokeRequest } from "./revocation.js";
-import { type AgentRun, getRun, noteTried, putRun, updateRoster } from "./runs.js";
+import { type AgentRun, getRun, noteTried, planMark, putRun, updateRoster } from "./runs.js";
 
 export { PHASES, type Phase } from "./lifecycle.js";
 export { DEFAULT_BUDGET, type InstructionPacket, packetInput } from "./packets.js";
@@ -135,14 +135,14 @@ export function createGovernance(deps: GovernanceDeps) {
       step,
       started_at: now,
       updated_at: now,
-      tried: [`BOOTSTRAP: ${step}`],
-      plan_recorded: false,
       exec_lease: { resource: lock.resource, lease_id: lock.lease_id },
       revoked: false,
       packet_at: packet.created_at,
     };
     await state.agents.heartbeat(agent, HEARTBEAT_TTL_MS);
     await state.tasks.setActiveAgent(packet.task_id, agent);
+    await state.agents.clearNotes(agent);
+    await noteTried(state, agent, `BOOTSTRAP: ${step}`);
     await putRun(state, agent, run);
     await updateRoster(state, packet.task_id, agent, { phase: "BOOTSTRAP", step, at: now });
     return { run, packet };
@@ -177,7 +177,7 @@ export function createGovernance(deps: GovernanceDeps) {
     }
     const run = current!;
     const packet = (await packetOf(agent))!;
-    if (input.phase === "EXECUTE" && !run.plan_recorded)
+    if (input.phase === "EXECUTE" && !(await state.checkpoints.load(planMark(agent), run.run_id)))
       throw new AgovError(
         "PROCEDURE_VIOLATION",
         "PLAN → EXECUTE without a plan artifact: record one with artifact_record (kind plan) first",
@@ -215,7 +215,7 @@ export function createGovernance(deps: GovernanceDeps) {
     run.phase = input.phase;
     run.step = step;
     run.updated_at = now;
-    noteTried(run, `${input.phase}: ${step}`);
+    await noteTried(state, agent, `${input.phase}: ${step}`);
     let exit: Record<string, unknown> = {};
     if (input.phase === "EXIT") {
       const released = await state.locks.releaseAll(agent);
@@ -230,6 +230,9 @@ export function createGovernance(deps: GovernanceDeps) {
       const metrics = ledger.recordRun(agent, caller.tier, compliant);
       exit = { released_locks: released, compliant, metrics };
     }
+    // A revocation that landed while this transition ran wins: its mark is not overwritten.
+    if ((await getRun(state, agent))?.revoked)
+      throw new AgovError("REVOKED", `${agent} was revoked during this transition`);
     await putRun(state, agent, run);
     await updateRoster(state, run.task_id, agent, { phase: input.phase, step, at: now });
     return { phase: run.phase, step, task_id: run.task_id, run_id: run.run_id, ...exit };
@@ -249,8 +252,7 @@ export function createGovernance(deps: GovernanceDeps) {
     const problem = phaseProblem(tool, phase);
     if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase });
     if (run && phase && !tool.readOnly && tool.phases !== "any") {
-      noteTried(run, `${phase}: ${tool.name}`);
-      await putRun(state, caller.agent_id, run);
+      await noteTried(state, caller.agent_id, `${phase}: ${tool.name}`);
     }
   }
 
@@ -260,8 +262,11 @@ export function createGovernance(deps: GovernanceDeps) {
     const run = await getRun(state, caller.agent_id);
     if (run?.revoked) return;
     if (run && run.phase !== "EXIT") {
-      noteTried(run, `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`);
-      await putRun(state, caller.agent_id, run);
+      await noteTried(
+        state,
+        caller.agent_id,
+        `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`,
+      );
     }
     const packet = await packetOf(caller.agent_id);
     // A forbidden tool is a forbidden action even when the call fails earlier (not granted, bad input).
@@ -337,9 +342,12 @@ export function createGovernance(deps: GovernanceDeps) {
       const existing = await state.tasks.artifacts(taskId);
       if (!existing.includes(input.name)) await state.tasks.addArtifact(taskId, input.name);
       if (run && !run.revoked && run.task_id === taskId && input.kind === "plan") {
-        run.plan_recorded = true;
-        noteTried(run, `${run.phase}: recorded plan artifact ${input.name}`);
-        await putRun(state, caller.agent_id, run);
+        await state.checkpoints.save(planMark(caller.agent_id), run.run_id, { name: input.name });
+        await noteTried(
+          state,
+          caller.agent_id,
+          `${run.phase}: recorded plan artifact ${input.name}`,
+        );
       }
       return { task_id: taskId, name: input.name, kind: input.kind, saved_at: saved.saved_at };
     },
@@ -350,8 +358,11 @@ export function createGovernance(deps: GovernanceDeps) {
       const run = await getRun(state, caller.agent_id);
       const what = `${input.recovered ? "recovered from" : "reported"} ${input.error_type}`;
       if (run && !run.revoked) {
-        noteTried(run, `${run.phase}: ${what}: ${input.message.slice(0, 200)}`);
-        await putRun(state, caller.agent_id, run);
+        await noteTried(
+          state,
+          caller.agent_id,
+          `${run.phase}: ${what}: ${input.message.slice(0, 200)}`,
+        );
       }
       // The error itself goes on the record (the call's own row only holds a digest of it).
       ledger.append(

@@ -129,7 +129,7 @@ export function createRevoker(deps: {
           revoked: true,
           revocation_reason: { type: req.reason, details: req.details },
           last_known_state: { phase: run?.phase ?? "NOT_STARTED", step: run?.step ?? "" },
-          what_was_tried: run?.tried ?? [],
+          what_was_tried: run ? await state.agents.notes(req.agent_id) : [],
           blocking_issue: req.details,
           required_next_actions: nextActions(run?.phase ?? null, packet, artifacts),
           constraints_reminder: reminder(packet),

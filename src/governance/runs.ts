@@ -12,9 +12,6 @@ export interface AgentRun {
   step: string;
   started_at: number;
   updated_at: number;
-  /** The most recent calls and steps, newest last (bounded): the handoff's "what was tried". */
-  tried: string[];
-  plan_recorded: boolean;
   exec_lease: { resource: string; lease_id: string } | null;
   revoked: boolean;
   /** Set once every step of the run's revocation has been applied. */
@@ -40,10 +37,16 @@ export async function putRun(state: StateStore, agentId: string, run: AgentRun):
   await state.agents.setState(agentId, run as unknown as Record<string, unknown>);
 }
 
-export function noteTried(run: AgentRun, what: string): void {
-  run.tried.push(what);
-  if (run.tried.length > TRIED_MAX) run.tried.splice(0, run.tried.length - TRIED_MAX);
+/**
+ * Notes what the agent tried (the handoff's "what was tried"). An append to its own list, never a
+ * rewrite of the run record, so concurrent calls of one agent cannot roll its phase back.
+ */
+export async function noteTried(state: StateStore, agentId: string, what: string): Promise<void> {
+  await state.agents.note(agentId, what, TRIED_MAX);
 }
+
+/** Where a run's plan artifact is marked (a plan is needed before EXECUTE). */
+export const planMark = (agentId: string) => `plan:${agentId}`;
 
 /** Updates this agent's line on the task's progress board, retrying on concurrent writers. */
 export async function updateRoster(

@@ -106,6 +106,14 @@ export interface StateStore {
     setState(agentId: string, state: Record<string, unknown>): Promise<void>;
     putPacket(agentId: string, packet: Record<string, unknown>): Promise<void>;
     getPacket(agentId: string): Promise<Record<string, unknown> | null>;
+    /**
+     * Appends one line to the agent's notes (what it tried), keeping the newest `keep`. An append,
+     * not a rewrite, so concurrent calls of one agent never lose each other's notes.
+     */
+    note(agentId: string, text: string, keep: number): Promise<void>;
+    /** The agent's notes, oldest first. */
+    notes(agentId: string): Promise<string[]>;
+    clearNotes(agentId: string): Promise<void>;
   };
 
   errors: {

@@ -8,7 +8,7 @@ import type { Clock, Ids } from "../util/clock.js";
 export function keyspace(prefix: string) {
   const s = encodeURIComponent;
   return {
-    agent: (id: string, part: "packet" | "state" | "errors" | "heartbeat") =>
+    agent: (id: string, part: "packet" | "state" | "errors" | "heartbeat" | "notes") =>
       `${prefix}agent:${s(id)}:${part}`,
     activeAgent: (task: string) => `${prefix}task:${s(task)}:active_agent`,
     artifacts: (task: string) => `${prefix}task:${s(task)}:artifacts`,

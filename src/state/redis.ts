@@ -102,6 +102,15 @@ export async function createRedisState(opts: {
       },
       getPacket: async (agentId: string) =>
         parse<Record<string, unknown>>(await r.get(k.agent(agentId, "packet"))),
+      // One key in a MULTI: atomic on Redis and Dragonfly alike.
+      note: async (agentId: string, text: string, keep: number) => {
+        const key = k.agent(agentId, "notes");
+        await r.multi().rpush(key, text).ltrim(key, -keep, -1).exec();
+      },
+      notes: async (agentId: string) => r.lrange(k.agent(agentId, "notes"), 0, -1),
+      clearNotes: async (agentId: string) => {
+        await r.del(k.agent(agentId, "notes"));
+      },
     }),
 
     errors: guard({

@@ -25,4 +25,8 @@ export const STATE_MIGRATIONS: readonly string[] = [
   CREATE TABLE checkpoints (scope TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, saved_at INTEGER NOT NULL, PRIMARY KEY (scope, key));
   CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, at INTEGER NOT NULL);
   `,
+  `
+  CREATE TABLE agent_notes (seq INTEGER PRIMARY KEY AUTOINCREMENT, agent_id TEXT NOT NULL, note TEXT NOT NULL);
+  CREATE INDEX agent_notes_agent ON agent_notes(agent_id, seq);
+  `,
 ];

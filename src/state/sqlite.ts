@@ -131,6 +131,13 @@ export function createSqliteState(opts: {
     return entry;
   });
 
+  const addNote = tx((agentId: string, text: string, keep: number) => {
+    q("INSERT INTO agent_notes (agent_id, note) VALUES (?, ?)").run(agentId, text);
+    q(
+      "DELETE FROM agent_notes WHERE agent_id = ? AND seq NOT IN (SELECT seq FROM agent_notes WHERE agent_id = ? ORDER BY seq DESC LIMIT ?)",
+    ).run(agentId, agentId, keep);
+  });
+
   const recordError = tx((agentId: string, errorType: string, procedure: boolean) => {
     const c =
       parse<ErrorCounters>(
@@ -246,6 +253,16 @@ export function createSqliteState(opts: {
         q(
           "INSERT INTO packets VALUES (?, ?) ON CONFLICT(agent_id) DO UPDATE SET packet = excluded.packet",
         ).run(agentId, json(packet));
+      },
+      note: async (agentId, text, keep) => {
+        addNote(agentId, text, keep);
+      },
+      notes: async (agentId) =>
+        q<{ note: string }>("SELECT note FROM agent_notes WHERE agent_id = ? ORDER BY seq")
+          .all(agentId)
+          .map((r) => r.note),
+      clearNotes: async (agentId) => {
+        q("DELETE FROM agent_notes WHERE agent_id = ?").run(agentId);
       },
       getPacket: async (agentId) =>
         parse(

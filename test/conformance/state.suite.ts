@@ -190,6 +190,19 @@ export function stateConformance(name: string, factory: StateFactory): void {
       expect(await store.tasks.artifacts("t")).toEqual(["plan", "report"]);
     });
 
+    it("appends agent notes without losing concurrent ones, keeping the newest", async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.agents.note("alpha", `n${i}`, 50)),
+      );
+      const all = await store.agents.notes("alpha");
+      expect([...all].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}`).sort());
+      for (let i = 0; i < 5; i++) await store.agents.note("beta", `b${i}`, 3);
+      expect(await store.agents.notes("beta")).toEqual(["b2", "b3", "b4"]);
+      await store.agents.clearNotes("alpha");
+      expect(await store.agents.notes("alpha")).toEqual([]);
+      expect(await store.agents.notes("beta")).toHaveLength(3);
+    });
+
     it("counts errors by type and procedure violations", async () => {
       await store.errors.record("alpha", "TIMEOUT");
       await store.errors.record("alpha", "TIMEOUT");

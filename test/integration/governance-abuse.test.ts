@@ -161,3 +161,57 @@ describe("revocation", () => {
     expect(r.text).toMatch(/revoked/);
   });
 });
+
+describe("concurrent calls of one agent", () => {
+  it("never rolls a transition back when another session's call passes the gate meanwhile", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createSqliteState } = await import("../../src/state/sqlite.js");
+    const { randomIds, systemClock } = await import("../../src/util/clock.js");
+    const base = createSqliteState({
+      home: mkdtempSync(join(tmpdir(), "agov-race-")),
+      clock: systemClock,
+      ids: randomIds,
+    });
+    // Any write of the run record still in EXECUTE (a stale copy) is held until VERIFY is written,
+    // which is exactly the interleaving that would roll the phase back.
+    let verifyWritten: () => void = () => {};
+    const verified = new Promise<void>((r) => {
+      verifyWritten = r;
+    });
+    let holding = false;
+    const state = {
+      ...base,
+      agents: {
+        ...base.agents,
+        async setState(agentId: string, run: Record<string, unknown>) {
+          if (holding && run.phase === "EXECUTE") await verified;
+          await base.agents.setState(agentId, run);
+          if (run.phase === "VERIFY") verifyWritten();
+        },
+      },
+    };
+    env = await startInProc({ state });
+    const orch = await env.connect("orch", 3);
+    await givePacket(orch, "alpha", "t");
+    const one = await env.connect("alpha", 1);
+    const two = await env.connect("alpha", 1);
+    await walk(one, TO_EXECUTE);
+    holding = true;
+    const post = two.call("blackboard_post", {
+      task_id: "t",
+      section: "progress",
+      key: "note",
+      value: 1,
+      expected_version: 0,
+    });
+    const verify = await one.call("phase_transition", { phase: "VERIFY" });
+    expect(verify.isError, verify.text).toBe(false);
+    expect((await post).isError).toBe(false);
+    holding = false;
+    const next = await one.call("phase_transition", { phase: "PACKAGE" });
+    expect(next.isError, next.text).toBe(false);
+    expect(env.rt.ledger.revocations("alpha")).toEqual([]);
+  });
+});
