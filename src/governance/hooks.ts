@@ -1,0 +1,88 @@
+// The governance engine's hooks on the governed call path: the lifecycle gate before every call
+// (phase, forbidden tools) and the error budget after every refused or failed one.
+import type { Caller } from "../authority/index.js";
+import { AgovError } from "../util/errors.js";
+import { budgetTrigger } from "./budget.js";
+import type { GovernanceContext } from "./context.js";
+import { type GatedTool, phaseProblem } from "./lifecycle.js";
+import { getRun, noteTried } from "./runs.js";
+
+/** Refusals that are not the agent's fault and so are not charged to its budget. */
+const NOT_CHARGED = new Set(["CONFLICT", "UNAVAILABLE", "REVOKED", "EXPIRED", "UNAUTHENTICATED"]);
+
+export function createCallHooks(ctx: GovernanceContext) {
+  const { state } = ctx.deps;
+  const { packetOf, revoke } = ctx;
+
+  /** Counts an error against the agent's budget and revokes when a trigger is reached. */
+  async function charge(caller: Caller, errorType: string, procedure: boolean, tool?: string) {
+    const packet = await packetOf(caller.agent_id);
+    if (!packet) return { counters: await state.errors.get(caller.agent_id), revoked: false };
+    const counters = await state.errors.record(caller.agent_id, errorType, procedure);
+    const trigger = budgetTrigger(counters, packet.error_budget, errorType);
+    if (trigger) {
+      await revoke({
+        agent_id: caller.agent_id,
+        tier: caller.tier,
+        ...trigger,
+        revoked_by: "governance",
+        ...(tool ? { tool } : {}),
+      });
+    }
+    return { counters, revoked: trigger !== null, ...(trigger ? { trigger } : {}) };
+  }
+
+  /** The lifecycle gate every governed call passes (installed as a gateway hook). */
+  async function gate(caller: Caller, tool: GatedTool): Promise<void> {
+    const packet = await packetOf(caller.agent_id);
+    if (!packet) return;
+    if (packet.constraints.forbidden.includes(tool.name))
+      throw new AgovError(
+        "FORBIDDEN_ACTION",
+        `${tool.name} is forbidden by ${caller.agent_id}'s instruction packet`,
+      );
+    const run = await getRun(state, caller.agent_id);
+    const phase = run && !run.revoked && run.phase !== "EXIT" ? run.phase : null;
+    const problem = phaseProblem(tool, phase);
+    if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase });
+    if (run && phase && !tool.readOnly && tool.phases !== "any") {
+      await noteTried(state, caller.agent_id, `${phase}: ${tool.name}`);
+    }
+  }
+
+  /** Charges a refused or failed call (installed as a gateway hook). */
+  async function failed(caller: Caller, tool: string, err: AgovError): Promise<void> {
+    if (NOT_CHARGED.has(err.code)) return;
+    const run = await getRun(state, caller.agent_id);
+    if (run?.revoked) return;
+    if (run && run.phase !== "EXIT") {
+      await noteTried(
+        state,
+        caller.agent_id,
+        `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`,
+      );
+    }
+    const packet = await packetOf(caller.agent_id);
+    // A forbidden tool is a forbidden action even when the call fails earlier (not granted, bad input).
+    if (err.code === "FORBIDDEN_ACTION" || packet?.constraints.forbidden.includes(tool)) {
+      if (!packet) return;
+      await state.errors.record(caller.agent_id, "FORBIDDEN_ACTION", false);
+      await revoke({
+        agent_id: caller.agent_id,
+        tier: caller.tier,
+        reason: "FORBIDDEN_ACTION",
+        details:
+          err.code === "FORBIDDEN_ACTION"
+            ? err.message
+            : `${tool} is forbidden by ${caller.agent_id}'s instruction packet (the call was also refused: ${err.code})`,
+        revoked_by: "governance",
+        tool,
+      });
+      return;
+    }
+    const procedure = err.code === "PROCEDURE_VIOLATION";
+    await charge(caller, procedure ? err.code : `${err.code}:${tool}`, procedure, tool);
+  }
+
+  return { charge, gate, failed };
+}

@@ -1,0 +1,196 @@
+// Lifecycle transitions: BOOTSTRAP's checks, one phase at a time, the plan and deliverable gates,
+// and EXIT. Each transition is a heartbeat, refreshes the execution lock and checks the budget.
+import type { Caller } from "../authority/index.js";
+import { AgovError } from "../util/errors.js";
+import { budgetTrigger } from "./budget.js";
+import type { GovernanceContext } from "./context.js";
+import { type Phase, transitionProblem } from "./lifecycle.js";
+import { type AgentRun, getRun, noteTried, planMark, putRun, updateRoster } from "./runs.js";
+
+/** Execution lock (agent:{id}:exec) TTL; every transition refreshes it. */
+export const EXEC_LOCK_TTL_MS = 10 * 60_000;
+const HEARTBEAT_TTL_MS = 60_000;
+
+export function createTransitions(ctx: GovernanceContext) {
+  const { state, ledger, clock, ids } = ctx.deps;
+  const { packetOf, revoke } = ctx;
+
+  async function keepAlive(agentId: string, run: AgentRun): Promise<void> {
+    await state.agents.heartbeat(agentId, HEARTBEAT_TTL_MS);
+    if (!run.exec_lease) return;
+    try {
+      await state.locks.refresh(run.exec_lease.resource, run.exec_lease.lease_id, EXEC_LOCK_TTL_MS);
+    } catch {
+      const again = await state.locks.acquire(
+        run.exec_lease.resource,
+        `${agentId}#${run.run_id}`,
+        EXEC_LOCK_TTL_MS,
+      );
+      if (!again.acquired)
+        throw new AgovError(
+          "CONFLICT",
+          `execution lock of ${agentId} was lost to ${again.holder}; this run cannot continue`,
+        );
+      run.exec_lease = { resource: again.resource, lease_id: again.lease_id };
+    }
+  }
+
+  async function bootstrap(
+    caller: Caller,
+    taskId: string | undefined,
+    step: string,
+    previous: AgentRun | null,
+  ) {
+    const agent = caller.agent_id;
+    const revoked =
+      ledger.revocations(agent).length > 0 ||
+      (await state.revocations.recent(500)).some((r) => r.agent_id === agent);
+    if (revoked)
+      throw new AgovError(
+        "DENIED",
+        `AGENT_PREVIOUSLY_REVOKED: ${agent} was revoked before and cannot BOOTSTRAP again; read the task's handoff and continue under a new agent id`,
+      );
+    const packet = await packetOf(agent);
+    if (!packet)
+      throw new AgovError(
+        "NOT_FOUND",
+        `NO_INSTRUCTION_PACKET: no instruction packet for ${agent}; a T3 executor creates one with packet_create`,
+      );
+    if (taskId && taskId !== packet.task_id)
+      throw new AgovError(
+        "INVALID_INPUT",
+        `task_id: ${agent}'s packet is for task ${packet.task_id}, not ${taskId}`,
+      );
+    const lapsed = previous && !previous.revoked && previous.phase !== "EXIT";
+    if (previous?.packet_at === packet.created_at && !lapsed)
+      throw new AgovError(
+        "NOT_FOUND",
+        `NO_INSTRUCTION_PACKET: ${agent}'s packet for task ${packet.task_id} was used by run ${previous.run_id}; each run needs a new packet`,
+      );
+    const runId = ids.next();
+    const lock = await state.locks.acquire(
+      `agent:${agent}:exec`,
+      `${agent}#${runId}`,
+      EXEC_LOCK_TTL_MS,
+    );
+    if (!lock.acquired)
+      throw new AgovError(
+        "CONFLICT",
+        `CANNOT_ACQUIRE_LOCK: ${agent}'s execution lock is held by ${lock.holder} (another run of this agent) until ${new Date(lock.expires_at).toISOString()}`,
+      );
+    // A run that died (its lock lapsed) is on the record as not compliant before the next starts.
+    if (lapsed) ledger.recordRun(agent, caller.tier, false);
+    await state.errors.reset(agent);
+    const now = clock.now();
+    const run: AgentRun = {
+      run_id: runId,
+      task_id: packet.task_id,
+      phase: "BOOTSTRAP",
+      step,
+      started_at: now,
+      updated_at: now,
+      exec_lease: { resource: lock.resource, lease_id: lock.lease_id },
+      revoked: false,
+      packet_at: packet.created_at,
+    };
+    await state.agents.heartbeat(agent, HEARTBEAT_TTL_MS);
+    await state.tasks.setActiveAgent(packet.task_id, agent);
+    await state.agents.clearNotes(agent);
+    await noteTried(state, agent, `BOOTSTRAP: ${step}`);
+    await putRun(state, agent, run);
+    await updateRoster(state, packet.task_id, agent, { phase: "BOOTSTRAP", step, at: now });
+    return { run, packet };
+  }
+
+  async function transition(
+    caller: Caller,
+    input: { phase: Phase; step?: string | undefined; task_id?: string | undefined },
+  ) {
+    const agent = caller.agent_id;
+    const step = input.step ?? input.phase.toLowerCase();
+    const current = await getRun(state, agent);
+    let from = current && !current.revoked ? current.phase : null;
+    if (input.phase === "BOOTSTRAP" && from !== null && from !== "EXIT") {
+      // A run in progress: another session of this agent holds it, unless its lock has lapsed
+      // (the run died), in which case a new run may start.
+      const lease = current?.exec_lease
+        ? await state.locks.status(current.exec_lease.resource)
+        : null;
+      if (lease)
+        throw new AgovError(
+          "CONFLICT",
+          `CANNOT_ACQUIRE_LOCK: ${agent} already has a run in ${from} holding its execution lock until ${new Date(lease.expires_at).toISOString()}`,
+        );
+      from = null;
+    }
+    const problem = transitionProblem(from, input.phase);
+    if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase: from });
+    if (input.phase === "BOOTSTRAP") {
+      const { run, packet } = await bootstrap(caller, input.task_id, step, current);
+      return { phase: run.phase, step, task_id: run.task_id, run_id: run.run_id, packet };
+    }
+    const run = current!;
+    const packet = (await packetOf(agent))!;
+    if (input.phase === "EXECUTE" && !(await state.checkpoints.load(planMark(agent), run.run_id)))
+      throw new AgovError(
+        "PROCEDURE_VIOLATION",
+        "PLAN → EXECUTE without a plan artifact: record one with artifact_record (kind plan) first",
+      );
+    if (input.phase === "VERIFY") {
+      const have = await state.tasks.artifacts(run.task_id);
+      const missing = packet.deliverables.filter((d) => !have.includes(d));
+      if (missing.length > 0) {
+        const details = `required artifact(s) missing after EXECUTE: ${missing.join(", ")}`;
+        await revoke({
+          agent_id: agent,
+          tier: caller.tier,
+          reason: "MISSING_ARTIFACT",
+          details,
+          revoked_by: "governance",
+          tool: "phase_transition",
+        });
+        throw new AgovError("REVOKED", `${agent} revoked: ${details}`);
+      }
+    }
+    await keepAlive(agent, run);
+    const counters = await state.errors.get(agent);
+    const trigger = budgetTrigger(counters, packet.error_budget);
+    if (trigger) {
+      await revoke({
+        agent_id: agent,
+        tier: caller.tier,
+        ...trigger,
+        revoked_by: "governance",
+        tool: "phase_transition",
+      });
+      throw new AgovError("REVOKED", `${agent} revoked: ${trigger.details}`);
+    }
+    const now = clock.now();
+    run.phase = input.phase;
+    run.step = step;
+    run.updated_at = now;
+    await noteTried(state, agent, `${input.phase}: ${step}`);
+    let exit: Record<string, unknown> = {};
+    if (input.phase === "EXIT") {
+      const released = await state.locks.releaseAll(agent);
+      if (run.exec_lease)
+        await state.locks.release(run.exec_lease.resource, run.exec_lease.lease_id).catch(() => {});
+      run.exec_lease = null;
+      // A run counts toward promotion only when it was clean and its packet came from another agent.
+      const compliant =
+        counters.total_errors === 0 &&
+        counters.procedure_violations === 0 &&
+        packet.created_for !== agent;
+      const metrics = ledger.recordRun(agent, caller.tier, compliant);
+      exit = { released_locks: released, compliant, metrics };
+    }
+    // A revocation that landed while this transition ran wins: its mark is not overwritten.
+    if ((await getRun(state, agent))?.revoked)
+      throw new AgovError("REVOKED", `${agent} was revoked during this transition`);
+    await putRun(state, agent, run);
+    await updateRoster(state, run.task_id, agent, { phase: input.phase, step, at: now });
+    return { phase: run.phase, step, task_id: run.task_id, run_id: run.run_id, ...exit };
+  }
+
+  return { transition };
+}
