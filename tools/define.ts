@@ -22,9 +22,19 @@ export interface ToolContext {
   governance: Governance;
   pipelines: Pipelines;
   clock: Clock;
+  /**
+   * Asks the person at the caller's MCP client (elicitation), when the client supports it and the
+   * session can carry the question (stdio, SSE). Undefined otherwise.
+   */
+  elicit?: Elicit;
   /** Extra services later layers attach (governance, pipelines); typed where they are defined. */
   services: Record<string, unknown>;
 }
+
+export type Elicit = (req: {
+  message: string;
+  requestedSchema: { type: "object"; properties: Record<string, unknown>; required?: string[] };
+}) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
 
 export interface ToolAnnotations {
   title?: string;

@@ -3,7 +3,7 @@
 // tier change (from any process) reaches them as notifications/tools/list_changed.
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { ToolContext, ToolDef } from "../../tools/define.js";
+import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
 import type { Runtime } from "../runtime.js";
 import { AgovError, toAgovError } from "../util/errors.js";
@@ -42,7 +42,7 @@ export interface Gateway {
   listTools(token: string): Promise<Tool[]>;
   call(
     token: string,
-    session: { id: string; client?: string },
+    session: { id: string; client?: string; elicit?: Elicit },
     name: string,
     args: unknown,
     /** The caller as resolved moments ago for this same request (HTTP's bearer check). */
@@ -132,7 +132,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
 
   async function call(
     token: string,
-    session: { id: string; client?: string },
+    session: { id: string; client?: string; elicit?: Elicit },
     name: string,
     args: unknown,
     resolved?: Identity,
@@ -186,6 +186,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       pipelines: runtime.pipelines,
       clock: runtime.clock,
       services: runtime.services,
+      ...(session.elicit ? { elicit: session.elicit } : {}),
     };
     try {
       for (const h of hooks) await h.before?.(ctx, tool, parsed.data);

@@ -3,6 +3,7 @@
 // grants and every call goes through the gateway's governed path.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { Elicit } from "../../tools/define.js";
 import { AgovError } from "../util/errors.js";
 import type { Gateway, Identity } from "./gateway.js";
 import { registerPrompts } from "./prompts.js";
@@ -44,9 +45,18 @@ export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): 
     const c = client();
     // Over HTTP the bearer check resolved this caller for this very request; reuse it.
     const resolved = (extra.authInfo?.extra as { identity?: Identity } | undefined)?.identity;
+    const elicit: Elicit | undefined = server.getClientCapabilities()?.elicitation
+      ? async (q) => {
+          const r = await server.elicitInput({
+            message: q.message,
+            requestedSchema: q.requestedSchema as never,
+          });
+          return { action: r.action, ...(r.content ? { content: r.content } : {}) };
+        }
+      : undefined;
     return gateway.call(
       token(extra),
-      { id, ...(c ? { client: c } : {}) },
+      { id, ...(c ? { client: c } : {}), ...(elicit ? { elicit } : {}) },
       req.params.name,
       req.params.arguments,
       resolved,

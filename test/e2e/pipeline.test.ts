@@ -241,3 +241,51 @@ describe("pipelines over MCP on agov serve --http", () => {
     }
   });
 });
+
+describe("human gates by elicitation", () => {
+  it("asks a T4 caller's client at the gate and runs on with the person's answer", async () => {
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
+    const { ElicitRequestSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    const { BIN, cleanEnv } = await import("../support/agov.js");
+    const home = tempHome();
+    const token = await issueToken(home, "architect", 4);
+    const client = new Client(
+      { name: "desktop", version: "1.0.0" },
+      { capabilities: { elicitation: {} } },
+    );
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: "accept", content: { decision: "approve", reason: "plan looks fine" } };
+    });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, "serve"],
+        env: cleanEnv({ AGOV_HOME: home, AGOV_TOKEN: token }),
+      }),
+    );
+    try {
+      const started = await client.callTool({
+        name: "pipeline_run",
+        arguments: { pipeline: "infrastructure-deploy", objective: "add a staging VPC" },
+      });
+      expect(started.isError, textOf(started)).toBeFalsy();
+      const runId = (started.structuredContent as { run_id: string }).run_id;
+      const status = async () =>
+        (await client.callTool({ name: "pipeline_status", arguments: { run_id: runId } }))
+          .structuredContent as { status: string };
+      await expect.poll(async () => (await status()).status, { timeout: 30_000 }).toBe("succeeded");
+      expect(asked).toEqual([`Pipeline run ${runId} waits at gate "review". Approve it?`]);
+    } finally {
+      await client.close();
+    }
+    const rows = JSON.parse(
+      (await agov(["audit", "query", "--limit", "1000", "--json"], { AGOV_HOME: home })).stdout,
+    ) as Array<{ action: string }>;
+    expect(
+      rows.some((r) => /approved by architect \(asked in its MCP client\)/.test(r.action)),
+    ).toBe(true);
+  });
+});

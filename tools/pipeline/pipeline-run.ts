@@ -1,7 +1,7 @@
 // pipeline_run (T3): validate a pipeline and start a run of it, driven in the server.
 import { z } from "zod";
 import { runSummary } from "../../src/pipeline/summary.js";
-import { defineTool } from "../define.js";
+import { defineTool, type Elicit, type ToolContext } from "../define.js";
 import { agentId } from "../fields.js";
 
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, "expected a pipeline or stage name");
@@ -36,6 +36,42 @@ export const pipelineRun = defineTool({
     });
     // The run goes on in the server; its outcome is read with pipeline_status.
     done.catch(() => {});
+    // A caller who may decide gates, at a client that can ask its person, is asked there directly.
+    if (ctx.elicit && ctx.granted.has("gate_approve"))
+      askAtGates(ctx, record.run_id, ctx.elicit, done);
     return runSummary(record);
   },
 });
+
+function askAtGates(ctx: ToolContext, runId: string, elicit: Elicit, done: Promise<unknown>) {
+  const stop = ctx.pipelines.watch((e) => {
+    if (e.type !== "stage" || e.run_id !== runId || e.to !== "waiting") return;
+    void (async () => {
+      try {
+        const answer = await elicit({
+          message: `Pipeline run ${runId} waits at gate "${e.stage}". Approve it?`,
+          requestedSchema: {
+            type: "object",
+            properties: {
+              decision: { type: "string", enum: ["approve", "reject"], title: "Decision" },
+              reason: { type: "string", title: "Reason (optional)" },
+            },
+            required: ["decision"],
+          },
+        });
+        const decision = answer.content?.decision;
+        if (answer.action !== "accept" || (decision !== "approve" && decision !== "reject")) return;
+        const reason =
+          typeof answer.content?.reason === "string" ? answer.content.reason : undefined;
+        await ctx.pipelines.decide(runId, e.stage, {
+          decision,
+          by: `${ctx.caller.agent_id} (asked in its MCP client)`,
+          ...(reason ? { reason } : {}),
+        });
+      } catch {
+        // Declined, cancelled or disconnected: the gate still waits for gate_approve or the CLI.
+      }
+    })();
+  });
+  done.finally(stop).catch(() => {});
+}
