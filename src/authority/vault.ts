@@ -156,7 +156,25 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
         expires_at: clock.now() + Number(auth.lease_duration ?? 0) * 1000,
       };
     },
-    revokeAgent: tokens.revoke,
+    async revokeAgent(agentId) {
+      // Revoking tokens is not enough with AppRole: the agent could log in again with its role id
+      // and secret id. Its role is first cut down to the per-agent policy, so a new login holds no
+      // tier and is refused (`agov agent create` gives it a tier again, deliberately). Best effort:
+      // credentials that may not read roles (an agent's own stdio session) leave the role as it is.
+      const server = await session.token().catch(() => null);
+      const path = `auth/${APPROLE_MOUNT}/role/${agentId}`;
+      const role = server
+        ? await http.read(path, server).catch((err: unknown) => {
+            if (isVaultStatus(err, 403, 404)) return null;
+            throw err;
+          })
+        : null;
+      if (server && role)
+        await vaultOperation(`disable the AppRole role of ${agentId}`, () =>
+          http.write(path, { token_policies: [agentPolicyName(agentId)] }, server),
+        );
+      return tokens.revoke(agentId);
+    },
     async list(): Promise<TokenInfo[]> {
       const now = clock.now();
       return (await tokens.list())

@@ -133,6 +133,22 @@ describe("revocation, expiry and promotion", () => {
     }
   });
 
+  it("keeps a revoked AppRole agent out: a fresh login holds no tier and is refused", async () => {
+    const auth = await authority();
+    const alpha = await agent("alpha", 2);
+    await auth.revokeAgent(alpha.id);
+    const again = await env.login(alpha.role);
+    await expect(auth.resolve(again.token)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    const role = await env.http.read(`auth/approle/role/${alpha.id}`, env.operatorToken);
+    expect((role.data as { token_policies: string[] }).token_policies).toEqual([
+      `agent-${alpha.id}`,
+    ]);
+    // An operator gives it a tier again on purpose.
+    await createRole(env.http, env.operatorToken, { agentId: alpha.id, tier: 1 });
+    const restored = await env.login(alpha.role);
+    await expect(auth.resolve(restored.token)).resolves.toMatchObject({ tier: 1 });
+  });
+
   onDouble(
     "refuses an AppRole token once the tier's TTL has passed, saying it expired",
     async () => {
