@@ -86,9 +86,23 @@ async function createState(config: Config, clock: Clock, ids: Ids): Promise<Stat
   if (config.state === "redis") {
     // Loaded only when chosen, so the embedded default never opens a Redis client.
     const { createRedisState } = await import("./state/redis.js");
-    return createRedisState({ url: config.redis_url, clock, ids });
+    return createRedisState({ url: await redisUrl(config, clock), clock, ids });
   }
   return createSqliteState({ home: config.home, clock, ids });
+}
+
+/** The Redis URL, read from Vault when the setting is vault:<path> (the seed's services/dragonfly). */
+async function redisUrl(config: Config, clock: Clock): Promise<string> {
+  if (!config.redis_url.startsWith("vault:")) return config.redis_url;
+  const { readSecretUrl } = await import("./authority/vault-secrets.js");
+  return readSecretUrl({
+    addr: config.vault_addr!,
+    token: config.vault_token,
+    roleId: config.vault_role_id,
+    secretId: config.vault_secret_id,
+    clock,
+    path: config.redis_url.slice("vault:".length),
+  });
 }
 
 export function policyDirs(config: Config): string[] {

@@ -14,7 +14,10 @@ export const configSchema = z
   .object({
     home: z.string().min(1),
     state: z.enum(["sqlite", "redis"]),
-    redis_url: urlString,
+    /** A URL, or vault:<path> for the url field of a Vault secret (authority vault). */
+    redis_url: z.union([urlString, z.string().regex(/^vault:\S+$/)], {
+      error: "expected a URL such as redis://host:6379, or vault:<secret path>",
+    }),
     authority: z.enum(["local", "vault"]),
     vault_addr: urlString.optional(),
     vault_token: z.string().min(1).optional(),
@@ -126,6 +129,11 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
     throw new ConfigError(`config: ${key || "file"}${where}: ${what}`);
   }
   const config = parsed.data;
+  if (config.redis_url.startsWith("vault:") && config.authority !== "vault") {
+    throw new ConfigError(
+      "config: redis_url: vault:<path> needs the Vault authority (AGOV_AUTHORITY=vault and VAULT_ADDR)",
+    );
+  }
   if (config.authority === "vault" && !config.vault_addr) {
     throw new ConfigError("config: vault_addr: required when authority is vault (set VAULT_ADDR)");
   }

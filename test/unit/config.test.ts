@@ -24,6 +24,24 @@ describe("config", () => {
     expect(c.home).toBe(join(cwd, "h"));
   });
 
+  it("takes redis_url from Vault only with the Vault authority, and says what a URL looks like", () => {
+    expect(() =>
+      loadConfig({ env: { REDIS_URL: "vault:secret/data/services/dragonfly" }, cwd: dir() }),
+    ).toThrow(/^config: redis_url: vault:<path> needs the Vault authority/);
+    const c = loadConfig({
+      env: {
+        REDIS_URL: "vault:secret/data/services/dragonfly",
+        AGOV_AUTHORITY: "vault",
+        VAULT_ADDR: "http://127.0.0.1:8200",
+      },
+      cwd: dir(),
+    });
+    expect(c.redis_url).toBe("vault:secret/data/services/dragonfly");
+    expect(() => loadConfig({ env: { REDIS_URL: "localhost" }, cwd: dir() })).toThrow(
+      /^config: redis_url \(from REDIS_URL\): expected a URL such as redis:\/\/host:6379, or vault:<secret path>/,
+    );
+  });
+
   it("names the key and its source for a bad value", () => {
     expect(() => loadConfig({ env: { AGOV_STATE: "mongo" }, cwd: dir() })).toThrow(
       /^config: state \(from AGOV_STATE\): .*sqlite.*redis/,
