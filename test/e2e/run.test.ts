@@ -46,7 +46,10 @@ describe("agov run", () => {
         "ledger_rows",
       ]),
     );
-    expect(result.metrics.ledger_rows).toBeGreaterThan(50);
+    // Every governed call the agents made has its row (some calls add more: votes that settle a
+    // proposal, reported errors), so the ledger holds at least as many rows as calls.
+    expect(result.metrics.governance_calls).toBeGreaterThan(50);
+    expect(result.metrics.ledger_rows).toBeGreaterThanOrEqual(result.metrics.governance_calls);
     const { readFileSync } = await import("node:fs");
     expect(readFileSync(out, "utf8")).toMatch(/^# Migrate a monolith to Kubernetes/);
   });
