@@ -5,7 +5,6 @@ import { AgovError } from "../util/errors.js";
 import { createVaultHttp, isVaultStatus } from "./vault-client.js";
 import { createServerSession } from "./vault-session.js";
 
-
 export async function readSecretUrl(opts: {
   addr: string;
   token?: string | undefined;
