@@ -2,6 +2,7 @@
 // process on the machine: read-then-write steps run in BEGIN IMMEDIATE transactions, and events
 // are rows other processes notice by polling (a cheap indexed read, every 100 ms).
 import { join } from "node:path";
+import type { Statement } from "better-sqlite3";
 import type { Clock, Ids } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 import { migrate, openDatabase } from "../util/sqlite.js";
@@ -40,12 +41,19 @@ export function createSqliteState(opts: {
   const db = openDatabase(opts.file ?? join(opts.home ?? ".", "state.db"));
   migrate(db, STATE_MIGRATIONS);
   const { clock, ids } = opts;
+  // Statements are prepared once and reused: preparing costs more than most of these queries.
+  const prepared = new Map<string, Statement<unknown[]>>();
   const q = <T>(sql: string) => {
-    const st = db.prepare(sql);
+    let st = prepared.get(sql);
+    if (!st) {
+      st = db.prepare<unknown[]>(sql);
+      prepared.set(sql, st);
+    }
+    const stmt = st;
     return {
-      get: (...a: unknown[]) => st.get(...a) as T | undefined,
-      all: (...a: unknown[]) => st.all(...a) as T[],
-      run: (...a: unknown[]) => st.run(...a),
+      get: (...a: unknown[]) => stmt.get(...a) as T | undefined,
+      all: (...a: unknown[]) => stmt.all(...a) as T[],
+      run: (...a: unknown[]) => stmt.run(...a),
     };
   };
   const lockRow = q<LockRow>("SELECT * FROM locks WHERE resource = ?");
