@@ -33,6 +33,8 @@ export interface ToolContext {
 
 export type Elicit = (req: {
   message: string;
+  /** How long the person has to answer (the SDK's default is one minute). */
+  timeoutMs?: number;
   requestedSchema: { type: "object"; properties: Record<string, unknown>; required?: string[] };
 }) => Promise<{ action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }>;
 

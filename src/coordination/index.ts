@@ -39,8 +39,8 @@ export interface Coordination {
   };
 }
 
-/** Lock names agov keeps for itself (agents' execution locks). */
-const RESERVED_LOCK = /^agent:/;
+/** Lock names agov keeps for itself (agents' execution locks, pipeline runners). */
+const RESERVED_LOCK = /^(agent|pipeline):/;
 
 /** Blackboard entries only agov writes: votes, results, proposals and the progress board. */
 export function reservedEntry(section: string, key: string): string | null {
@@ -57,7 +57,7 @@ function assertLockName(resource: string): void {
   if (RESERVED_LOCK.test(resource))
     throw new AgovError(
       "DENIED",
-      `resource: "${resource}" is reserved for agov's execution locks (names starting with agent:); choose another name`,
+      `resource: "${resource}" is reserved for agov's own locks (names starting with agent: or pipeline:); choose another name`,
     );
 }
 

@@ -70,6 +70,15 @@ export function createGovernance(deps: GovernanceDeps) {
       const taskId = input.task_id ?? own;
       if (!taskId)
         throw new AgovError("INVALID_INPUT", "task_id: required when you have no run in progress");
+      // A caller without a packet may not write into a task another agent is working on.
+      if (!packet) {
+        const active = await state.tasks.getActiveAgent(taskId);
+        if (active && active !== caller.agent_id)
+          throw new AgovError(
+            "DENIED",
+            `task_id: task ${taskId} belongs to ${active}'s run; artifacts are recorded by the agents working it`,
+          );
+      }
       // Agents under a packet record artifacts for their own task only.
       if (packet && taskId !== own)
         throw new AgovError(

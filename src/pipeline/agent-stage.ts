@@ -134,7 +134,12 @@ async function enforceArtifacts(ctx: RunCtx, def: AgentStageDef, agentId: string
   const { deps, record } = ctx;
   const earlier = deps.ledger.revocations(agentId)[0];
   if (earlier) return `${earlier.reason_type}: ${earlier.details}`;
-  const have = await deps.state.tasks.artifacts(record.stages[def.name]!.task_id);
+  const have = await authoredArtifacts(
+    ctx,
+    record.stages[def.name]!.task_id,
+    def.artifacts,
+    agentId,
+  );
   const missing = def.artifacts.filter((a) => !have.includes(a));
   if (!done || missing.length === 0) return null;
   const details = `required artifact(s) missing after stage ${def.name}: ${missing.join(", ")}`;
@@ -146,6 +151,26 @@ async function enforceArtifacts(ctx: RunCtx, def: AgentStageDef, agentId: string
     revoked_by: `pipeline:${record.run_id}`,
   });
   return `MISSING_ARTIFACT: ${details}`;
+}
+
+/**
+ * The declared artifacts this agent recorded itself: an artifact someone else wrote into the
+ * stage's task (another caller, or an earlier attempt) does not count as this agent's work.
+ */
+export async function authoredArtifacts(
+  ctx: RunCtx,
+  taskId: string,
+  names: readonly string[],
+  agentId: string,
+): Promise<string[]> {
+  const listed = await ctx.deps.state.tasks.artifacts(taskId);
+  const mine: string[] = [];
+  for (const name of names) {
+    if (!listed.includes(name)) continue;
+    const saved = await ctx.deps.state.checkpoints.load(`artifact:${taskId}`, name);
+    if ((saved?.data as { author?: string } | undefined)?.author === agentId) mine.push(name);
+  }
+  return mine;
 }
 
 /** A stage agent lives for one attempt: its locks are freed and its token withdrawn. */

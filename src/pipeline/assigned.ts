@@ -2,6 +2,7 @@
 // stage_run, which gives it the stage's packet; the run follows that agent's governed lifecycle
 // and moves on when it reaches EXIT with the artifacts, or fails when it is revoked or late.
 import { formatDuration } from "../util/duration.js";
+import { authoredArtifacts } from "./agent-stage.js";
 import type { RunCtx } from "./run-context.js";
 import type { AgentStageDef } from "./types.js";
 
@@ -46,7 +47,8 @@ export async function runAssigned(ctx: RunCtx, def: AgentStageDef): Promise<bool
     await ctx.move(def.name, "failed", `${assignee} revoked: ${r?.reason_type}: ${r?.details}`);
     return false;
   }
-  const missing = def.artifacts.filter((a) => !s.artifacts.includes(a));
+  const authored = await authoredArtifacts(ctx, s.task_id, def.artifacts, assignee);
+  const missing = def.artifacts.filter((a) => !authored.includes(a));
   if (missing.length > 0) {
     const details = `required artifact(s) missing after stage ${def.name}: ${missing.join(", ")}`;
     await deps.governance.revoke({

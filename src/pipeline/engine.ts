@@ -78,6 +78,7 @@ export function createEngine(deps: EngineDeps) {
           type: "stage",
           run_id: record.run_id,
           stage,
+          kind: record.pipeline.stages.find((d) => d.name === stage)?.kind ?? "agent",
           from,
           to,
           reason,

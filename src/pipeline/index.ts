@@ -29,6 +29,11 @@ export interface StartOptions {
   objective?: string | undefined;
   started_by: string;
   assign?: Record<string, string> | undefined;
+  /**
+   * The starter's own tier (an MCP caller): no stage may run its agent above it, so a pipeline
+   * cannot lend its starter a tier it does not hold. The CLI (an operator) passes none.
+   */
+  max_tier?: number | undefined;
 }
 
 export type Pipelines = ReturnType<typeof createPipelines>;
@@ -60,7 +65,20 @@ export function createPipelines(deps: PipelineServiceDeps) {
 
   function drive(record: RunRecord, by: string) {
     const abort = new AbortController();
-    const done = engine.drive(record, abort.signal, by).finally(() => active.delete(record.run_id));
+    const done = engine
+      .drive(record, abort.signal, by)
+      .catch(async (err: unknown) => {
+        // A run that cannot go on is marked failed with the reason, not left "running" for ever.
+        // (A refused runner lock means another runner drives it: that record is not ours to mark.)
+        const e = err instanceof AgovError ? err : null;
+        if (e?.code !== "CONFLICT") {
+          record.status = "failed";
+          record.reason = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+          await store.checkpoint(record, `run failed: ${record.reason}`).catch(() => {});
+        }
+        throw err;
+      })
+      .finally(() => active.delete(record.run_id));
     // Handled here so a run nobody awaits (started over MCP) cannot crash the server.
     done.catch(() => {});
     active.set(record.run_id, { done, abort });
@@ -82,7 +100,21 @@ export function createPipelines(deps: PipelineServiceDeps) {
     /** Validates, records and starts a run; `done` settles when it ends (or stops). */
     async start(opts: StartOptions): Promise<{ record: RunRecord; done: Promise<RunRecord> }> {
       const def = validate(opts.text, opts.file);
+      if (opts.max_tier !== undefined) {
+        const above = def.stages.filter((st) => st.kind === "agent" && st.tier > opts.max_tier!);
+        if (above.length > 0)
+          throw new AgovError(
+            "DENIED",
+            `pipeline ${def.name}: stage(s) ${above.map((st) => `${st.name} (T${st.kind === "agent" ? st.tier : ""})`).join(", ")} would run above ${opts.started_by}'s tier T${opts.max_tier}`,
+          );
+      }
       const assign = opts.assign ?? {};
+      const own = Object.entries(assign).find(([, agent]) => agent === opts.started_by);
+      if (own)
+        throw new AgovError(
+          "DENIED",
+          `assign: ${opts.started_by} cannot assign stage ${own[0]} to itself; name another agent`,
+        );
       checkAssign(def, assign, (stage) => executors.resolve(def.name, stage) !== null);
       const run_id = `${def.name.slice(0, 40)}-${deps.ids.next().replace(/-/g, "").slice(0, 8)}`;
       const record = newRecord(def, {

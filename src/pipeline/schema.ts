@@ -3,8 +3,14 @@
 import { z } from "zod";
 import { parseDuration } from "../util/duration.js";
 
-export const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
-const NAME_HINT = "letters, digits, _ and - only, starting with a letter (at most 63)";
+/**
+ * Stage, role, template and pipeline names. Names of Object.prototype's own members are refused:
+ * they would resolve to JavaScript built-ins wherever a name is looked up in a plain object.
+ */
+export const NAME_RE =
+  /^(?!(?:constructor|hasOwnProperty|isPrototypeOf|propertyIsEnumerable|toLocaleString|toString|valueOf)$)[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+const NAME_HINT =
+  "letters, digits, _ and - only, starting with a letter (at most 63), not a JavaScript built-in such as constructor";
 export const stageName = z.string().regex(NAME_RE, `expected a name: ${NAME_HINT}`);
 const roleName = stageName;
 export const artifactName = z
@@ -16,6 +22,9 @@ export const artifactName = z
     "expected an artifact name: letters, digits and . _ : / - only",
   );
 
+/** Node's timers hold at most about 24.8 days; a week is the longest any stage may wait. */
+const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
 /** "30m", "1h30m", "90s": a number alone is refused, since its unit would be a guess. */
 export const duration = z.unknown().transform((v, ctx) => {
   const ms = typeof v === "string" ? parseDuration(v) : undefined;
@@ -26,6 +35,13 @@ export const duration = z.unknown().transform((v, ctx) => {
         v === undefined
           ? "required: a duration such as 90s, 30m or 1h"
           : `expected a duration such as 90s, 30m or 1h, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected at most 7d (timers cannot wait longer), got ${JSON.stringify(v)}`,
     });
     return z.NEVER;
   }

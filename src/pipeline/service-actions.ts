@@ -3,6 +3,7 @@
 import type { Caller } from "../authority/index.js";
 import type { Governance } from "../governance/index.js";
 import type { Ledger } from "../ledger/index.js";
+import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 import { runnerCaller, stagePacket } from "./agent-stage.js";
@@ -13,6 +14,7 @@ interface Deps {
   ledger: Ledger;
   clock: Clock;
   governance: Governance;
+  state: StateStore;
 }
 
 export async function decideGate(
@@ -37,7 +39,7 @@ export async function decideGate(
       "CONFLICT",
       `gate ${stage} of run ${record.run_id} is ${s.status}, not waiting for a decision${s.reason ? ` (${s.reason})` : ""}`,
     );
-  if (s.deadline !== null && now > s.deadline)
+  if (s.deadline !== null && now >= s.deadline)
     throw new AgovError(
       "CONFLICT",
       `gate ${stage} of run ${record.run_id} timed out at ${new Date(s.deadline).toISOString()}`,
@@ -47,6 +49,18 @@ export async function decideGate(
     throw new AgovError(
       "CONFLICT",
       `gate ${stage} of run ${record.run_id} was already ${earlier.decision}d by ${earlier.by}`,
+    );
+  // One decision per gate, even when two people decide at the same instant: the first to take
+  // this one-shot claim (atomic in either store) decides; the other is told who did.
+  const claim = await deps.state.locks.acquire(
+    `pipeline:gate:${record.run_id}:${stage}`,
+    d.by,
+    Math.max(60_000, (s.deadline ?? now) - now + 60_000),
+  );
+  if (!claim.acquired)
+    throw new AgovError(
+      "CONFLICT",
+      `gate ${stage} of run ${record.run_id} is being decided by ${claim.holder}`,
     );
   const reason = d.reason ?? "";
   await store.decide(record.run_id, stage, { decision: d.decision, by: d.by, reason, at: now });

@@ -41,7 +41,13 @@ export function parseStage(
   const name = keys[0]!;
   const here = [...path, name];
   if (!NAME_RE.test(name)) {
-    issues.push(src.issue(here, "a stage name is letters, digits, _ and - (at most 63)", true));
+    issues.push(
+      src.issue(
+        here,
+        "a stage name is letters, digits, _ and - (at most 63), not a JavaScript built-in such as constructor",
+        true,
+      ),
+    );
     return null;
   }
   const body = (entry as Record<string, unknown>)[name] ?? {};

@@ -147,6 +147,7 @@ export type PipelineEvent =
       type: "stage";
       run_id: string;
       stage: string;
+      kind: "agent" | "human-gate";
       from: StageStatus;
       to: StageStatus;
       reason: string | null;

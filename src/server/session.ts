@@ -47,10 +47,10 @@ export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): 
     const resolved = (extra.authInfo?.extra as { identity?: Identity } | undefined)?.identity;
     const elicit: Elicit | undefined = server.getClientCapabilities()?.elicitation
       ? async (q) => {
-          const r = await server.elicitInput({
-            message: q.message,
-            requestedSchema: q.requestedSchema as never,
-          });
+          const r = await server.elicitInput(
+            { message: q.message, requestedSchema: q.requestedSchema as never },
+            q.timeoutMs ? { timeout: q.timeoutMs } : undefined,
+          );
           return { action: r.action, ...(r.content ? { content: r.content } : {}) };
         }
       : undefined;

@@ -283,9 +283,12 @@ describe("human gates by elicitation", () => {
     }
     const rows = JSON.parse(
       (await agov(["audit", "query", "--limit", "1000", "--json"], { AGOV_HOME: home })).stdout,
-    ) as Array<{ action: string }>;
-    expect(
-      rows.some((r) => /approved by architect \(asked in its MCP client\)/.test(r.action)),
-    ).toBe(true);
+    ) as Array<{ agent_id: string; action: string }>;
+    const decided = rows.filter((r) => r.agent_id === "architect" && /^gate /.test(r.action));
+    expect(decided.map((r) => r.action)).toEqual([
+      expect.stringMatching(
+        /^gate approve: .*stage review \(asked in its MCP client: plan looks fine\)/,
+      ),
+    ]);
   });
 });

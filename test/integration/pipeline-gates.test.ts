@@ -98,3 +98,35 @@ describe("human gates", () => {
     ]);
   });
 });
+
+describe("two decisions at once", () => {
+  it("accepts exactly one of two simultaneous decisions on a gate", async () => {
+    const env = await startPipelines();
+    try {
+      const { text, file } = env.service.byName("infrastructure-deploy");
+      const { record, done } = await env.service.start({ text, file, started_by: "t" });
+      let outcomes: string[] = [];
+      env.onSleep = async () => {
+        env.onSleep = null;
+        const rs = await Promise.allSettled([
+          env.service.decide(record.run_id, "review", {
+            decision: "approve",
+            by: "operator:alice",
+          }),
+          env.service.decide(record.run_id, "review", { decision: "reject", by: "operator:bob" }),
+        ]);
+        outcomes = rs.map((r) => r.status);
+      };
+      const final = await done;
+      expect(outcomes.sort()).toEqual(["fulfilled", "rejected"]);
+      const gateRows = env.rt.ledger
+        .query({ limit: 1000 })
+        .filter((r) => r.action.startsWith("gate "));
+      expect(gateRows).toHaveLength(1);
+      const decidedBy = gateRows[0]!.agent_id;
+      expect(final.status).toBe(decidedBy === "operator:alice" ? "succeeded" : "rejected");
+    } finally {
+      await env.close();
+    }
+  });
+});

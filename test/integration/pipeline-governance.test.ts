@@ -75,6 +75,35 @@ describe("missing artifacts", () => {
     ]);
   });
 
+  it("does not count an artifact someone else wrote into the stage's task", async () => {
+    env = await startPipelines();
+    const obs = await env.connect("obs-1", 0);
+    const refusals: string[] = [];
+    env.service.executors.swap("plan", async (task) => {
+      // The stage's agent has started its run on this task (as BOOTSTRAP records it), so a
+      // packetless observer may not write into it.
+      await env.rt.state.tasks.setActiveAgent(task.task_id, task.agent_id);
+      const r = await obs.call("artifact_record", {
+        task_id: task.task_id,
+        name: "terraform-plan",
+        kind: "deliverable",
+        content: { forged: true },
+      });
+      refusals.push(r.code ?? "accepted");
+      // Even written behind the tools' back, an artifact by another author does not count.
+      await env.rt.state.checkpoints.save(`artifact:${task.task_id}`, "terraform-plan", {
+        author: "obs-1",
+        content: { forged: true },
+      });
+      await env.rt.state.tasks.addArtifact(task.task_id, "terraform-plan");
+      return { ok: true, summary: "done, honest" };
+    });
+    const final = await env.run(ONE_STAGE());
+    expect(refusals).toEqual(["DENIED"]);
+    expect(final.stages.plan).toMatchObject({ status: "failed" });
+    expect(final.stages.plan!.reason).toMatch(/MISSING_ARTIFACT.*terraform-plan/);
+  });
+
   it("lets a retry's fresh agent read the handoff and finish the stage", async () => {
     env = await startPipelines();
     const handoffs: boolean[] = [];

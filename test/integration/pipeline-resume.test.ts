@@ -90,6 +90,7 @@ describe("resume", () => {
     const abandoned = (await env.rt.authority.list()).filter(
       (t) => t.agent_id === `${run}-build-1`,
     );
+    expect(abandoned.length).toBeGreaterThan(0);
     expect(abandoned.every((t) => t.revoked)).toBe(true);
     expect(await env.rt.state.locks.status(`pipeline:run:${run}`)).toBeNull();
   });

@@ -27,6 +27,29 @@ describe("pipeline tools", () => {
     expect(await env.service.list()).toEqual([]);
   });
 
+  it("refuses a pipeline whose stages would run above the caller's tier, or assign it to itself", async () => {
+    env = await startPipelines();
+    const exec = await env.connect("exec-1", 3);
+    const source = `pipeline:
+  name: lend-me-t4
+  roles:
+    boss: { tier: 4 }
+  stages:
+    - plan: { agent: planner, tier: 4 }
+    - act: { agent: boss }
+`;
+    const r = await exec.call("pipeline_run", { source });
+    expect(r).toMatchObject({ isError: true, code: "DENIED" });
+    expect(r.text).toMatch(/plan \(T4\), act \(T4\) would run above exec-1's tier T3/);
+    const self = await exec.call("pipeline_run", {
+      pipeline: "infrastructure-deploy",
+      assign: { plan: "exec-1" },
+    });
+    expect(self).toMatchObject({ isError: true, code: "DENIED" });
+    expect(self.text).toMatch(/cannot assign stage plan to itself/);
+    expect(await env.service.list()).toEqual([]);
+  });
+
   it("runs a pipeline for a T3 caller; a T4 approves its gate, a T3 may not", async () => {
     env = await startPipelines();
     const exec = await env.connect("exec-1", 3);

@@ -250,3 +250,55 @@ describe("malformed pipelines: one error each, at the right line", () => {
     );
   });
 });
+
+describe("cycle detection at scale", () => {
+  it("names a cycle under a 98-stage layered graph in one pass (no path enumeration)", () => {
+    // 24 layers of 4 stages, each requiring every stage of the layer below, over a 2-cycle: the
+    // number of paths is 4^24, so walking paths instead of stages would never finish.
+    const lines = ["pipeline:", "  name: layered", "  stages:"];
+    const name = (l: number, i: number) => `n${l}x${i}`;
+    for (let l = 23; l >= 0; l--)
+      for (let i = 0; i < 4; i++) {
+        const req = l === 0 ? ["ca"] : [0, 1, 2, 3].map((j) => name(l - 1, j));
+        lines.push(`    - ${name(l, i)}: { agent: planner, requires: [${req.join(", ")}] }`);
+      }
+    lines.push(
+      "    - ca: { agent: planner, requires: [cb] }",
+      "    - cb: { agent: planner, requires: [ca] }",
+    );
+    expect(() =>
+      loadPipeline(`${lines.join("\n")}\n`, "<source>", { templates: templateLibrary([]) }),
+    ).toThrow(/cycle.*ca.*cb.*ca/);
+  });
+});
+
+describe("names that are JavaScript built-ins", () => {
+  it("refuses a role or a stage named after an Object.prototype member, naming the line", () => {
+    expect(
+      oneIssue(`pipeline:
+  name: p
+  stages:
+    - plan: { agent: constructor }
+`),
+    ).toMatch(/^pipeline\.yaml:4: .*agent: expected a name: .*not a JavaScript built-in/);
+    expect(
+      oneIssue(`pipeline:
+  name: p
+  stages:
+    - toString: { agent: planner }
+`),
+    ).toMatch(/^pipeline\.yaml:4: .*not a JavaScript built-in/);
+  });
+});
+
+describe("duration limits", () => {
+  it("refuses a timeout longer than a week, naming the line", () => {
+    expect(
+      oneIssue(`pipeline:
+  name: p
+  stages:
+    - review: { type: human-gate, timeout: 30d }
+`),
+    ).toMatch(/^pipeline\.yaml:4: .*timeout: expected at most 7d/);
+  });
+});

@@ -1,10 +1,11 @@
 // pipeline_run (T3): validate a pipeline and start a run of it, driven in the server.
 import { z } from "zod";
+import { NAME_RE } from "../../src/pipeline/schema.js";
 import { runSummary } from "../../src/pipeline/summary.js";
 import { defineTool, type Elicit, type ToolContext } from "../define.js";
 import { agentId } from "../fields.js";
 
-const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, "expected a pipeline or stage name");
+const name = z.string().regex(NAME_RE, "expected a pipeline or stage name");
 
 export const pipelineRun = defineTool({
   name: "pipeline_run",
@@ -33,6 +34,7 @@ export const pipelineRun = defineTool({
       objective: input.objective,
       started_by: ctx.caller.agent_id,
       assign: input.assign,
+      max_tier: ctx.caller.tier,
     });
     // The run goes on in the server; its outcome is read with pipeline_status.
     done.catch(() => {});
@@ -46,9 +48,15 @@ export const pipelineRun = defineTool({
 function askAtGates(ctx: ToolContext, runId: string, elicit: Elicit, done: Promise<unknown>) {
   const stop = ctx.pipelines.watch((e) => {
     if (e.type !== "stage" || e.run_id !== runId || e.to !== "waiting") return;
+    // Only human gates wait for a person; an assigned agent stage also "waits" (for its agent).
+    if (e.kind !== "human-gate") return;
     void (async () => {
       try {
+        // The person has until the gate's deadline to answer, not the SDK's default minute.
+        const deadline = (await ctx.pipelines.status(runId))?.stages[e.stage]?.deadline;
+        const timeoutMs = deadline ? Math.max(1000, deadline - ctx.clock.now()) : undefined;
         const answer = await elicit({
+          ...(timeoutMs ? { timeoutMs } : {}),
           message: `Pipeline run ${runId} waits at gate "${e.stage}". Approve it?`,
           requestedSchema: {
             type: "object",
@@ -63,10 +71,11 @@ function askAtGates(ctx: ToolContext, runId: string, elicit: Elicit, done: Promi
         if (answer.action !== "accept" || (decision !== "approve" && decision !== "reject")) return;
         const reason =
           typeof answer.content?.reason === "string" ? answer.content.reason : undefined;
+        // On the caller's own record, so `agov audit query --agent <id>` finds the decision.
         await ctx.pipelines.decide(runId, e.stage, {
           decision,
-          by: `${ctx.caller.agent_id} (asked in its MCP client)`,
-          ...(reason ? { reason } : {}),
+          by: ctx.caller.agent_id,
+          reason: `asked in its MCP client${reason ? `: ${reason}` : ""}`,
         });
       } catch {
         // Declined, cancelled or disconnected: the gate still waits for gate_approve or the CLI.
