@@ -85,44 +85,64 @@ async function attemptOnce(
   const stop = () => abort.abort();
   ctx.signal.addEventListener("abort", stop, { once: true });
   const timer = setTimeout(stop, def.timeout_ms);
-  const task: StageTask = {
-    run_id: record.run_id,
-    pipeline: record.pipeline.name,
-    stage: def.name,
-    attempt,
-    agent_id: agentId,
-    token,
-    task_id: s.task_id,
-    role: { ...record.pipeline.roles[def.role]!, tier: def.tier },
-    objective: stageObjective(record.objective, def),
-    artifacts: def.artifacts,
-    inputs: def.requires.map((r) => ({
-      stage: r,
-      status: record.stages[r]!.status,
-      artifacts: record.stages[r]!.artifacts,
-    })),
-    handoff: (await deps.state.tasks.getHandoff(s.task_id)) !== null,
-    signal: abort.signal,
-  };
-  let outcome: StageOutcome;
+  // The agent is retired on every path from here (its token withdrawn, its locks freed).
   try {
-    outcome = await executor(task);
-  } catch (err) {
-    outcome = { ok: false, error: toAgovError(err).message };
+    const task: StageTask = {
+      run_id: record.run_id,
+      pipeline: record.pipeline.name,
+      stage: def.name,
+      attempt,
+      agent_id: agentId,
+      token,
+      task_id: s.task_id,
+      role: { ...record.pipeline.roles[def.role]!, tier: def.tier },
+      objective: stageObjective(record.objective, def),
+      artifacts: def.artifacts,
+      inputs: def.requires.map((r) => ({
+        stage: r,
+        status: record.stages[r]!.status,
+        artifacts: record.stages[r]!.artifacts,
+      })),
+      handoff: (await deps.state.tasks.getHandoff(s.task_id)) !== null,
+      signal: abort.signal,
+    };
+    let outcome: StageOutcome;
+    try {
+      // A stage's timeout is enforced, not only requested: an executor that ignores its signal
+      // is left behind a short grace period after the deadline.
+      outcome = await Promise.race([executor(task), abandonedAfter(abort.signal, GRACE_MS)]);
+    } catch (err) {
+      outcome = { ok: false, error: toAgovError(err).message };
+    }
+    if (ctx.signal.aborted) return { ok: false, error: "the runner was stopped" };
+    if (abort.signal.aborted)
+      outcome = { ok: false, error: `timed out after ${formatDuration(def.timeout_ms)}` };
+    const revoked = await enforceArtifacts(ctx, def, agentId, outcome.ok);
+    if (revoked) return { ok: false, error: `${agentId} revoked: ${revoked}` };
+    return outcome;
   } finally {
     clearTimeout(timer);
     ctx.signal.removeEventListener("abort", stop);
-  }
-  if (ctx.signal.aborted) {
     await retireAgent(ctx, agentId);
-    return { ok: false, error: "the runner was stopped" };
   }
-  if (abort.signal.aborted)
-    outcome = { ok: false, error: `timed out after ${formatDuration(def.timeout_ms)}` };
-  const revoked = await enforceArtifacts(ctx, def, agentId, outcome.ok);
-  await retireAgent(ctx, agentId);
-  if (revoked) return { ok: false, error: `${agentId} revoked: ${revoked}` };
-  return outcome;
+}
+
+/** How long an executor may keep running after its stage was stopped. */
+const GRACE_MS = 5000;
+
+/** Settles (as a failed outcome) `graceMs` after the signal aborts; never before. */
+function abandonedAfter(signal: AbortSignal, graceMs: number): Promise<StageOutcome> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      const t = setTimeout(
+        () => resolve({ ok: false, error: "the stage's agent did not stop when asked" }),
+        graceMs,
+      );
+      t.unref();
+    };
+    if (signal.aborted) settle();
+    else signal.addEventListener("abort", settle, { once: true });
+  });
 }
 
 /**

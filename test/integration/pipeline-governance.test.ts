@@ -104,6 +104,23 @@ describe("missing artifacts", () => {
     expect(final.stages.plan!.reason).toMatch(/MISSING_ARTIFACT.*terraform-plan/);
   });
 
+  it("enforces a stage's timeout on an agent that ignores being stopped, and retires it", async () => {
+    env = await startPipelines();
+    env.service.executors.swap("plan", () => new Promise(() => {})); // never answers
+    const final = await env.run(`pipeline:
+  name: stuck
+  stages:
+    - plan: { agent: planner, timeout: 1s }
+`);
+    expect(final.status).toBe("failed");
+    expect(final.stages.plan!.reason).toMatch(/timed out after 1s/);
+    const tokens = (await env.rt.authority.list()).filter(
+      (t) => t.agent_id === `${final.run_id}-plan-1`,
+    );
+    expect(tokens).toHaveLength(1);
+    expect(tokens[0]!.revoked).toBe(true);
+  });
+
   it("lets a retry's fresh agent read the handoff and finish the stage", async () => {
     env = await startPipelines();
     const handoffs: boolean[] = [];
