@@ -174,6 +174,7 @@ async function reopen(ctx: RunCtx, by: string): Promise<void> {
       );
       reopened.push(def.name);
     } else if (again) {
+      if (def.kind === "human-gate") await deps.store.clearDecision(record.run_id, def.name);
       await ctx.move(def.name, "pending", `reopened on resume (was ${s.status})`, {
         deadline: null,
       });

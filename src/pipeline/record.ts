@@ -114,6 +114,10 @@ export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock:
     async decide(runId: string, stage: string, d: GateDecision): Promise<void> {
       await cp.save(DECISIONS, `${runId}/${stage}`, d);
     },
+    /** A reopened gate starts with no decision: one stored for its last wait no longer counts. */
+    async clearDecision(runId: string, stage: string): Promise<void> {
+      await cp.save(DECISIONS, `${runId}/${stage}`, null);
+    },
     async claim(runId: string, stage: string): Promise<StageClaim | null> {
       return ((await cp.load(CLAIMS, `${runId}/${stage}`))?.data as StageClaim) ?? null;
     },

@@ -53,7 +53,8 @@ export async function decideGate(
   // One decision per gate, even when two people decide at the same instant: the first to take
   // this one-shot claim (atomic in either store) decides; the other is told who did.
   const claim = await deps.state.locks.acquire(
-    `pipeline:gate:${record.run_id}:${stage}`,
+    // One claim per wait: a gate reopened on resume waits again under a new deadline.
+    `pipeline:gate:${record.run_id}:${stage}:${s.deadline ?? "none"}`,
     d.by,
     Math.max(60_000, (s.deadline ?? now) - now + 60_000),
   );

@@ -130,3 +130,28 @@ describe("two decisions at once", () => {
     }
   });
 });
+
+describe("a reopened gate", () => {
+  it("ignores a decision left from its last wait and waits for a new one", async () => {
+    const env = await startPipelines();
+    try {
+      const { text, file } = env.service.byName("infrastructure-deploy");
+      const { record, done } = await env.service.start({ text, file, started_by: "t" });
+      const first = await done;
+      expect(first.stages.review!.status).toBe("timed_out");
+      // A decision written at the deadline instant, after the engine had timed the gate out.
+      await env.rt.state.checkpoints.save("pipeline:gate", `${record.run_id}/review`, {
+        decision: "approve",
+        by: "operator:late",
+        reason: "",
+        at: env.rt.clock.now(),
+      });
+      const again = await env.service.resume(record.run_id, "operator:cli");
+      const final = await again.done;
+      expect(final.stages.review!.status).toBe("timed_out");
+      expect(final.stages.execute!.status).toBe("pending");
+    } finally {
+      await env.close();
+    }
+  });
+});
