@@ -7,6 +7,9 @@ import type { GovernanceContext } from "./context.js";
 import { type Phase, transitionProblem } from "./lifecycle.js";
 import { type AgentRun, getRun, noteTried, planMark, putRun, updateRoster } from "./runs.js";
 
+/** Checkpoint scope of the record of agents that reached EXIT on a task. */
+export const TASK_EXITS = "task-exit:";
+
 /** Execution lock (agent:{id}:exec) TTL; every transition refreshes it. */
 export const EXEC_LOCK_TTL_MS = 10 * 60_000;
 const HEARTBEAT_TTL_MS = 60_000;
@@ -182,6 +185,12 @@ export function createTransitions(ctx: GovernanceContext) {
         counters.procedure_violations === 0 &&
         packet.created_for !== agent;
       const metrics = ledger.recordRun(agent, caller.tier, compliant);
+      // Who finished which task stays readable after the agent's next run replaces this one.
+      await state.checkpoints.save(`${TASK_EXITS}${run.task_id}`, agent, {
+        run_id: run.run_id,
+        started_at: run.started_at,
+        at: now,
+      });
       exit = { released_locks: released, compliant, metrics };
     }
     // A revocation that landed while this transition ran wins: its mark is not overwritten.

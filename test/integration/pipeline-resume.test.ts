@@ -120,3 +120,50 @@ describe("resume", () => {
     await expect(env.service.resume(first.run_id, "t")).rejects.toThrow(/has succeeded/);
   });
 });
+
+describe("an assigned stage finished while no runner was alive", () => {
+  it("counts the assignee's EXIT on the stage's task even after it started its next run", async () => {
+    env = await startPipelines({ wait: "real" });
+    const exec = await env.connect("exec-1", 3);
+    const builder = await env.connect("builder-1", 2);
+    const started = await exec.call("pipeline_run", {
+      source: `pipeline:
+  name: asg
+  stages:
+    - build: { agent: BETA, artifacts: [image] }
+`,
+      assign: { build: "builder-1" },
+    });
+    expect(started.isError, started.text).toBe(false);
+    const run = String(started.data.run_id);
+    await env.waitFor((e) => e.type === "stage" && e.stage === "build" && e.to === "waiting");
+    expect((await builder.call("stage_run", { run_id: run, stage: "build" })).isError).toBe(false);
+    await env.waitFor((e) => e.type === "stage" && e.stage === "build" && e.to === "running");
+    env.service.close(); // the runner goes away
+    await env.service.wait(run);
+    const phase = async (p: string, extra = {}) => {
+      const r = await builder.call("phase_transition", { phase: p, ...extra });
+      expect(r.isError, `${p}: ${r.text}`).toBe(false);
+    };
+    await phase("BOOTSTRAP", { task_id: `${run}/build` });
+    await phase("PREFLIGHT");
+    await phase("PLAN");
+    await builder.call("artifact_record", { name: "plan", kind: "plan", content: 1 });
+    await phase("EXECUTE");
+    await builder.call("artifact_record", { name: "image", kind: "deliverable", content: 1 });
+    for (const p of ["VERIFY", "PACKAGE", "REPORT", "EXIT"]) await phase(p);
+    // The builder moves on to its next job before anyone resumes the pipeline.
+    env.clock.advance(1000);
+    const next = await exec.call("packet_create", {
+      agent_id: "builder-1",
+      task_id: "next-job",
+      objective: "next",
+    });
+    expect(next.isError, next.text).toBe(false);
+    await phase("BOOTSTRAP", { task_id: "next-job" });
+    const { done } = await env.service.resume(run, "operator:cli");
+    const final = await done;
+    expect(final.stages.build!.status).toBe("succeeded");
+    expect(final.status).toBe("succeeded");
+  });
+});
