@@ -102,7 +102,9 @@ export function createCoordination(state: StateStore): Coordination {
     },
     blackboard: {
       async post(caller, input) {
-        const reserved = reservedEntry(input.section, input.key);
+        const reserved = input.task_id.startsWith("pipeline:")
+          ? "the pipeline run list is written by agov's pipelines"
+          : reservedEntry(input.section, input.key);
         if (reserved)
           throw new AgovError(
             "DENIED",

@@ -3,6 +3,7 @@
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
+import { AgovError } from "../util/errors.js";
 import type { PipelineDef, RunRecord, StageRecord } from "./types.js";
 
 const RUNS = "pipeline:run";
@@ -76,6 +77,8 @@ export function newRecord(
 export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock: Clock }) {
   const { state, ledger, clock } = deps;
   const cp = state.checkpoints;
+  const indexEntry = async () =>
+    (await state.blackboard.read(INDEX, "progress")).find((e) => e.key === "runs");
 
   return {
     /** Checkpoints the record (state first, then its ledger row: what happened, and why). */
@@ -95,18 +98,38 @@ export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock:
     async load(runId: string): Promise<RunRecord | null> {
       return ((await cp.load(RUNS, runId))?.data as RunRecord | undefined) ?? null;
     },
+    /**
+     * Adds the run to the list of runs. The list is a versioned blackboard entry written with a
+     * version check, so runs started at the same moment by several processes are all kept.
+     */
     async index(record: RunRecord): Promise<void> {
-      const runs = await this.list();
       const entry = {
         run_id: record.run_id,
         pipeline: record.pipeline.name,
         created_at: record.created_at,
       };
-      await cp.save(INDEX, "runs", [entry, ...runs].slice(0, INDEX_MAX));
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const current = await indexEntry();
+        const runs = (current?.value as RunSummary[] | undefined) ?? [];
+        try {
+          await state.blackboard.post({
+            task_id: INDEX,
+            section: "progress",
+            key: "runs",
+            value: [entry, ...runs].slice(0, INDEX_MAX),
+            author: "pipeline",
+            expected_version: current?.version ?? 0,
+          });
+          return;
+        } catch (err) {
+          if (!(err instanceof AgovError && err.code === "CONFLICT")) throw err;
+        }
+      }
+      throw new AgovError("CONFLICT", "the list of pipeline runs is too busy; retry");
     },
     /** Newest first. */
     async list(): Promise<RunSummary[]> {
-      return ((await cp.load(INDEX, "runs"))?.data as RunSummary[] | undefined) ?? [];
+      return ((await indexEntry())?.value as RunSummary[] | undefined) ?? [];
     },
     async decision(runId: string, stage: string): Promise<GateDecision | null> {
       return ((await cp.load(DECISIONS, `${runId}/${stage}`))?.data as GateDecision) ?? null;

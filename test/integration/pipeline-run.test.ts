@@ -98,3 +98,21 @@ describe("infrastructure-deploy (the seed's example)", () => {
     expect(await env.rt.state.tasks.artifacts(`${final.run_id}/review`)).toContain("review-report");
   });
 });
+
+describe("the list of runs", () => {
+  it("keeps every run when several start at the same moment", async () => {
+    const env = await startPipelines({ agents: false });
+    try {
+      env.service.executors.setDefault(async () => ({ ok: true }));
+      const text = "pipeline:\n  name: p\n  stages:\n    - a: { agent: planner }\n";
+      const started = await Promise.all(
+        [1, 2, 3, 4].map(() => env.service.start({ text, file: "p.yaml", started_by: "t" })),
+      );
+      await Promise.all(started.map((s) => s.done));
+      const listed = (await env.service.list()).map((r) => r.run_id).sort();
+      expect(listed).toEqual(started.map((s) => s.record.run_id).sort());
+    } finally {
+      await env.close();
+    }
+  });
+});
