@@ -96,13 +96,20 @@ async function redisUrl(config: Config, clock: Clock): Promise<string> {
   if (!config.redis_url.startsWith("vault:")) return config.redis_url;
   const { readSecretUrl } = await import("./authority/vault-secrets.js");
   return readSecretUrl({
+    ...vaultLogin(config),
+    clock,
+    path: config.redis_url.slice("vault:".length),
+  });
+}
+
+/** agov's own Vault address and credentials (a token, or its AppRole). */
+function vaultLogin(config: Config) {
+  return {
     addr: config.vault_addr!,
     token: config.vault_token,
     roleId: config.vault_role_id,
     secretId: config.vault_secret_id,
-    clock,
-    path: config.redis_url.slice("vault:".length),
-  });
+  };
 }
 
 export function policyDirs(config: Config): string[] {
@@ -114,10 +121,7 @@ async function createAuthority(config: Config, clock: Clock, ids: Ids): Promise<
     // Loaded only when chosen, so the embedded default never loads node-vault.
     const { createVaultAuthority } = await import("./authority/vault.js");
     return createVaultAuthority({
-      addr: config.vault_addr!,
-      token: config.vault_token,
-      roleId: config.vault_role_id,
-      secretId: config.vault_secret_id,
+      ...vaultLogin(config),
       // The gateway caches identities for cache_ttl_ms and drops them on revocation events from
       // every process; a second cache here would not hear those events, so it stays off.
       cacheTtlMs: 0,

@@ -5,6 +5,7 @@
 import type { Caller } from "../authority/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { BlackboardEntry, StateStore } from "../state/index.js";
+import { updateEntry } from "../state/update.js";
 import type { Clock, Ids } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 
@@ -134,40 +135,30 @@ export function createConsensus(deps: {
       input: { task_id: string; proposal_id: string; vote: VoteValue; reasoning: string },
     ) {
       const p = await proposal(input.task_id, input.proposal_id);
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const entry = await find(input.task_id, votesKey(p.id), "consensus");
-        const before = status(p, entry);
-        if (before.status !== "pending")
-          throw new AgovError(
-            "CONFLICT",
-            `proposal ${p.id} is already ${before.status}: ${before.reason}`,
-          );
-        const votes = {
-          ...((entry?.value as Record<string, Vote>) ?? {}),
-          [caller.agent_id]: {
-            agent: caller.agent_id,
-            vote: input.vote,
-            reasoning: input.reasoning,
-            timestamp: new Date(clock.now()).toISOString(),
-          },
-        };
-        try {
-          const written = await state.blackboard.post({
-            task_id: p.task_id,
-            section: "consensus",
-            key: votesKey(p.id),
-            value: votes,
-            author: caller.agent_id,
-            expected_version: entry?.version ?? 0,
-          });
-          const after = status(p, written);
-          if (after.status !== "pending") await settle(caller, p, after);
-          return { proposal_id: p.id, recorded: input.vote, ...after };
-        } catch (err) {
-          if (!(err instanceof AgovError && err.code === "CONFLICT")) throw err;
-        }
-      }
-      throw new AgovError("CONFLICT", `votes on proposal ${p.id} are too busy; retry`);
+      const written = await updateEntry<Record<string, Vote>>(
+        state,
+        { task_id: p.task_id, section: "consensus", key: votesKey(p.id), author: caller.agent_id },
+        (votes = {}) => {
+          const before = evaluateConsensus(p.required_voters, Object.values(votes));
+          if (before.status !== "pending")
+            throw new AgovError(
+              "CONFLICT",
+              `proposal ${p.id} is already ${before.status}: ${before.reason}`,
+            );
+          return {
+            ...votes,
+            [caller.agent_id]: {
+              agent: caller.agent_id,
+              vote: input.vote,
+              reasoning: input.reasoning,
+              timestamp: new Date(clock.now()).toISOString(),
+            },
+          };
+        },
+      );
+      const after = status(p, written);
+      if (after.status !== "pending") await settle(caller, p, after);
+      return { proposal_id: p.id, recorded: input.vote, ...after };
     },
 
     async status(input: { task_id: string; proposal_id?: string | undefined }) {
@@ -210,19 +201,12 @@ export function createConsensus(deps: {
         expected_version: 0,
       })
       .catch(() => {});
-    if (t.status === "accepted") {
-      const final = await find(p.task_id, "final", "consensus");
-      await state.blackboard
-        .post({
-          task_id: p.task_id,
-          section: "consensus",
-          key: "final",
-          value: { ...result, proposal: p },
-          author: caller.agent_id,
-          expected_version: final?.version ?? 0,
-        })
-        .catch(() => {});
-    }
+    if (t.status === "accepted")
+      await updateEntry(
+        state,
+        { task_id: p.task_id, section: "consensus", key: "final", author: caller.agent_id },
+        () => ({ ...result, proposal: p }),
+      ).catch(() => {});
     ledger.append(
       {
         agent_id: caller.agent_id,

@@ -5,6 +5,7 @@ import { AgovError } from "../util/errors.js";
 import { budgetTrigger } from "./budget.js";
 import type { GovernanceContext } from "./context.js";
 import { type GatedTool, phaseProblem } from "./lifecycle.js";
+import type { InstructionPacket } from "./packets.js";
 import { getRun, noteTried } from "./runs.js";
 
 /** Refusals that are not the agent's fault and so are not charged to its budget. */
@@ -15,8 +16,14 @@ export function createCallHooks(ctx: GovernanceContext) {
   const { packetOf, revoke } = ctx;
 
   /** Counts an error against the agent's budget and revokes when a trigger is reached. */
-  async function charge(caller: Caller, errorType: string, procedure: boolean, tool?: string) {
-    const packet = await packetOf(caller.agent_id);
+  async function charge(
+    caller: Caller,
+    errorType: string,
+    procedure: boolean,
+    tool?: string,
+    known?: InstructionPacket | null,
+  ) {
+    const packet = known === undefined ? await packetOf(caller.agent_id) : known;
     if (!packet) return { counters: await state.errors.get(caller.agent_id), revoked: false };
     const counters = await state.errors.record(caller.agent_id, errorType, procedure);
     const trigger = budgetTrigger(counters, packet.error_budget, errorType);
@@ -53,6 +60,9 @@ export function createCallHooks(ctx: GovernanceContext) {
   /** Charges a refused or failed call (installed as a gateway hook). */
   async function failed(caller: Caller, tool: string, err: AgovError): Promise<void> {
     if (NOT_CHARGED.has(err.code)) return;
+    // Budgets govern agents running under a packet; a caller without one is bound by its tier only.
+    const packet = await packetOf(caller.agent_id);
+    if (!packet) return;
     const run = await getRun(state, caller.agent_id);
     if (run?.revoked) return;
     if (run && run.phase !== "EXIT") {
@@ -62,10 +72,8 @@ export function createCallHooks(ctx: GovernanceContext) {
         `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`,
       );
     }
-    const packet = await packetOf(caller.agent_id);
     // A forbidden tool is a forbidden action even when the call fails earlier (not granted, bad input).
-    if (err.code === "FORBIDDEN_ACTION" || packet?.constraints.forbidden.includes(tool)) {
-      if (!packet) return;
+    if (err.code === "FORBIDDEN_ACTION" || packet.constraints.forbidden.includes(tool)) {
       await state.errors.record(caller.agent_id, "FORBIDDEN_ACTION", false);
       await revoke({
         agent_id: caller.agent_id,
@@ -81,7 +89,7 @@ export function createCallHooks(ctx: GovernanceContext) {
       return;
     }
     const procedure = err.code === "PROCEDURE_VIOLATION";
-    await charge(caller, procedure ? err.code : `${err.code}:${tool}`, procedure, tool);
+    await charge(caller, procedure ? err.code : `${err.code}:${tool}`, procedure, tool, packet);
   }
 
   return { charge, gate, failed };

@@ -130,7 +130,7 @@ export function createGovernance(deps: GovernanceDeps) {
       // A recovered error (a retry that then worked) is on the record but not charged.
       const counted =
         packet && !input.recovered
-          ? await charge(caller, input.error_type, false, "error_report")
+          ? await charge(caller, input.error_type, false, "error_report", packet)
           : { counters: await state.errors.get(caller.agent_id), revoked: false };
       return {
         ...counted,

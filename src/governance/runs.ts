@@ -2,7 +2,7 @@
 // lease of its execution lock. The progress board (blackboard progress/agents) mirrors it per task
 // for other agents and for the spawn monitor.
 import type { StateStore } from "../state/index.js";
-import { AgovError } from "../util/errors.js";
+import { updateEntry } from "../state/update.js";
 import type { Phase } from "./lifecycle.js";
 
 export interface AgentRun {
@@ -55,26 +55,11 @@ export async function updateRoster(
   agentId: string,
   entry: RosterEntry,
 ): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const current = (await state.blackboard.read(taskId, "progress")).find(
-      (e) => e.key === "agents",
-    );
-    const roster = { ...((current?.value as Record<string, RosterEntry>) ?? {}), [agentId]: entry };
-    try {
-      await state.blackboard.post({
-        task_id: taskId,
-        section: "progress",
-        key: "agents",
-        value: roster,
-        author: agentId,
-        expected_version: current?.version ?? 0,
-      });
-      return;
-    } catch (err) {
-      if (!(err instanceof AgovError && err.code === "CONFLICT")) throw err;
-    }
-  }
-  throw new AgovError("CONFLICT", `progress board of task ${taskId} is too busy; retry`);
+  await updateEntry<Record<string, RosterEntry>>(
+    state,
+    { task_id: taskId, section: "progress", key: "agents", author: agentId },
+    (roster) => ({ ...roster, [agentId]: entry }),
+  );
 }
 
 export async function readRoster(

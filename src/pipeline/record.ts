@@ -2,8 +2,8 @@
 // transition, and the two things written by others while a run waits (gate decisions, stage claims).
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
+import { updateEntry } from "../state/update.js";
 import type { Clock } from "../util/clock.js";
-import { AgovError } from "../util/errors.js";
 import type { PipelineDef, RunRecord, StageRecord } from "./types.js";
 
 const RUNS = "pipeline:run";
@@ -108,24 +108,12 @@ export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock:
         pipeline: record.pipeline.name,
         created_at: record.created_at,
       };
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const current = await indexEntry();
-        const runs = (current?.value as RunSummary[] | undefined) ?? [];
-        try {
-          await state.blackboard.post({
-            task_id: INDEX,
-            section: "progress",
-            key: "runs",
-            value: [entry, ...runs].slice(0, INDEX_MAX),
-            author: "pipeline",
-            expected_version: current?.version ?? 0,
-          });
-          return;
-        } catch (err) {
-          if (!(err instanceof AgovError && err.code === "CONFLICT")) throw err;
-        }
-      }
-      throw new AgovError("CONFLICT", "the list of pipeline runs is too busy; retry");
+      await updateEntry<RunSummary[]>(
+        state,
+        { task_id: INDEX, section: "progress", key: "runs", author: "pipeline" },
+        (runs = []) => [entry, ...runs].slice(0, INDEX_MAX),
+        50,
+      );
     },
     /** Newest first. */
     async list(): Promise<RunSummary[]> {

@@ -18,7 +18,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
-import { createMcpSession } from "./session.js";
+import { openMcpSession } from "./session.js";
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -115,12 +115,10 @@ export async function serveHttp(
       },
       onsessionclosed: (id) => drop(id),
     });
-    const id = randomUUID();
-    const server = createMcpSession({ gateway, id, tokenFor: (extra) => extra.authInfo?.token });
-    const detach = gateway.attach({
-      id,
+    const { server, detach } = openMcpSession({
+      gateway,
       agent_id: agentId,
-      notifyToolsChanged: () => server.sendToolListChanged(),
+      tokenFor: (extra) => extra.authInfo?.token,
     });
     live = { transport, server, agent_id: agentId, lastSeen: Date.now(), detach };
     transport.onclose = () => transport.sessionId && drop(transport.sessionId);

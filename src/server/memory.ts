@@ -4,7 +4,7 @@
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Gateway } from "./gateway.js";
-import { createMcpSession } from "./session.js";
+import { openMcpSession } from "./session.js";
 
 export interface MemoryConnection {
   /** Give this to an MCP Client's connect(). */
@@ -15,12 +15,10 @@ export interface MemoryConnection {
 
 export async function connectInMemory(gateway: Gateway, token: string): Promise<MemoryConnection> {
   const { caller } = await gateway.identify(token);
-  const id = gateway.runtime.ids.next();
-  const server = createMcpSession({ gateway, id, tokenFor: () => token });
-  const detach = gateway.attach({
-    id,
+  const { server, detach } = openMcpSession({
+    gateway,
     agent_id: caller.agent_id,
-    notifyToolsChanged: () => server.sendToolListChanged(),
+    tokenFor: () => token,
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   server.onclose = detach;

@@ -17,7 +17,26 @@ export interface McpSessionOptions {
   tokenFor(extra: { authInfo?: { token: string } | undefined }): string | undefined;
 }
 
-export function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server {
+/**
+ * A session of one agent: the MCP server for its connection, attached to the gateway so that a
+ * revocation or tier change reaches it. `detach` when the connection ends (server.onclose).
+ */
+export function openMcpSession(opts: {
+  gateway: Gateway;
+  agent_id: string;
+  tokenFor: McpSessionOptions["tokenFor"];
+}): { id: string; server: Server; detach: () => void } {
+  const id = opts.gateway.runtime.ids.next();
+  const server = createMcpSession({ gateway: opts.gateway, id, tokenFor: opts.tokenFor });
+  const detach = opts.gateway.attach({
+    id,
+    agent_id: opts.agent_id,
+    notifyToolsChanged: () => server.sendToolListChanged(),
+  });
+  return { id, server, detach };
+}
+
+function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: true }, prompts: {} },
     instructions:

@@ -2,7 +2,7 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Logger } from "pino";
 import type { Gateway } from "./gateway.js";
-import { createMcpSession } from "./session.js";
+import { openMcpSession } from "./session.js";
 
 export async function serveStdio(
   gateway: Gateway,
@@ -11,12 +11,10 @@ export async function serveStdio(
 ): Promise<{ closed: Promise<void> }> {
   // Fails start-up with the authority's reason (unknown, revoked, expired, unreachable).
   const { caller } = await gateway.identify(token);
-  const id = gateway.runtime.ids.next();
-  const server = createMcpSession({ gateway, id, tokenFor: () => token });
-  const detach = gateway.attach({
-    id,
+  const { id, server, detach } = openMcpSession({
+    gateway,
     agent_id: caller.agent_id,
-    notifyToolsChanged: () => server.sendToolListChanged(),
+    tokenFor: () => token,
   });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
