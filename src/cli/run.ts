@@ -15,6 +15,7 @@ import { TOOLS } from "../../tools/index.js";
 import type { Tier } from "../authority/index.js";
 import { createGateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
+import { AgovError } from "../util/errors.js";
 import { packageRoot } from "../util/paths.js";
 import { intOption, parse, UsageError } from "./args.js";
 import type { CliContext } from "./context.js";
@@ -93,7 +94,12 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
           token,
         }),
       );
-    return connectGoverned(agentId, httpTransport(server, token));
+    return connectGoverned(agentId, httpTransport(server, token)).catch((err: unknown) => {
+      throw new AgovError(
+        "UNAVAILABLE",
+        `cannot reach agov at ${server} for ${agentId}: ${(err as Error).message} (is \`agov serve --http\` running there, on this AGOV_HOME?)`,
+      );
+    });
   };
 
   const model = createModel({

@@ -75,6 +75,15 @@ describe("agov run", () => {
     expect(await auditedAgents(home)).toEqual(["alpha", "beta", "gamma", "orchestrator"]);
   });
 
+  it("says which server it cannot reach, and stops at once", async () => {
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE, "--server", "http://127.0.0.1:1/mcp"], {
+      AGOV_HOME: home,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/UNAVAILABLE: cannot reach agov at http:\/\/127\.0\.0\.1:1\/mcp/);
+  });
+
   it("refuses a missing objective or a bad flag in one line", async () => {
     const home = tempHome();
     for (const args of [
