@@ -165,7 +165,7 @@ async function main(): Promise<void> {
 /** One offline `agov run` in this process: its wall time and the share spent in governed calls. */
 async function offlineRun(gateway: ReturnType<typeof createGateway>): Promise<string> {
   const rt = gateway.runtime;
-  const rows = rt.ledger.count();
+  const rows = await rt.ledger.count();
   const result = await runTask({
     objective: "Design a distributed event-driven analytics platform",
     taskId: "bench-run",
@@ -187,7 +187,7 @@ async function offlineRun(gateway: ReturnType<typeof createGateway>): Promise<st
     "| offline agov run (in-memory) | value |",
     "|---|---:|",
     `| wall time | ${(m.duration_ms / 1000).toFixed(2)} s |`,
-    `| governed calls | ${m.governance_calls} (${rt.ledger.count() - rows} ledger rows) |`,
+    `| governed calls | ${m.governance_calls} (${(await rt.ledger.count()) - rows} ledger rows) |`,
     `| time in governed calls, summed over agents | ${m.governance_ms} ms |`,
     `| share of wall time in governed calls | ${share.toFixed(1)} % |`,
     `| outcome | ${m.consensus}, GAMMA on ${m.gamma_spawn_reason ?? "—"} |`,

@@ -50,7 +50,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   } catch (err) {
     // Nothing half-open is left behind: the store's connections close with the failed start.
     await state.close().catch(() => {});
-    ledger.close();
+    await ledger.close();
     throw err;
   }
   const governance = createGovernance({ state, ledger, authority, clock, ids });
@@ -76,7 +76,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     services: {},
     async close() {
       await Promise.allSettled([authority.close(), state.close()]);
-      ledger.close();
+      await ledger.close();
     },
   };
   return runtime;

@@ -60,15 +60,27 @@ export async function agentCommand(argv: string[], ctx: CliContext): Promise<num
   const role = await createRole(createVaultHttp(addr, 10_000), token, who);
   const rt = await ctx.runtime();
   const what = "server" in who ? "the agov gateway" : `${who.agentId} at T${who.tier}`;
-  rt.ledger.append(
+  await rt.ledger.record(
     {
+      kind: "operator",
       agent_id: "operator:cli",
       action: `agent create: AppRole ${role.role} for ${what} (secret id accessor ${role.secret_id_accessor})`,
       decision: "allow",
     },
     { success: true },
   );
-  if ("agentId" in who) rt.ledger.setMetricsTier(who.agentId, who.tier);
+  if ("agentId" in who)
+    await rt.ledger.record(
+      {
+        kind: "tier",
+        agent_id: who.agentId,
+        tier: who.tier,
+        action: `tier set to T${who.tier} by agent create`,
+        decision: "allow",
+        detail: { tier: who.tier, by: "operator:cli" },
+      },
+      { success: true },
+    );
   if (values.json) {
     ctx.out(JSON.stringify(role));
     return 0;

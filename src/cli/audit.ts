@@ -59,7 +59,7 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
       );
   }
   const rt = await ctx.runtime();
-  const rows = rt.ledger.query({
+  const rows = await rt.ledger.query({
     ...(values.agent ? { agent_id: values.agent } : {}),
     ...(values.tool ? { tool: values.tool } : {}),
     ...(values.decision ? { decision: values.decision as "allow" | "deny" } : {}),
@@ -111,7 +111,7 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const rt = await ctx.runtime();
-  const result = rt.ledger.verify();
+  const result = await rt.ledger.verify();
   if (values.json) ctx.out(JSON.stringify(result));
   if (result.ok) {
     if (!values.json) ctx.out(`Ledger intact: ${result.rows} row(s), hash chain verified.`);

@@ -29,8 +29,9 @@ export async function policiesCommand(argv: string[], ctx: CliContext): Promise<
   const { applyPolicies, createVaultHttp } = await vaultAdmin();
   const result = await applyPolicies(createVaultHttp(addr, 10_000), token, policyDirs(ctx.config));
   const rt = await ctx.runtime();
-  rt.ledger.append(
+  await rt.ledger.record(
     {
+      kind: "operator",
       agent_id: "operator:cli",
       action: `policies apply: ${result.written.join(", ")} to ${addr}${result.enabledAppRole ? "; enabled auth/approle" : ""}`,
       decision: "allow",

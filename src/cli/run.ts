@@ -108,7 +108,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
     OPENAI_BASE_URL: ctx.config.openai_base_url,
     AGOV_MODEL: ctx.config.model,
   });
-  const rowsBefore = rt.ledger.count();
+  const rowsBefore = await rt.ledger.count();
   ctx.err(`agov run  task ${taskId}  model ${model.name}  server ${server}`);
   try {
     const result = await runTask({
@@ -123,7 +123,7 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
         if (line) ctx.err(line);
       },
     });
-    result.metrics.ledger_rows = rt.ledger.count() - rowsBefore;
+    result.metrics.ledger_rows = (await rt.ledger.count()) - rowsBefore;
     const report = renderReport(result);
     if (values.out) writeFileSync(values.out, report);
     ctx.out(

@@ -64,15 +64,18 @@ async function issue(argv: string[], ctx: CliContext): Promise<number> {
   }
   const rt = await ctx.runtime();
   const t = await rt.authority.issue({ agent_id: agent, tier, ...(ttl ? { ttl_ms: ttl } : {}) });
-  rt.ledger.append(
+  // The row is about the agent (its tokens and tier are on its record); who issued is in detail.
+  await rt.ledger.record(
     {
-      agent_id: "operator:cli",
-      action: `token issue: ${agent} at T${tier} (token id ${t.token_id})`,
+      kind: "token",
+      agent_id: agent,
+      tier,
+      action: `token issue: ${agent} at T${tier} (token id ${t.token_id}) by operator:cli`,
       decision: "allow",
+      detail: { op: "issue", by: "operator:cli", token_id: t.token_id },
     },
     { success: true },
   );
-  rt.ledger.setMetricsTier(agent, tier);
   const expires_at = new Date(t.expires_at).toISOString();
   if (values.json)
     ctx.out(JSON.stringify({ token: t.token, agent_id: t.agent_id, tier: t.tier, expires_at }));
@@ -94,17 +97,19 @@ async function revoke(argv: string[], ctx: CliContext): Promise<number> {
   const agent = agentOption(values.agent, "token revoke");
   const rt = await ctx.runtime();
   const n = await rt.authority.revokeAgent(agent);
-  rt.ledger.recordRevocation({
-    agent_id: agent,
-    reason_type: "MANUAL",
-    details: `agov token revoke (${n} token(s))`,
-    revoked_by: "operator:cli",
-  });
-  rt.ledger.append(
+  await rt.ledger.record(
     {
-      agent_id: "operator:cli",
-      action: `token revoke: ${agent} (${n} token(s))`,
-      decision: "allow",
+      kind: "revocation",
+      agent_id: agent,
+      action: "revoked: MANUAL",
+      decision: "deny",
+      detail: {
+        task_id: null,
+        reason_type: "MANUAL",
+        details: `agov token revoke (${n} token(s))`,
+        revoked_by: "operator:cli",
+        severity: "high",
+      },
     },
     { success: true },
   );

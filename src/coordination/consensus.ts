@@ -207,8 +207,9 @@ export function createConsensus(deps: {
         { task_id: p.task_id, section: "consensus", key: "final", author: caller.agent_id },
         () => ({ ...result, proposal: p }),
       ).catch(() => {});
-    ledger.append(
+    await ledger.record(
       {
+        kind: "consensus",
         agent_id: caller.agent_id,
         tier: caller.tier,
         action: `consensus ${t.status}: proposal ${p.id} (${p.title}): ${t.reason}`,

@@ -1,14 +1,9 @@
 // Error budgets and the seed's automatic revocation triggers, as pure decisions over counters.
+import type { RevocationReason } from "../ledger/index.js";
 import type { ErrorCounters } from "../state/index.js";
 import type { ErrorBudget } from "./packets.js";
 
-export type RevocationReason =
-  | "PROCEDURE_VIOLATION"
-  | "SAME_ERROR_REPEATED"
-  | "ERROR_BUDGET_EXCEEDED"
-  | "MISSING_ARTIFACT"
-  | "FORBIDDEN_ACTION"
-  | "MANUAL";
+export type { RevocationReason } from "../ledger/index.js";
 
 export interface Trigger {
   reason: RevocationReason;

@@ -116,8 +116,9 @@ export function createGovernance(deps: GovernanceDeps) {
         );
       }
       // The error itself goes on the record (the call's own row only holds a digest of it).
-      ledger.append(
+      await ledger.record(
         {
+          kind: "error_report",
           agent_id: caller.agent_id,
           tier: caller.tier,
           action: `error_report: ${what}`,

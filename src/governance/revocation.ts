@@ -76,33 +76,38 @@ export function createRevoker(deps: {
         failures.push(`${what}: ${(err as Error).message}`);
       }
     };
-    await step("ledger", () => {
-      ledger.recordRevocation({
-        agent_id: req.agent_id,
-        task_id: taskId,
-        reason_type: req.reason,
-        details: req.details,
-        revoked_by: req.revoked_by,
-      });
-      ledger.recordViolation({
-        agent_id: req.agent_id,
-        task_id: taskId,
-        violation_type: req.reason,
-        severity: SEVERITY[req.reason],
-        description: req.details,
-        tool: req.tool ?? null,
-      });
-      ledger.append(
+    await step("ledger", async () => {
+      // The run's end first, so the revocation is the last word on the agent's record.
+      if (run && req.tier !== undefined)
+        await ledger.record(
+          {
+            kind: "run",
+            agent_id: req.agent_id,
+            tier: req.tier,
+            action: "run ended: revoked",
+            decision: "deny",
+            detail: { compliant: false, task_id: run.task_id, run_id: run.run_id },
+          },
+          { success: true },
+        );
+      await ledger.record(
         {
+          kind: "revocation",
           agent_id: req.agent_id,
           tier: req.tier ?? null,
           action: `revoked: ${req.reason}`,
           decision: "deny",
           tool: req.tool ?? null,
+          detail: {
+            task_id: taskId,
+            reason_type: req.reason,
+            details: req.details,
+            revoked_by: req.revoked_by,
+            severity: SEVERITY[req.reason],
+          },
         },
         { success: true, error_type: req.reason, error_message: req.details },
       );
-      if (run && req.tier !== undefined) ledger.recordRun(req.agent_id, req.tier, false);
     });
     await step("revocations:ledger", () =>
       state.revocations.append({

@@ -46,7 +46,7 @@ export function createTransitions(ctx: GovernanceContext) {
   ) {
     const agent = caller.agent_id;
     const revoked =
-      ledger.revocations(agent).length > 0 ||
+      (await ledger.revocations(agent)).length > 0 ||
       (await state.revocations.recent(500)).some((r) => r.agent_id === agent);
     if (revoked)
       throw new AgovError(
@@ -82,7 +82,18 @@ export function createTransitions(ctx: GovernanceContext) {
         `CANNOT_ACQUIRE_LOCK: ${agent}'s execution lock is held by ${lock.holder} (another run of this agent) until ${new Date(lock.expires_at).toISOString()}`,
       );
     // A run that died (its lock lapsed) is on the record as not compliant before the next starts.
-    if (lapsed) ledger.recordRun(agent, caller.tier, false);
+    if (lapsed)
+      await ledger.record(
+        {
+          kind: "run",
+          agent_id: agent,
+          tier: caller.tier,
+          action: "run ended: its execution lock lapsed",
+          decision: "deny",
+          detail: { compliant: false, task_id: previous.task_id, run_id: previous.run_id },
+        },
+        { success: true },
+      );
     await state.errors.reset(agent);
     const now = clock.now();
     const run: AgentRun = {
@@ -184,7 +195,18 @@ export function createTransitions(ctx: GovernanceContext) {
         counters.total_errors === 0 &&
         counters.procedure_violations === 0 &&
         packet.created_for !== agent;
-      const metrics = ledger.recordRun(agent, caller.tier, compliant);
+      await ledger.record(
+        {
+          kind: "run",
+          agent_id: agent,
+          tier: caller.tier,
+          action: `run ended: ${compliant ? "compliant" : "not compliant"}`,
+          decision: "allow",
+          detail: { compliant, task_id: run.task_id, run_id: run.run_id },
+        },
+        { success: true },
+      );
+      const metrics = await ledger.metrics(agent);
       // Who finished which task stays readable after the agent's next run replaces this one.
       await state.checkpoints.save(`${TASK_EXITS}${run.task_id}`, agent, {
         run_id: run.run_id,

@@ -1,13 +1,56 @@
-// The audit ledger port: every governed call, allowed or refused, is a hash-chained row.
+// The audit ledger port: every governed call and every governance event is one row of a keyed
+// hash chain, written through one recorder that takes a fixed set of event kinds. Revocations,
+// violations, promotions and agent metrics are derived from chained rows, never stored apart.
 export { createSqliteLedger } from "./sqlite.js";
 
 export type Decision = "allow" | "deny";
 
-/** What is known before a call runs (the chained, immutable part of a row). */
-export interface ActionEntry {
+/** The kinds of rows the ledger holds; `agov audit query --kind` filters by them. */
+export const LEDGER_KINDS = [
+  /** A governed tools/call, allowed or refused, with its outcome. */
+  "tool_call",
+  /** A request refused before it reached a tool (HTTP bearer check), aggregated per source. */
+  "auth_refused",
+  /** An MCP session opened, refused or closed. */
+  "session",
+  /** An operator issued or revoked tokens. */
+  "token",
+  /** An agent was revoked (derives the revocations and violations views). */
+  "revocation",
+  /** An agent's run ended, compliant or not (derives agent_metrics). */
+  "run",
+  /** A promotion decision (derives the promotions view). */
+  "promotion",
+  /** An agent's tier was set by an operator or a promotion. */
+  "tier",
+  /** A consensus proposal was decided. */
+  "consensus",
+  /** An agent reported an error of its own. */
+  "error_report",
+  /** A pipeline run's step, stage or gate decision. */
+  "pipeline",
+  /** An operator's administrative action (policies, Vault roles). */
+  "operator",
+] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+export const REVOCATION_REASONS = [
+  "PROCEDURE_VIOLATION",
+  "SAME_ERROR_REPEATED",
+  "ERROR_BUDGET_EXCEEDED",
+  "MISSING_ARTIFACT",
+  "FORBIDDEN_ACTION",
+  "MANUAL",
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+export type Severity = "low" | "medium" | "high" | "critical";
+
+/** The fields every row has; what is known before the action runs (the chained entry). */
+export interface EntryFields {
   agent_id: string;
   agent_version?: string | null;
   tier?: number | null;
+  /** A short human description; the kind says what sort of row it is. */
   action: string;
   decision: Decision;
   confidence?: number | null;
@@ -16,9 +59,46 @@ export interface ActionEntry {
   args_digest?: string | null;
 }
 
-/** What is known after it ran. */
+export interface RevocationDetail {
+  task_id: string | null;
+  reason_type: RevocationReason;
+  details: string;
+  revoked_by: string;
+  severity: Severity;
+}
+export interface RunDetail {
+  compliant: boolean;
+  task_id?: string | null;
+  run_id?: string | null;
+}
+export interface PromotionDetail {
+  from_tier: number;
+  to_tier: number;
+  decision: "granted" | "refused" | "pending";
+  reason: string;
+  approved_by?: string | null;
+}
+export interface TierDetail {
+  tier: number;
+  by: string;
+}
+
+/** One row to record: its kind and, for the derived kinds, a typed detail. */
+export type LedgerEvent = EntryFields &
+  (
+    | { kind: "revocation"; detail: RevocationDetail }
+    | { kind: "run"; detail: RunDetail }
+    | { kind: "promotion"; detail: PromotionDetail }
+    | { kind: "tier"; detail: TierDetail }
+    | {
+        kind: Exclude<LedgerKind, "revocation" | "run" | "promotion" | "tier">;
+        detail?: Record<string, unknown>;
+      }
+  );
+
+/** What is known after the action ran. `success: null` marks an outcome that is not known. */
 export interface ActionOutcome {
-  success: boolean;
+  success: boolean | null;
   error_type?: string | null;
   error_message?: string | null;
   latency_us?: number | null;
@@ -27,6 +107,8 @@ export interface ActionOutcome {
 export interface ActionRow {
   id: number;
   timestamp: string;
+  /** "legacy": written before rows had kinds. */
+  kind: LedgerKind | "legacy";
   agent_id: string;
   agent_version: string | null;
   tier: number | null;
@@ -40,6 +122,7 @@ export interface ActionRow {
   session_id: string | null;
   args_digest: string | null;
   latency_us: number | null;
+  detail: string | null;
   prev_hash: string;
   entry_hash: string;
   hash: string;
@@ -49,40 +132,60 @@ export interface ActionQuery {
   agent_id?: string;
   tool?: string;
   decision?: Decision;
+  kind?: LedgerKind;
+  session_id?: string;
   since?: string;
   limit?: number;
   /** Newest first when true (the default); oldest first otherwise. */
   newest_first?: boolean;
 }
 
-export type VerifyResult =
-  | { ok: true; rows: number }
-  | { ok: false; rows: number; bad_row: number; reason: string };
+/** Why a chain does not verify, so an auditor knows what happened, not only where. */
+export type TamperKind = "modified" | "missing" | "rechained" | "truncated" | "wiped" | "key";
 
-export interface ViolationInput {
-  agent_id: string;
-  task_id?: string | null;
-  violation_type: string;
-  severity: "low" | "medium" | "high" | "critical";
-  description: string;
-  tool?: string | null;
+export type VerifyResult =
+  | { ok: true; rows: number; anchored_to: number | null }
+  | {
+      ok: false;
+      rows: number;
+      bad_row: number;
+      kind: TamperKind;
+      reason: string;
+    };
+
+/** A signed checkpoint of the chain's tip, kept where the database's owner cannot roll it back. */
+export interface Anchor {
+  row_id: number;
+  entry_hash: string;
+  at: string;
+  /** Rows up to here were chained before the ledger was keyed (unkeyed SHA-256). */
+  legacy?: boolean;
+  mac: string;
 }
 
-export interface RevocationInput {
+export interface Revocation {
+  id: number;
+  timestamp: string;
   agent_id: string;
-  task_id?: string | null;
-  reason_type: string;
+  task_id: string | null;
+  reason_type: RevocationReason;
   details: string;
   revoked_by: string;
 }
-
-export interface PromotionInput {
+export interface Violation {
+  id: number;
+  timestamp: string;
   agent_id: string;
-  from_tier: number;
-  to_tier: number;
-  decision: "granted" | "refused" | "pending";
-  reason: string;
-  approved_by?: string | null;
+  task_id: string | null;
+  violation_type: RevocationReason;
+  severity: Severity;
+  description: string;
+  tool: string | null;
+}
+export interface Promotion extends PromotionDetail {
+  id: number;
+  timestamp: string;
+  agent_id: string;
 }
 
 export interface AgentMetrics {
@@ -95,21 +198,29 @@ export interface AgentMetrics {
 }
 
 export interface Ledger {
-  /** Appends a row; when the outcome is known already (a refusal), pass it too. */
-  append(entry: ActionEntry, outcome?: ActionOutcome): number;
-  /** Fills the outcome of a row appended without one. */
+  /** Records one complete row and resolves once it is durable. */
+  record(event: LedgerEvent, outcome: ActionOutcome): Promise<number>;
+  /**
+   * Records a row whose outcome is not known yet (a changing call, before it runs), durable when
+   * the promise resolves. Its outcome follows with complete().
+   */
+  begin(event: LedgerEvent): Promise<number>;
+  /**
+   * Fills the outcome of a begun row. Written with the next commit (or within a few ms): a crash
+   * before then leaves the row with no outcome, which every reader shows as unknown.
+   */
   complete(id: number, outcome: ActionOutcome): void;
-  query(q: ActionQuery): ActionRow[];
-  verify(): VerifyResult;
-  count(): number;
-  recordViolation(v: ViolationInput): void;
-  violations(agentId?: string): Array<ViolationInput & { id: number; timestamp: string }>;
-  recordRevocation(r: RevocationInput): void;
-  revocations(agentId?: string): Array<RevocationInput & { id: number; timestamp: string }>;
-  recordPromotion(p: PromotionInput): void;
-  promotions(agentId?: string): Array<PromotionInput & { id: number; timestamp: string }>;
-  metrics(agentId: string): AgentMetrics;
-  recordRun(agentId: string, tier: number, compliant: boolean): AgentMetrics;
-  setMetricsTier(agentId: string, tier: number): void;
-  close(): void;
+  /** Writes whatever is queued. */
+  flush(): Promise<void>;
+  query(q: ActionQuery): Promise<ActionRow[]>;
+  /** Checks the keyed chain against itself and against the anchors. */
+  verify(): Promise<VerifyResult>;
+  /** Writes and returns a signed anchor of the current tip (null when the ledger is empty). */
+  anchor(): Promise<Anchor | null>;
+  count(): Promise<number>;
+  revocations(agentId?: string): Promise<Revocation[]>;
+  violations(agentId?: string): Promise<Violation[]>;
+  promotions(agentId?: string): Promise<Promotion[]>;
+  metrics(agentId: string): Promise<AgentMetrics>;
+  close(): Promise<void>;
 }

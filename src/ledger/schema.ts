@@ -68,4 +68,50 @@ export const MIGRATIONS: readonly string[] = [
     revoked_by TEXT NOT NULL
   );
   `,
+  // v2: one recorder with event kinds; a keyed chain (entry hashes now also cover kind and
+  // detail); revocations, violations, promotions and agent metrics become views over chained rows.
+  // The old tables are kept aside as legacy_* until their rows are imported into the chain.
+  `
+  ALTER TABLE agent_actions ADD COLUMN kind TEXT NOT NULL DEFAULT 'legacy';
+  ALTER TABLE agent_actions ADD COLUMN detail TEXT;
+  UPDATE agent_actions SET kind = 'tool_call' WHERE action = 'tools/call';
+  CREATE INDEX agent_actions_kind ON agent_actions(kind, agent_id, id);
+  CREATE INDEX agent_actions_time ON agent_actions(timestamp);
+  CREATE INDEX agent_actions_decision ON agent_actions(decision, id);
+  CREATE INDEX agent_actions_session ON agent_actions(session_id, id);
+  CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  ALTER TABLE agent_metrics RENAME TO legacy_agent_metrics;
+  ALTER TABLE violations RENAME TO legacy_violations;
+  ALTER TABLE promotions RENAME TO legacy_promotions;
+  ALTER TABLE revocations RENAME TO legacy_revocations;
+  CREATE VIEW revocations AS
+    SELECT id, timestamp, agent_id, detail->>'task_id' AS task_id,
+      detail->>'reason_type' AS reason_type, detail->>'details' AS details,
+      detail->>'revoked_by' AS revoked_by
+    FROM agent_actions WHERE kind = 'revocation';
+  CREATE VIEW violations AS
+    SELECT id, timestamp, agent_id, detail->>'task_id' AS task_id,
+      detail->>'reason_type' AS violation_type, detail->>'severity' AS severity,
+      detail->>'details' AS description, tool
+    FROM agent_actions WHERE kind = 'revocation';
+  CREATE VIEW promotions AS
+    SELECT id, timestamp, agent_id, detail->>'from_tier' AS from_tier,
+      detail->>'to_tier' AS to_tier, detail->>'decision' AS decision,
+      detail->>'reason' AS reason, detail->>'approved_by' AS approved_by
+    FROM agent_actions WHERE kind = 'promotion';
+  CREATE VIEW agent_metrics AS
+    SELECT r.agent_id AS agent_id,
+      (SELECT t.tier FROM agent_actions t
+        WHERE t.agent_id = r.agent_id AND t.kind IN ('run', 'tier', 'token') AND t.tier IS NOT NULL
+        ORDER BY t.id DESC LIMIT 1) AS current_tier,
+      SUM(r.kind = 'run') AS total_runs,
+      SUM(r.kind = 'run' AND r.detail->>'compliant' = 1) AS compliant_runs,
+      (SELECT COUNT(*) FROM agent_actions c
+        WHERE c.kind = 'run' AND c.agent_id = r.agent_id AND c.id > COALESCE(
+          (SELECT MAX(n.id) FROM agent_actions n
+            WHERE n.kind = 'run' AND n.agent_id = r.agent_id AND n.detail->>'compliant' = 0), 0))
+        AS consecutive_compliant,
+      MAX(CASE WHEN r.kind = 'run' THEN r.timestamp END) AS last_active_at
+    FROM agent_actions r WHERE r.kind IN ('run', 'tier', 'token') GROUP BY r.agent_id;
+  `,
 ];

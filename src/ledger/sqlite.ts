@@ -1,62 +1,115 @@
-// The SQLite ledger. Rows are chained: entry_hash covers the row's call fields and the previous
-// row's entry_hash; hash covers entry_hash and the outcome, so editing any column or deleting any
-// row is detected by verify(). Appends take the write lock first (BEGIN IMMEDIATE) so that several
-// processes on one file extend one chain.
+// The embedded ledger on SQLite ($AGOV_HOME/ledger.db). Appends are group-committed: every row
+// queued in one turn of the event loop (the calls in flight) goes into one BEGIN IMMEDIATE
+// transaction, and each caller's promise resolves only after that commit, so no effect runs before
+// its row is on disk. Outcomes of changing calls ride along with the next commit. Several
+// processes extend one chain: the tip is read inside the write lock.
 import { join } from "node:path";
 import type { Clock } from "../util/clock.js";
 import { isoNow } from "../util/clock.js";
-import { canonicalJson, sha256 } from "../util/json.js";
+import { AgovError } from "../util/errors.js";
+import { canonicalJson } from "../util/json.js";
 import { type Db, migrate, openDatabase } from "../util/sqlite.js";
+import { type Chain, cap, createChain, GENESIS, LIMITS, outcomeColumns } from "./chain.js";
 import type {
-  ActionEntry,
   ActionOutcome,
   ActionQuery,
   ActionRow,
   AgentMetrics,
+  Anchor,
   Ledger,
-  VerifyResult,
+  LedgerEvent,
+  Promotion,
+  Revocation,
+  Violation,
 } from "./index.js";
+import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
+import { importLegacy } from "./legacy.js";
 import { MIGRATIONS } from "./schema.js";
-
-const GENESIS = "0".repeat(64);
-const ENTRY_FIELDS = [
-  "id",
-  "timestamp",
-  "agent_id",
-  "agent_version",
-  "tier",
-  "action",
-  "decision",
-  "confidence",
-  "tool",
-  "session_id",
-  "args_digest",
-] as const;
-const OUTCOME_FIELDS = ["success", "error_type", "error_message", "latency_us"] as const;
+import { verifyChain } from "./verify.js";
 
 type Row = Record<string, unknown>;
-const pick = (row: Row, fields: readonly string[]) =>
-  Object.fromEntries(fields.map((f) => [f, row[f] ?? null]));
 
-export function entryHash(prevHash: string, row: Row): string {
-  return sha256(`${prevHash}\n${canonicalJson(pick(row, ENTRY_FIELDS))}`);
-}
-export function rowHash(entry: string, row: Row): string {
-  return sha256(`${entry}\n${canonicalJson(pick(row, OUTCOME_FIELDS))}`);
+/** Rows between anchors, and the longest a written row waits for one. */
+const ANCHOR_EVERY_ROWS = 1000;
+const ANCHOR_EVERY_MS = 60_000;
+/** How long a completed outcome waits for the next commit before it is written on its own. */
+const OUTCOME_FLUSH_MS = 10;
+
+export interface SqliteLedgerOptions {
+  home?: string;
+  file?: string;
+  /** The ledger key file (default $AGOV_HOME/keys/ledger.key); anchors are written beside it. */
+  keyFile?: string;
+  /** A key held elsewhere (Vault); the key file is then not used. */
+  key?: Buffer;
+  /** More places to keep anchors (Redis when configured). */
+  anchorStores?: AnchorStore[];
+  clock: Clock;
 }
 
-export function createSqliteLedger(opts: { home?: string; file?: string; clock: Clock }): Ledger {
-  const file = opts.file ?? join(opts.home ?? ".", "ledger.db");
+interface Queued {
+  row: Row;
+  resolve(id: number): void;
+  reject(err: unknown): void;
+}
+
+export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
+  const home = opts.home ?? ".";
+  const file = opts.file ?? join(home, "ledger.db");
+  const keyFile = opts.keyFile ?? defaultKeyFile(home);
   const db: Db = openDatabase(file);
   migrate(db, MIGRATIONS);
   const { clock } = opts;
 
+  const meta = db.prepare("SELECT value FROM ledger_meta WHERE key = ?").pluck();
+  const setMeta = db.prepare(
+    "INSERT INTO ledger_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  );
   const tip = db.prepare("SELECT last_id, entry_hash FROM ledger_tip WHERE one = 1");
+  const readTip = () => tip.get() as { last_id: number; entry_hash: string } | undefined;
+
+  const stores = [fileAnchors(join(keyFile, "..", "anchors.jsonl")), ...(opts.anchorStores ?? [])];
+  const chain: Chain = createChain(opts.key ?? openKey());
+
+  /**
+   * The key file is created with the ledger. A ledger that already has keyed rows but no key is
+   * not given a new one: that would make its whole history unverifiable without a word.
+   */
+  function openKey(): Buffer {
+    const existing = loadKeyFile(keyFile, false);
+    if (existing) return existing;
+    if (meta.get("keyed"))
+      throw new AgovError(
+        "UNAVAILABLE",
+        `the ledger key ${keyFile} is missing but ${file} was written with one; restore the key from your backup (agov will not make a new one over a keyed history)`,
+      );
+    return loadKeyFile(keyFile, true)!;
+  }
+
+  // A ledger written before it was keyed: its rows so far are pinned by a signed legacy anchor, and
+  // the rows of its old metric tables are carried into the chain.
+  db.transaction(() => {
+    if (meta.get("keyed")) return;
+    const last = readTip();
+    if (last && last.last_id > 0) {
+      const anchor = chain.signAnchor({
+        row_id: last.last_id,
+        entry_hash: last.entry_hash,
+        at: isoNow(clock),
+        legacy: true,
+      });
+      for (const s of stores) void s.append(anchor);
+    }
+    setMeta.run("keyed", "1");
+  }).immediate();
+
   const insert = db.prepare(`INSERT INTO agent_actions
-    (id, timestamp, agent_id, agent_version, tier, action, decision, confidence, success, error_type,
-     error_message, tool, session_id, args_digest, latency_us, prev_hash, entry_hash, hash)
-    VALUES (@id, @timestamp, @agent_id, @agent_version, @tier, @action, @decision, @confidence, @success,
-     @error_type, @error_message, @tool, @session_id, @args_digest, @latency_us, @prev_hash, @entry_hash, @hash)`);
+    (id, timestamp, kind, agent_id, agent_version, tier, action, decision, confidence, success,
+     error_type, error_message, tool, session_id, args_digest, latency_us, detail, prev_hash,
+     entry_hash, hash)
+    VALUES (@id, @timestamp, @kind, @agent_id, @agent_version, @tier, @action, @decision,
+     @confidence, @success, @error_type, @error_message, @tool, @session_id, @args_digest,
+     @latency_us, @detail, @prev_hash, @entry_hash, @hash)`);
   const setTip = db.prepare(
     "INSERT INTO ledger_tip (one, last_id, entry_hash) VALUES (1, @id, @entry_hash) ON CONFLICT(one) DO UPDATE SET last_id = @id, entry_hash = @entry_hash",
   );
@@ -65,63 +118,134 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
     "UPDATE agent_actions SET success = @success, error_type = @error_type, error_message = @error_message, latency_us = @latency_us, hash = @hash WHERE id = @id",
   );
 
-  const appendTx = db.transaction((entry: ActionEntry, outcome: ActionOutcome | undefined) => {
-    const last = tip.get() as { last_id: number; entry_hash: string } | undefined;
-    const id = (last?.last_id ?? 0) + 1;
-    const prev_hash = last?.entry_hash ?? GENESIS;
-    const row: Row = {
-      id,
-      timestamp: isoNow(clock),
-      agent_id: entry.agent_id,
-      agent_version: entry.agent_version ?? null,
-      tier: entry.tier ?? null,
-      action: entry.action,
-      decision: entry.decision,
-      confidence: entry.confidence ?? null,
-      tool: entry.tool ?? null,
-      session_id: entry.session_id ?? null,
-      args_digest: entry.args_digest ?? null,
-      ...outcomeColumns(outcome),
-      prev_hash,
-    };
-    row.entry_hash = entryHash(prev_hash, row);
-    row.hash = rowHash(row.entry_hash as string, row);
-    insert.run(row);
-    setTip.run({ id, entry_hash: row.entry_hash });
-    return id;
+  let queue: Queued[] = [];
+  let outcomes = new Map<number, ActionOutcome>();
+  let scheduled = false;
+  let outcomeTimer: NodeJS.Timeout | undefined;
+  let lastAnchor = { id: 0, at: clock.now() };
+  let closed = false;
+
+  const writeBatch = db.transaction((batch: Queued[], done: Map<number, ActionOutcome>) => {
+    const last = readTip();
+    let id = last?.last_id ?? 0;
+    let prev = last?.entry_hash ?? GENESIS;
+    const ids: number[] = [];
+    for (const q of batch) {
+      id++;
+      const row: Row = { ...q.row, id, prev_hash: prev };
+      row.entry_hash = chain.entryHash(prev, row);
+      row.hash = chain.rowHash(row.entry_hash as string, row);
+      insert.run(row);
+      prev = row.entry_hash as string;
+      ids.push(id);
+    }
+    if (batch.length > 0) setTip.run({ id, entry_hash: prev });
+    for (const [rowId, outcome] of done) {
+      const row = getRow.get(rowId) as Row | undefined;
+      if (!row || row.success !== null) continue;
+      const cols = outcomeColumns(outcome);
+      updateOutcome.run({
+        id: rowId,
+        ...cols,
+        hash: chain.rowHash(row.entry_hash as string, { ...row, ...cols }),
+      });
+    }
+    return { ids, tip: { id, entry_hash: prev } };
   });
 
-  const completeTx = db.transaction((id: number, outcome: ActionOutcome) => {
-    const row = getRow.get(id) as Row | undefined;
-    if (!row) throw new Error(`ledger row ${id} does not exist`);
-    const next = { ...row, ...outcomeColumns(outcome) };
-    updateOutcome.run({
-      id,
-      ...outcomeColumns(outcome),
-      hash: rowHash(row.entry_hash as string, next),
+  function flushNow(): void {
+    scheduled = false;
+    if (outcomeTimer) clearTimeout(outcomeTimer);
+    outcomeTimer = undefined;
+    if (queue.length === 0 && outcomes.size === 0) return;
+    const batch = queue;
+    const done = outcomes;
+    queue = [];
+    outcomes = new Map();
+    let written: ReturnType<typeof writeBatch>;
+    try {
+      written = writeBatch.immediate(batch, done);
+    } catch (err) {
+      // The outcomes are tried again with the next commit; the callers of the rows are told.
+      for (const [id, o] of done) if (!outcomes.has(id)) outcomes.set(id, o);
+      const e = new AgovError(
+        "UNAVAILABLE",
+        `audit ledger ${file} cannot be written: ${(err as Error).message}`,
+      );
+      for (const q of batch) q.reject(e);
+      return;
+    }
+    for (const [i, q] of batch.entries()) q.resolve(written.ids[i]!);
+    const now = clock.now();
+    if (
+      written.tip.id > lastAnchor.id &&
+      (written.tip.id - lastAnchor.id >= ANCHOR_EVERY_ROWS ||
+        now - lastAnchor.at >= ANCHOR_EVERY_MS)
+    )
+      writeAnchor(written.tip);
+  }
+
+  function writeAnchor(at: { id: number; entry_hash: string }): Anchor {
+    const anchor = chain.signAnchor({
+      row_id: at.id,
+      entry_hash: at.entry_hash,
+      at: isoNow(clock),
     });
-  });
+    lastAnchor = { id: at.id, at: clock.now() };
+    for (const s of stores) {
+      try {
+        void Promise.resolve(s.append(anchor)).catch(() => {});
+      } catch {
+        // An anchor store that cannot be written is skipped this time; the next anchor covers it.
+      }
+    }
+    return anchor;
+  }
 
-  const metricsGet = db.prepare("SELECT * FROM agent_metrics WHERE agent_id = ?");
+  function enqueue(event: LedgerEvent, outcome: ActionOutcome | undefined): Promise<number> {
+    if (closed) return Promise.reject(new AgovError("UNAVAILABLE", "the audit ledger is closed"));
+    const row = toRow(event, outcome, isoNow(clock));
+    return new Promise<number>((resolve, reject) => {
+      queue.push({ row, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flushNow);
+      }
+    });
+  }
+
+  const select = (sql: string) => db.prepare(sql);
+  const revocationsAll = select("SELECT * FROM revocations ORDER BY id");
+  const revocationsOf = select("SELECT * FROM revocations WHERE agent_id = ? ORDER BY id");
+  const violationsAll = select("SELECT * FROM violations ORDER BY id");
+  const violationsOf = select("SELECT * FROM violations WHERE agent_id = ? ORDER BY id");
+  const promotionsAll = select("SELECT * FROM promotions ORDER BY id");
+  const promotionsOf = select("SELECT * FROM promotions WHERE agent_id = ? ORDER BY id");
+  const metricsOf = select("SELECT * FROM agent_metrics WHERE agent_id = ?");
 
   const ledger: Ledger = {
-    append: (entry, outcome) => appendTx.immediate(entry, outcome),
-    complete: (id, outcome) => completeTx.immediate(id, outcome),
+    record: (event, outcome) => enqueue(event, outcome),
+    begin: (event) => enqueue(event, undefined),
+    complete(id, outcome) {
+      if (closed) return;
+      outcomes.set(id, outcome);
+      if (!scheduled && !outcomeTimer) {
+        outcomeTimer = setTimeout(flushNow, OUTCOME_FLUSH_MS);
+        outcomeTimer.unref();
+      }
+    },
+    async flush() {
+      flushNow();
+    },
 
-    query(q: ActionQuery): ActionRow[] {
+    async query(q: ActionQuery): Promise<ActionRow[]> {
+      flushNow();
       const where: string[] = [];
       const params: Record<string, unknown> = {};
-      if (q.agent_id) {
-        where.push("agent_id = @agent_id");
-        params.agent_id = q.agent_id;
-      }
-      if (q.tool) {
-        where.push("tool = @tool");
-        params.tool = q.tool;
-      }
-      if (q.decision) {
-        where.push("decision = @decision");
-        params.decision = q.decision;
+      for (const key of ["agent_id", "tool", "decision", "kind", "session_id"] as const) {
+        if (q[key] === undefined) continue;
+        where.push(`${key} = @${key}`);
+        params[key] = q[key];
       }
       if (q.since) {
         where.push("timestamp >= @since");
@@ -132,128 +256,91 @@ export function createSqliteLedger(opts: { home?: string; file?: string; clock: 
       return db.prepare(sql).all({ ...params, limit: q.limit ?? 100 }) as ActionRow[];
     },
 
-    verify(): VerifyResult {
-      let prev = GENESIS;
-      let expectedId = 1;
-      let rows = 0;
-      for (const raw of db.prepare("SELECT * FROM agent_actions ORDER BY id").iterate()) {
-        const row = raw as Row;
-        const id = row.id as number;
-        rows++;
-        if (id !== expectedId) {
-          return { ok: false, rows, bad_row: expectedId, reason: `row ${expectedId} is missing` };
-        }
-        if (row.prev_hash !== prev) {
-          return {
-            ok: false,
-            rows,
-            bad_row: id,
-            reason: `row ${id} does not follow row ${id - 1}`,
-          };
-        }
-        const entry = entryHash(prev, row);
-        if (row.entry_hash !== entry || row.hash !== rowHash(entry, row)) {
-          return {
-            ok: false,
-            rows,
-            bad_row: id,
-            reason: `row ${id} was modified after it was written`,
-          };
-        }
-        prev = entry;
-        expectedId++;
-      }
-      const last = tip.get() as { last_id: number; entry_hash: string } | undefined;
-      if (last && (last.last_id !== expectedId - 1 || last.entry_hash !== prev)) {
-        const missing = expectedId;
-        return { ok: false, rows, bad_row: missing, reason: `row ${missing} is missing` };
-      }
-      return { ok: true, rows };
+    async verify() {
+      flushNow();
+      const anchors = (await Promise.all(stores.map((s) => s.read()))).flat();
+      const rows = db.prepare("SELECT * FROM agent_actions ORDER BY id").iterate() as Iterable<Row>;
+      return verifyChain({ chain, rows, anchors, tip: readTip() ?? null });
     },
 
-    count: () => (db.prepare("SELECT COUNT(*) AS n FROM agent_actions").get() as { n: number }).n,
+    async anchor() {
+      flushNow();
+      const last = readTip();
+      return last && last.last_id > 0
+        ? writeAnchor({ id: last.last_id, entry_hash: last.entry_hash })
+        : null;
+    },
 
-    recordViolation(v) {
-      db.prepare(
-        "INSERT INTO violations (timestamp, agent_id, task_id, violation_type, severity, description, tool) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(
-        isoNow(clock),
-        v.agent_id,
-        v.task_id ?? null,
-        v.violation_type,
-        v.severity,
-        v.description,
-        v.tool ?? null,
-      );
+    async count() {
+      flushNow();
+      return readTip()?.last_id ?? 0;
     },
-    violations: (agentId) => listTable(db, "violations", agentId) as never,
-    recordRevocation(r) {
-      db.prepare(
-        "INSERT INTO revocations (timestamp, agent_id, task_id, reason_type, details, revoked_by) VALUES (?, ?, ?, ?, ?, ?)",
-      ).run(isoNow(clock), r.agent_id, r.task_id ?? null, r.reason_type, r.details, r.revoked_by);
-    },
-    revocations: (agentId) => listTable(db, "revocations", agentId) as never,
-    recordPromotion(p) {
-      db.prepare(
-        "INSERT INTO promotions (timestamp, agent_id, from_tier, to_tier, decision, reason, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(
-        isoNow(clock),
-        p.agent_id,
-        p.from_tier,
-        p.to_tier,
-        p.decision,
-        p.reason,
-        p.approved_by ?? null,
-      );
-    },
-    promotions: (agentId) => listTable(db, "promotions", agentId) as never,
 
-    metrics(agentId): AgentMetrics {
-      return (
-        (metricsGet.get(agentId) as AgentMetrics | undefined) ?? {
-          agent_id: agentId,
-          current_tier: null,
-          total_runs: 0,
-          compliant_runs: 0,
-          consecutive_compliant: 0,
-          last_active_at: null,
-        }
-      );
+    async revocations(agentId) {
+      flushNow();
+      return (agentId ? revocationsOf.all(agentId) : revocationsAll.all()) as Revocation[];
     },
-    recordRun(agentId, tier, compliant) {
-      db.prepare(
-        `INSERT INTO agent_metrics (agent_id, current_tier, total_runs, compliant_runs, consecutive_compliant, last_active_at)
-         VALUES (@agent_id, @tier, 1, @c, @c, @now)
-         ON CONFLICT(agent_id) DO UPDATE SET current_tier = @tier, total_runs = total_runs + 1,
-           compliant_runs = compliant_runs + @c,
-           consecutive_compliant = CASE WHEN @c = 1 THEN consecutive_compliant + 1 ELSE 0 END,
-           last_active_at = @now`,
-      ).run({ agent_id: agentId, tier, c: compliant ? 1 : 0, now: isoNow(clock) });
-      return ledger.metrics(agentId);
+    async violations(agentId) {
+      flushNow();
+      return (agentId ? violationsOf.all(agentId) : violationsAll.all()) as Violation[];
     },
-    setMetricsTier(agentId, tier) {
-      db.prepare(
-        `INSERT INTO agent_metrics (agent_id, current_tier) VALUES (?, ?)
-         ON CONFLICT(agent_id) DO UPDATE SET current_tier = excluded.current_tier`,
-      ).run(agentId, tier);
+    async promotions(agentId) {
+      flushNow();
+      return (agentId ? promotionsOf.all(agentId) : promotionsAll.all()) as Promotion[];
     },
-    close: () => db.close(),
+    async metrics(agentId): Promise<AgentMetrics> {
+      flushNow();
+      const m = metricsOf.get(agentId) as AgentMetrics | undefined;
+      return {
+        agent_id: agentId,
+        current_tier: m?.current_tier ?? null,
+        total_runs: m?.total_runs ?? 0,
+        compliant_runs: m?.compliant_runs ?? 0,
+        consecutive_compliant: m?.consecutive_compliant ?? 0,
+        last_active_at: m?.last_active_at ?? null,
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      flushNow();
+      const last = readTip();
+      if (last && last.last_id > lastAnchor.id)
+        writeAnchor({ id: last.last_id, entry_hash: last.entry_hash });
+      closed = true;
+      db.close();
+    },
   };
+
+  importLegacy(db, (event, outcome, timestamp) => {
+    const row = toRow(event, outcome, timestamp);
+    writeBatch.immediate([{ row, resolve: () => {}, reject: () => {} }], new Map());
+  });
   return ledger;
 }
 
-function outcomeColumns(outcome: ActionOutcome | undefined): Row {
-  if (!outcome) return { success: null, error_type: null, error_message: null, latency_us: null };
+/** The columns of a row, every caller-supplied text bounded. */
+function toRow(event: LedgerEvent, outcome: ActionOutcome | undefined, timestamp: string): Row {
+  const detail = event.detail === undefined ? null : boundedDetail(event.detail);
   return {
-    success: outcome.success ? 1 : 0,
-    error_type: outcome.error_type ?? null,
-    error_message: outcome.error_message ?? null,
-    latency_us: outcome.latency_us ?? null,
+    timestamp,
+    kind: event.kind,
+    agent_id: cap(event.agent_id, LIMITS.agent_id),
+    agent_version: cap(event.agent_version ?? null, LIMITS.agent_version),
+    tier: event.tier ?? null,
+    action: cap(event.action, LIMITS.action),
+    decision: event.decision,
+    confidence: event.confidence ?? null,
+    tool: cap(event.tool ?? null, LIMITS.tool),
+    session_id: cap(event.session_id ?? null, LIMITS.session_id),
+    args_digest: cap(event.args_digest ?? null, LIMITS.args_digest),
+    detail,
+    ...outcomeColumns(outcome),
   };
 }
 
-function listTable(db: Db, table: string, agentId?: string): unknown[] {
-  return agentId
-    ? db.prepare(`SELECT * FROM ${table} WHERE agent_id = ? ORDER BY id`).all(agentId)
-    : db.prepare(`SELECT * FROM ${table} ORDER BY id`).all();
+function boundedDetail(detail: object): string {
+  const text = canonicalJson(detail);
+  if (text.length <= LIMITS.detail) return text;
+  return canonicalJson({ truncated: true, preview: cap(text, LIMITS.detail - 200) });
 }

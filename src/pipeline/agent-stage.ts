@@ -152,7 +152,7 @@ function abandonedAfter(signal: AbortSignal, graceMs: number): Promise<StageOutc
  */
 async function enforceArtifacts(ctx: RunCtx, def: AgentStageDef, agentId: string, done: boolean) {
   const { deps, record } = ctx;
-  const earlier = deps.ledger.revocations(agentId)[0];
+  const earlier = (await deps.ledger.revocations(agentId))[0];
   if (earlier) return `${earlier.reason_type}: ${earlier.details}`;
   const have = await authoredArtifacts(
     ctx,

@@ -49,7 +49,7 @@ export async function runAssigned(ctx: RunCtx, def: AgentStageDef): Promise<bool
   s.artifacts = await deps.state.tasks.artifacts(s.task_id);
   if (!end) return late(ctx, def, `${assignee} did not finish the stage`);
   if (end === "revoked") {
-    const r = deps.ledger.revocations(assignee).at(-1);
+    const r = (await deps.ledger.revocations(assignee)).at(-1);
     await ctx.move(def.name, "failed", `${assignee} revoked: ${r?.reason_type}: ${r?.details}`);
     return false;
   }

@@ -86,8 +86,9 @@ export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock:
       record.seq++;
       record.updated_at = clock.now();
       await cp.save(RUNS, record.run_id, record);
-      ledger.append(
+      await ledger.record(
         {
+          kind: "pipeline",
           agent_id: `pipeline:${record.run_id}`,
           action: `pipeline ${record.pipeline.name} ${record.run_id} #${record.seq}: ${what}`,
           decision: "allow",

@@ -65,8 +65,9 @@ export async function decideGate(
     );
   const reason = d.reason ?? "";
   await store.decide(record.run_id, stage, { decision: d.decision, by: d.by, reason, at: now });
-  deps.ledger.append(
+  await deps.ledger.record(
     {
+      kind: "pipeline",
       agent_id: d.by,
       action: `gate ${d.decision}: pipeline ${record.pipeline.name} run ${record.run_id} stage ${stage}${reason ? ` (${reason})` : ""}`,
       decision: "allow",

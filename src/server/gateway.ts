@@ -92,17 +92,18 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       void agentChanged(event.agent_id);
   });
 
-  function refuse(
+  async function refuse(
     caller: Caller | undefined,
     name: string,
     args: unknown,
     session: { id: string; client?: string },
     err: AgovError,
     started: bigint,
-  ): CallToolResult {
+  ): Promise<CallToolResult> {
     try {
-      runtime.ledger.append(
+      await runtime.ledger.record(
         {
+          kind: "tool_call",
           agent_id: caller?.agent_id ?? "(unauthenticated)",
           agent_version: session.client ?? null,
           tier: caller?.tier ?? null,
@@ -148,7 +149,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     const { caller, granted } = identity;
     const tool = tools.get(name);
     const fail = async (err: AgovError) => {
-      const result = refuse(caller, name, args, session, err, started);
+      const result = await refuse(caller, name, args, session, err, started);
       await runHook((h) => h.failed?.(caller, name, err, session.id));
       return result;
     };
@@ -195,6 +196,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     }
 
     const entry = {
+      kind: "tool_call" as const,
       agent_id: caller.agent_id,
       agent_version: session.client ?? null,
       tier: caller.tier,
@@ -211,7 +213,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     let rowId = 0;
     if (!readOnly) {
       try {
-        rowId = runtime.ledger.append(entry);
+        rowId = await runtime.ledger.begin(entry);
       } catch (err) {
         return ledgerDown(err, "nothing was done");
       }
@@ -235,14 +237,15 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       error_message: failure?.message ?? null,
       latency_us: elapsedUs(started),
     };
-    try {
-      if (readOnly) runtime.ledger.append(entry, outcome);
-      else runtime.ledger.complete(rowId, outcome);
-    } catch (err) {
-      // A read whose record cannot be written is not answered; a change already has its row and
-      // only its outcome is missing.
-      if (readOnly) return ledgerDown(err, "the result was withheld");
-    }
+    // A read whose record cannot be written is not answered; a change already has its row, and
+    // its outcome goes with the next commit.
+    if (readOnly) {
+      try {
+        await runtime.ledger.record(entry, outcome);
+      } catch (err) {
+        return ledgerDown(err, "the result was withheld");
+      }
+    } else runtime.ledger.complete(rowId, outcome);
     if (failure) await runHook((h) => h.failed?.(caller, name, failure, session.id));
     return result;
   }
@@ -263,9 +266,11 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     identify,
     auditRefusal(err, what) {
       const caller = knownCaller(err);
-      try {
-        runtime.ledger.append(
+      // The request is refused either way; nothing ran that needs the record.
+      void runtime.ledger
+        .record(
           {
+            kind: "auth_refused",
             agent_id: caller?.agent_id ?? "(unauthenticated)",
             tier: caller?.tier ?? null,
             action: what.action,
@@ -273,10 +278,8 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
             session_id: what.session_id ?? null,
           },
           { success: false, error_type: err.code, error_message: err.message },
-        );
-      } catch {
-        // The request is refused either way; nothing ran that needs the record.
-      }
+        )
+        .catch(() => {});
     },
     async listTools(token) {
       let identity: Identity;

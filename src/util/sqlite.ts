@@ -1,12 +1,12 @@
 // Opening SQLite files shared by several processes (WAL, busy timeout) and applying versioned migrations.
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { privateFile } from "./files.js";
 
 export type Db = Database.Database;
 
 export function openDatabase(file: string): Db {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  // SQLite gives its -wal and -shm files the database file's own permissions.
+  if (file !== ":memory:") privateFile(file);
   const db = new Database(file);
   db.pragma("busy_timeout = 10000");
   // Switching a new file to WAL takes an exclusive lock without waiting on busy_timeout, so two

@@ -31,7 +31,7 @@ describe("agov CLI", () => {
     );
     const rows = JSON.parse((await agov(["audit", "query", "--json"], { AGOV_HOME: home })).stdout);
     expect(rows.map((r: { action: string }) => r.action)).toEqual([
-      expect.stringMatching(/^token revoke: alpha/),
+      expect.stringMatching(/^revoked: MANUAL/),
       expect.stringMatching(/^token issue: alpha at T1/),
     ]);
   });

@@ -52,7 +52,7 @@ describe("consensus over MCP", () => {
       reasoning: "changed my mind",
     });
     expect(late).toMatchObject({ isError: true, code: "CONFLICT" });
-    const rows = env.rt.ledger.query({ agent_id: "beta" });
+    const rows = await env.rt.ledger.query({ agent_id: "beta" });
     expect(rows.some((r) => r.action.startsWith(`consensus accepted: proposal ${id}`))).toBe(true);
   });
 

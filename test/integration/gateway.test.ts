@@ -10,10 +10,10 @@ describe("governed call without a writable ledger", () => {
     env = await startInProc();
     const alpha = await env.connect("alpha", 1);
     const ledger = env.rt.ledger;
-    const realAppend = ledger.append;
-    ledger.append = () => {
-      throw new Error("disk I/O error");
-    };
+    const real = { begin: ledger.begin, record: ledger.record };
+    const broken = () => Promise.reject(new Error("disk I/O error"));
+    ledger.begin = broken;
+    ledger.record = broken;
 
     const take = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 5000 });
     expect(take).toMatchObject({ isError: true, code: "UNAVAILABLE" });
@@ -24,12 +24,12 @@ describe("governed call without a writable ledger", () => {
     expect(look).toMatchObject({ isError: true, code: "UNAVAILABLE" });
     expect(look.text).toMatch(/result was withheld/);
 
-    ledger.append = realAppend;
+    Object.assign(ledger, real);
     const again = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 5000 });
     expect(again.isError).toBe(false);
     expect(again.data).toMatchObject({ resource: "db", holder: "alpha", fence: 1 });
-    expect(ledger.query({ agent_id: "alpha", tool: "lock_acquire" })).toHaveLength(1);
-    expect(ledger.verify().ok).toBe(true);
+    expect(await ledger.query({ agent_id: "alpha", tool: "lock_acquire" })).toHaveLength(1);
+    expect((await ledger.verify()).ok).toBe(true);
   });
 });
 

@@ -89,7 +89,10 @@ describe("packets", () => {
     const again = await a.call("phase_transition", { phase: "BOOTSTRAP" });
     expect(again).toMatchObject({ isError: true, code: "NOT_FOUND" });
     expect(again.text).toMatch(/was used by run/);
-    expect(env.rt.ledger.metrics("rookie")).toMatchObject({ total_runs: 1, compliant_runs: 1 });
+    expect(await env.rt.ledger.metrics("rookie")).toMatchObject({
+      total_runs: 1,
+      compliant_runs: 1,
+    });
   });
 
   it("records a run that died (its lock lapsed) as not compliant before the next one", async () => {
@@ -101,7 +104,7 @@ describe("packets", () => {
     clock.advance(11 * 60_000);
     const b = await env.connect("flaky", 0);
     expect((await b.call("phase_transition", { phase: "BOOTSTRAP" })).isError).toBe(false);
-    expect(env.rt.ledger.metrics("flaky")).toMatchObject({
+    expect(await env.rt.ledger.metrics("flaky")).toMatchObject({
       total_runs: 1,
       compliant_runs: 0,
       consecutive_compliant: 0,
@@ -134,7 +137,9 @@ describe("revocation", () => {
     await walk(alpha, TO_EXECUTE);
     const r = await alpha.call("agent_revoke", { agent_id: "beta", reason: "x" });
     expect(r).toMatchObject({ isError: true, code: "DENIED" });
-    expect(env.rt.ledger.revocations("alpha")).toMatchObject([{ reason_type: "FORBIDDEN_ACTION" }]);
+    expect(await env.rt.ledger.revocations("alpha")).toMatchObject([
+      { reason_type: "FORBIDDEN_ACTION" },
+    ]);
     expect((await alpha.call("whoami")).code).toBe("REVOKED");
   });
 
@@ -146,8 +151,8 @@ describe("revocation", () => {
     await Promise.all(
       Array.from({ length: 6 }, () => alpha.call("lock_acquire", { resource: "", ttl_ms: 5 })),
     );
-    expect(env.rt.ledger.revocations("alpha")).toHaveLength(1);
-    expect(env.rt.ledger.metrics("alpha").total_runs).toBe(1);
+    expect(await env.rt.ledger.revocations("alpha")).toHaveLength(1);
+    expect((await env.rt.ledger.metrics("alpha")).total_runs).toBe(1);
   });
 
   it("refuses to promote a revoked agent", async () => {
@@ -212,6 +217,6 @@ describe("concurrent calls of one agent", () => {
     holding = false;
     const next = await one.call("phase_transition", { phase: "PACKAGE" });
     expect(next.isError, next.text).toBe(false);
-    expect(env.rt.ledger.revocations("alpha")).toEqual([]);
+    expect(await env.rt.ledger.revocations("alpha")).toEqual([]);
   });
 });

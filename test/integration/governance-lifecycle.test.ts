@@ -117,7 +117,7 @@ describe("promotion", () => {
     await expect.poll(() => a.listChanged(), { timeout: 3000 }).toBeGreaterThan(changed);
     expect(await tools()).toContain("lock_acquire");
     expect((await a.call("whoami")).data).toMatchObject({ tier: 1 });
-    expect(env.rt.ledger.promotions("rookie").map((p) => p.decision)).toEqual([
+    expect((await env.rt.ledger.promotions("rookie")).map((p) => p.decision)).toEqual([
       "refused",
       "granted",
     ]);

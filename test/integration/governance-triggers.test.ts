@@ -41,9 +41,9 @@ async function expectRevoked(a: AgentClient, agent: string, reason: string) {
   });
   expect((data.what_was_tried as string[]).some((t) => t.includes("lock_acquire"))).toBe(true);
   expect(data.artifacts).toContain("plan");
-  expect(env.rt.ledger.revocations(agent)).toMatchObject([{ reason_type: reason }]);
-  expect(env.rt.ledger.violations(agent)).toMatchObject([{ violation_type: reason }]);
-  expect(env.rt.ledger.verify().ok).toBe(true);
+  expect(await env.rt.ledger.revocations(agent)).toMatchObject([{ reason_type: reason }]);
+  expect(await env.rt.ledger.violations(agent)).toMatchObject([{ violation_type: reason }]);
+  expect((await env.rt.ledger.verify()).ok).toBe(true);
   return data;
 }
 

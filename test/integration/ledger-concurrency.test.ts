@@ -11,10 +11,10 @@ import { createSqliteLedger } from ${JSON.stringify(join(ROOT, "dist/src/ledger/
 const [home, agent, n] = process.argv.slice(1);
 const ledger = createSqliteLedger({ home, clock: { now: () => Date.now() } });
 for (let i = 0; i < Number(n); i++) {
-  const id = ledger.append({ agent_id: agent, tier: 1, action: "tools/call", decision: "allow", tool: "t" });
+  const id = await ledger.begin({ kind: "tool_call", agent_id: agent, tier: 1, action: "tools/call", decision: "allow", tool: "t" });
   if (i % 2) ledger.complete(id, { success: true, latency_us: i });
 }
-ledger.close();
+await ledger.close();
 `;
 
 function writer(home: string, agent: string, n: number): Promise<number> {
@@ -32,17 +32,17 @@ function writer(home: string, agent: string, n: number): Promise<number> {
 describe("ledger across processes", () => {
   it("keeps 2 x 1,000 concurrent appends in one valid chain", async () => {
     const home = tempHome("agov-ledger-mp-");
-    createSqliteLedger({ home, clock: systemClock }).close(); // migrate once, as a server would
+    await createSqliteLedger({ home, clock: systemClock }).close(); // migrate once, as a server would
     const codes = await Promise.all([writer(home, "p1", 1000), writer(home, "p2", 1000)]);
     expect(codes).toEqual([0, 0]);
     const ledger = createSqliteLedger({ home, clock: systemClock });
-    expect(ledger.count()).toBe(2000);
-    expect(ledger.verify()).toEqual({ ok: true, rows: 2000 });
-    expect(ledger.query({ agent_id: "p1", limit: 5000 })).toHaveLength(1000);
-    const interleaved = ledger
-      .query({ limit: 2000, newest_first: false })
-      .some((r, i, all) => i > 0 && all[i - 1]!.agent_id !== r.agent_id);
+    expect(await ledger.count()).toBe(2000);
+    expect(await ledger.verify()).toMatchObject({ ok: true, rows: 2000 });
+    expect(await ledger.query({ agent_id: "p1", limit: 5000 })).toHaveLength(1000);
+    const interleaved = (await ledger.query({ limit: 2000, newest_first: false })).some(
+      (r, i, all) => i > 0 && all[i - 1]!.agent_id !== r.agent_id,
+    );
     expect(interleaved).toBe(true);
-    ledger.close();
+    await ledger.close();
   });
 });

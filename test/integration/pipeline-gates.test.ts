@@ -40,7 +40,7 @@ describe("human gates", () => {
       "gate review rejected by operator:alice: the plan destroys the database",
     );
     expect(final.stages.execute).toMatchObject({ status: "pending", agents: [] });
-    expect(env.rt.ledger.query({ agent_id: `${final.run_id}-execute-1` })).toEqual([]);
+    expect(await env.rt.ledger.query({ agent_id: `${final.run_id}-execute-1` })).toEqual([]);
     await expectNoLocks(final);
     await expect(env.service.resume(final.run_id, "test")).rejects.toThrow(/has rejected/);
   });
@@ -92,7 +92,7 @@ describe("human gates", () => {
     expect(final.status).toBe("succeeded");
     expect(second).toMatch(/was already approved by operator:bob/);
     expect(onAgent).toBe("stage plan is an agent stage, not a human gate");
-    const rows = env.rt.ledger.query({ agent_id: "operator:bob" });
+    const rows = await env.rt.ledger.query({ agent_id: "operator:bob" });
     expect(rows.map((r) => r.action)).toEqual([
       expect.stringMatching(/^gate approve: pipeline infrastructure-deploy run .* stage review$/),
     ]);
@@ -119,9 +119,9 @@ describe("two decisions at once", () => {
       };
       const final = await done;
       expect(outcomes.sort()).toEqual(["fulfilled", "rejected"]);
-      const gateRows = env.rt.ledger
-        .query({ limit: 1000 })
-        .filter((r) => r.action.startsWith("gate "));
+      const gateRows = (await env.rt.ledger.query({ limit: 1000 })).filter((r) =>
+        r.action.startsWith("gate "),
+      );
       expect(gateRows).toHaveLength(1);
       const decidedBy = gateRows[0]!.agent_id;
       expect(final.status).toBe(decidedBy === "operator:alice" ? "succeeded" : "rejected");

@@ -44,11 +44,12 @@ describe("missing artifacts", () => {
         `^stage plan failed: ${agent} revoked: MISSING_ARTIFACT: required artifact\\(s\\) missing after EXECUTE: terraform-plan`,
       ),
     );
-    expect(env.rt.ledger.revocations(agent)).toMatchObject([
+    expect(await env.rt.ledger.revocations(agent)).toMatchObject([
       { reason_type: "MISSING_ARTIFACT", revoked_by: "governance" },
     ]);
     // The VERIFY transition is on the record, and the revocation it caused right after it.
-    const [last, before] = env.rt.ledger.query({ agent_id: agent, limit: 2 });
+    const [last] = await env.rt.ledger.query({ agent_id: agent, limit: 1 });
+    const [before] = await env.rt.ledger.query({ agent_id: agent, kind: "tool_call", limit: 1 });
     expect(last).toMatchObject({ action: "revoked: MISSING_ARTIFACT", tool: "phase_transition" });
     expect(before).toMatchObject({ tool: "phase_transition", success: 0, error_type: "REVOKED" });
     const handoff = await env.rt.state.tasks.getHandoff(`${final.run_id}/plan`);
@@ -58,7 +59,7 @@ describe("missing artifacts", () => {
       last_known_state: { phase: "EXECUTE" },
     });
     expect(final.stages.apply!.status).toBe("pending");
-    expect(env.rt.ledger.query({ agent_id: `${final.run_id}-apply-1` })).toEqual([]);
+    expect(await env.rt.ledger.query({ agent_id: `${final.run_id}-apply-1` })).toEqual([]);
   });
 
   it("revokes, from the engine, a stage implementation that never records the artifact", async () => {
@@ -70,7 +71,7 @@ describe("missing artifacts", () => {
     expect(final.stages.plan!.reason).toMatch(
       /MISSING_ARTIFACT: required artifact\(s\) missing after stage plan: terraform-plan/,
     );
-    expect(env.rt.ledger.revocations(agent)).toMatchObject([
+    expect(await env.rt.ledger.revocations(agent)).toMatchObject([
       { reason_type: "MISSING_ARTIFACT", revoked_by: `pipeline:${final.run_id}` },
     ]);
   });
@@ -136,8 +137,11 @@ describe("missing artifacts", () => {
       status: "succeeded",
       agents: [`${final.run_id}-plan-1`, `${final.run_id}-plan-2`],
     });
-    expect(env.rt.ledger.revocations(`${final.run_id}-plan-2`)).toEqual([]);
-    const reads = env.rt.ledger.query({ agent_id: `${final.run_id}-plan-2`, tool: "handoff_read" });
+    expect(await env.rt.ledger.revocations(`${final.run_id}-plan-2`)).toEqual([]);
+    const reads = await env.rt.ledger.query({
+      agent_id: `${final.run_id}-plan-2`,
+      tool: "handoff_read",
+    });
     expect(reads).toHaveLength(1);
   });
 });

@@ -71,20 +71,19 @@ describe("resume", () => {
       agents: [`${run}-build-1`, `${run}-build-2`],
     });
     // On the ledger: plan ran once (one agent, one BOOTSTRAP, one start), build twice.
-    const starts = env.rt.ledger
-      .query({ agent_id: `pipeline:${run}`, limit: 1000 })
+    const starts = (await env.rt.ledger.query({ agent_id: `pipeline:${run}`, limit: 1000 }))
       .map((r) => r.action)
       .filter((a) => / stage \w+: pending → running/.test(a));
     expect(starts.filter((a) => a.includes("stage plan:"))).toHaveLength(1);
     expect(starts.filter((a) => a.includes("stage build:"))).toHaveLength(2);
-    const boots = env.rt.ledger
-      .query({ tool: "phase_transition", limit: 1000 })
-      .filter((r) => r.agent_id.startsWith(`${run}-plan`) && r.args_digest !== null);
+    const boots = (await env.rt.ledger.query({ tool: "phase_transition", limit: 1000 })).filter(
+      (r) => r.agent_id.startsWith(`${run}-plan`) && r.args_digest !== null,
+    );
     expect(new Set(boots.map((r) => r.agent_id))).toEqual(new Set([`${run}-plan-1`]));
     expect(
-      env.rt.ledger
-        .query({ agent_id: `pipeline:${run}`, limit: 1000 })
-        .some((r) => r.action.includes(`runner stopped during attempt 1; ${run}-build-1 retired`)),
+      (await env.rt.ledger.query({ agent_id: `pipeline:${run}`, limit: 1000 })).some((r) =>
+        r.action.includes(`runner stopped during attempt 1; ${run}-build-1 retired`),
+      ),
     ).toBe(true);
     // The abandoned agent can no longer act.
     const abandoned = (await env.rt.authority.list()).filter(

@@ -8,8 +8,8 @@ import { type PipelineEnv, startPipelines, transitions } from "../support/pipeli
 let env: PipelineEnv;
 afterEach(async () => env?.close());
 
-const agentRows = (env: PipelineEnv, agent: string) =>
-  env.rt.ledger.query({ agent_id: agent, newest_first: false, limit: 1000 });
+const agentRows = async (env: PipelineEnv, agent: string) =>
+  await env.rt.ledger.query({ agent_id: agent, newest_first: false, limit: 1000 });
 
 describe("infrastructure-deploy (the seed's example)", () => {
   it("runs plan → review → execute, holding at the gate until approved", async () => {
@@ -22,7 +22,7 @@ describe("infrastructure-deploy (the seed's example)", () => {
       if (atGate) return;
       // The run is parked at the gate: nothing after it has started.
       atGate = await env.service.status(run);
-      expect(agentRows(env, `${run}-execute-1`)).toEqual([]);
+      expect(await agentRows(env, `${run}-execute-1`)).toEqual([]);
       await env.service.decide(run, "review", { decision: "approve", by: "operator:test" });
     };
     const final = await done;
@@ -54,22 +54,22 @@ describe("infrastructure-deploy (the seed's example)", () => {
     expect(tfPlan?.data).toMatchObject({ kind: "deliverable", author: `${run}-plan-1` });
 
     // Governance: each agent's calls are audited at its stage's tier, through the whole lifecycle.
-    const planRows = agentRows(env, `${run}-plan-1`);
+    const planRows = await agentRows(env, `${run}-plan-1`);
     expect(new Set(planRows.map((r) => r.tier))).toEqual(new Set([0]));
     expect(planRows.filter((r) => r.tool === "phase_transition")).toHaveLength(8);
     expect(planRows.some((r) => r.tool === "artifact_record")).toBe(true);
-    const execRows = agentRows(env, `${run}-execute-1`);
+    const execRows = await agentRows(env, `${run}-execute-1`);
     expect(new Set(execRows.map((r) => r.tier))).toEqual(new Set([3]));
-    expect(env.rt.ledger.metrics(`${run}-execute-1`)).toMatchObject({ compliant_runs: 1 });
+    expect(await env.rt.ledger.metrics(`${run}-execute-1`)).toMatchObject({ compliant_runs: 1 });
 
     // Checkpoints: one ledger row per transition, the stored record at the same sequence.
-    const rows = agentRows(env, `pipeline:${run}`).map((r) => r.action);
+    const rows = (await agentRows(env, `pipeline:${run}`)).map((r) => r.action);
     expect(rows.filter((a) => / stage \w+: /.test(a))).toHaveLength(6);
     expect(rows.at(-1)).toMatch(/#\d+: run succeeded$/);
     const stored = await env.rt.state.checkpoints.load("pipeline:run", run);
     expect(stored).not.toBeNull();
     expect((stored!.data as RunRecord).seq).toBe(rows.length);
-    expect(env.rt.ledger.verify().ok).toBe(true);
+    expect((await env.rt.ledger.verify()).ok).toBe(true);
 
     // Nothing is left behind: the run's lock and the agents' execution locks are free, the
     // stage agents' tokens withdrawn.
@@ -92,9 +92,10 @@ describe("infrastructure-deploy (the seed's example)", () => {
     - review: { uses: code-review, tier: 4 }
 `);
     expect(final.status).toBe("succeeded");
-    const tierOf = (agent: string) => new Set(agentRows(env, agent).map((r) => r.tier));
-    expect(tierOf(`${final.run_id}-check-1`)).toEqual(new Set([1]));
-    expect(tierOf(`${final.run_id}-review-1`)).toEqual(new Set([4]));
+    const tierOf = async (agent: string) =>
+      new Set((await agentRows(env, agent)).map((r) => r.tier));
+    expect(await tierOf(`${final.run_id}-check-1`)).toEqual(new Set([1]));
+    expect(await tierOf(`${final.run_id}-review-1`)).toEqual(new Set([4]));
     expect(await env.rt.state.tasks.artifacts(`${final.run_id}/review`)).toContain("review-report");
   });
 });

@@ -21,9 +21,9 @@ describe("pipeline tools", () => {
     expect(r.text).toMatch(
       /pipeline_run refused: requires tier T3 \(executor\); agent operator-1 is T1/,
     );
-    expect(env.rt.ledger.query({ agent_id: "operator-1", tool: "pipeline_run" })).toMatchObject([
-      { decision: "deny", error_type: "DENIED", tier: 1 },
-    ]);
+    expect(
+      await env.rt.ledger.query({ agent_id: "operator-1", tool: "pipeline_run" }),
+    ).toMatchObject([{ decision: "deny", error_type: "DENIED", tier: 1 }]);
     expect(await env.service.list()).toEqual([]);
   });
 

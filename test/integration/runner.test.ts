@@ -37,10 +37,13 @@ describe("agov run with the offline model", () => {
     expect(byAuthor("gamma")).toMatchObject([{ status: "accepted" }]);
     expect(result.outcome.title).toMatch(/GAMMA synthesis/);
     for (const agent of ["orch", "alpha", "beta", "gamma"])
-      expect(env.rt.ledger.query({ agent_id: agent }).length).toBeGreaterThan(0);
+      expect((await env.rt.ledger.query({ agent_id: agent })).length).toBeGreaterThan(0);
     for (const agent of ["alpha", "beta", "gamma"])
-      expect(env.rt.ledger.metrics(agent)).toMatchObject({ total_runs: 1, compliant_runs: 1 });
-    expect(env.rt.ledger.verify().ok).toBe(true);
+      expect(await env.rt.ledger.metrics(agent)).toMatchObject({
+        total_runs: 1,
+        compliant_runs: 1,
+      });
+    expect((await env.rt.ledger.verify()).ok).toBe(true);
   });
 
   it("reaches consensus without a conflict when the peers agree, and GAMMA only validates", async () => {
@@ -130,14 +133,13 @@ describe("agov run with an OpenAI-compatible model", () => {
     const run = await runInProc({ objective: OBJECTIVE, model });
     env = run.env;
     expect(run.result.metrics.consensus).toBe("accepted");
-    const reported = env.rt.ledger
-      .query({ tool: "error_report" })
+    const reported = (await env.rt.ledger.query({ tool: "error_report" }))
       .filter((r) => r.action.startsWith("error_report:"))
       .map((r) => r.error_type);
     expect(reported).toEqual(
       expect.arrayContaining(["model_rate_limited", "model_malformed_output"]),
     );
-    expect(env.rt.ledger.revocations()).toEqual([]);
+    expect(await env.rt.ledger.revocations()).toEqual([]);
   });
 
   it("revokes an agent whose model keeps failing, and leaves a handoff", async () => {
@@ -149,7 +151,7 @@ describe("agov run with an OpenAI-compatible model", () => {
     );
     const run = await runInProc({ objective: OBJECTIVE, model, waitMs: 300 });
     env = run.env;
-    const revoked = env.rt.ledger.revocations().map((r) => [r.agent_id, r.reason_type]);
+    const revoked = (await env.rt.ledger.revocations()).map((r) => [r.agent_id, r.reason_type]);
     // Both peers are revoked by their budgets; with nobody having finished the work, no spawn
     // condition calls for a mediator.
     expect(revoked.sort()).toEqual([
@@ -165,6 +167,6 @@ describe("agov run with an OpenAI-compatible model", () => {
     });
     expect(run.result.metrics.consensus).toBe("none");
     expect(renderReport(run.result)).toMatch(/No consensus was reached/);
-    expect(env.rt.ledger.verify().ok).toBe(true);
+    expect((await env.rt.ledger.verify()).ok).toBe(true);
   });
 });

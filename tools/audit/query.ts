@@ -23,7 +23,7 @@ export const auditQuery = defineTool({
         note: `tier T${caller.tier} callers see only their own rows (${caller.agent_id})`,
       };
     }
-    const rows = ledger.query({
+    const rows = await ledger.query({
       ...input,
       agent_id: own ? caller.agent_id : input.agent_id,
       limit: input.limit ?? 100,

@@ -1,0 +1,97 @@
+// The ledger's keyed hash chain, shared by every adapter. entry_hash is an HMAC (key kept outside
+// the database) over the row's entry fields and the previous row's entry_hash; hash covers
+// entry_hash and the outcome. Without the key nobody can re-chain edited rows; rows written before
+// the ledger was keyed (legacy) were chained with plain SHA-256 and stay verifiable as such.
+import { createHash, createHmac } from "node:crypto";
+import { canonicalJson, sha256 } from "../util/json.js";
+import type { ActionOutcome, Anchor } from "./index.js";
+
+export const GENESIS = "0".repeat(64);
+
+const LEGACY_ENTRY_FIELDS = [
+  "id",
+  "timestamp",
+  "agent_id",
+  "agent_version",
+  "tier",
+  "action",
+  "decision",
+  "confidence",
+  "tool",
+  "session_id",
+  "args_digest",
+] as const;
+const ENTRY_FIELDS = [...LEGACY_ENTRY_FIELDS, "kind", "detail"] as const;
+const OUTCOME_FIELDS = ["success", "error_type", "error_message", "latency_us"] as const;
+
+type Row = Record<string, unknown>;
+const pick = (row: Row, fields: readonly string[]) =>
+  Object.fromEntries(fields.map((f) => [f, row[f] ?? null]));
+
+export interface Chain {
+  entryHash(prevHash: string, row: Row): string;
+  rowHash(entryHash: string, row: Row): string;
+  /** The same hashes without the key: what someone re-chaining rows without it would compute. */
+  unkeyedEntryHash(prevHash: string, row: Row): string;
+  signAnchor(a: Omit<Anchor, "mac">): Anchor;
+  anchorValid(a: Anchor): boolean;
+}
+
+export function createChain(key: Buffer): Chain {
+  const mac = (text: string) => createHmac("sha256", key).update(text).digest("hex");
+  const anchorText = (a: Omit<Anchor, "mac">) =>
+    `anchor\n${a.row_id}\n${a.entry_hash}\n${a.at}\n${a.legacy ? "legacy" : "keyed"}`;
+  return {
+    entryHash: (prev, row) => mac(`${prev}\n${canonicalJson(pick(row, ENTRY_FIELDS))}`),
+    rowHash: (entry, row) => mac(`${entry}\n${canonicalJson(pick(row, OUTCOME_FIELDS))}`),
+    unkeyedEntryHash: (prev, row) => sha256(`${prev}\n${canonicalJson(pick(row, ENTRY_FIELDS))}`),
+    signAnchor: (a) => ({ ...a, mac: mac(anchorText(a)) }),
+    anchorValid: (a) => typeof a.mac === "string" && safeEqual(a.mac, mac(anchorText(a))),
+  };
+}
+
+/** The pre-key chain (plain SHA-256 over the original fields), for rows up to the legacy anchor. */
+export const legacyChain = {
+  entryHash: (prev: string, row: Row) =>
+    sha256(`${prev}\n${canonicalJson(pick(row, LEGACY_ENTRY_FIELDS))}`),
+  rowHash: (entry: string, row: Row) =>
+    sha256(`${entry}\n${canonicalJson(pick(row, OUTCOME_FIELDS))}`),
+};
+
+export function outcomeColumns(outcome: ActionOutcome | undefined): Row {
+  if (!outcome) return { success: null, error_type: null, error_message: null, latency_us: null };
+  return {
+    success: outcome.success === null ? null : outcome.success ? 1 : 0,
+    error_type: cap(outcome.error_type ?? null, 100),
+    error_message: cap(outcome.error_message ?? null, 2000),
+    latency_us: outcome.latency_us ?? null,
+  };
+}
+
+/**
+ * Bounds a caller-supplied string before it reaches the ledger: what is cut is replaced by its
+ * length and digest, so the row stays small and still pins down what was sent.
+ */
+export function cap(text: string | null, max: number): string | null {
+  if (text === null || text.length <= max) return text;
+  const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  return `${text.slice(0, max)}…[${text.length - max} more chars cut, sha256 ${digest}]`;
+}
+
+/** Field limits of every row (characters). */
+export const LIMITS = {
+  agent_id: 200,
+  agent_version: 200,
+  action: 500,
+  tool: 200,
+  session_id: 200,
+  args_digest: 64,
+  detail: 8000,
+} as const;
+
+function safeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
