@@ -1,15 +1,23 @@
-// agov audit query|verify: read the ledger and check its hash chain.
+// agov audit query|verify|anchor: read the ledger, check its keyed chain, export anchors.
+import { readFileSync } from "node:fs";
+import { type Anchor, LEDGER_KINDS, type LedgerKind } from "../ledger/index.js";
 import { parseDuration } from "../util/duration.js";
 import { intOption, parse, UsageError } from "./args.js";
 import type { CliContext } from "./context.js";
 import { table } from "./token.js";
 
 export const AUDIT_HELP = `Usage:
-  agov audit query [--agent <id>] [--tool <name>] [--decision allow|deny]
-                   [--since <iso time|duration>] [--limit N] [--json]
+  agov audit query [--agent <id>] [--tool <name>] [--decision allow|deny] [--kind <kind>]
+                   [--session <id>] [--since <iso time|duration>] [--limit N] [--json]
       Rows of the audit ledger, newest first (default limit 50). --since 1h means the last hour.
-  agov audit verify
-      Check the hash chain: exit 0 when intact, 1 naming the first row that does not match.`;
+      Kinds: ${LEDGER_KINDS.join(", ")}.
+  agov audit verify [--anchor <file>] [--json]
+      Check the keyed hash chain and the signed anchors kept beside the ledger key (plus those in
+      <file>, as exported by 'audit anchor'): exit 0 when intact, 1 saying what was done to which
+      row (modified, missing, re-chained, truncated, wiped).
+  agov audit anchor
+      Sign an anchor of the current end of the ledger and print it as one JSON line, to keep
+      somewhere the ledger's owner cannot rewrite (a ticket, another machine, a printout).`;
 
 export async function auditCommand(argv: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
@@ -19,6 +27,7 @@ export async function auditCommand(argv: string[], ctx: CliContext): Promise<num
   }
   if (sub === "query") return query(rest, ctx);
   if (sub === "verify") return verify(rest, ctx);
+  if (sub === "anchor") return anchor(rest, ctx);
   throw new UsageError(`audit: unknown command "${sub}"; see 'agov audit --help'`);
 }
 
@@ -29,6 +38,8 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
       agent: { type: "string" },
       tool: { type: "string" },
       decision: { type: "string" },
+      kind: { type: "string" },
+      session: { type: "string" },
       since: { type: "string" },
       limit: { type: "string" },
       json: { type: "boolean" },
@@ -44,6 +55,10 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
       `audit query: --decision must be allow or deny (got "${values.decision}")`,
     );
   }
+  if (values.kind !== undefined && !(LEDGER_KINDS as readonly string[]).includes(values.kind))
+    throw new UsageError(
+      `audit query: --kind must be one of ${LEDGER_KINDS.join(", ")} (got "${printable(values.kind)}")`,
+    );
   const limit = intOption(values.limit, "limit", "audit query", 1, 100_000) ?? 50;
   let since: string | undefined;
   if (values.since !== undefined) {
@@ -63,12 +78,15 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
     ...(values.agent ? { agent_id: values.agent } : {}),
     ...(values.tool ? { tool: values.tool } : {}),
     ...(values.decision ? { decision: values.decision as "allow" | "deny" } : {}),
+    ...(values.kind ? { kind: values.kind as LedgerKind } : {}),
+    ...(values.session ? { session_id: values.session } : {}),
     ...(since ? { since } : {}),
     limit,
   });
   const out = rows.map((r) => ({
     id: r.id,
     timestamp: r.timestamp,
+    kind: r.kind,
     agent_id: r.agent_id,
     agent_version: r.agent_version,
     tier: r.tier,
@@ -78,6 +96,7 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
     success: r.success === null ? null : r.success === 1,
     error_type: r.error_type,
     error_message: r.error_message,
+    detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown),
     session_id: r.session_id,
     args_digest: r.args_digest,
     latency_us: r.latency_us,
@@ -88,35 +107,114 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(
       table(
         ["ID", "TIME", "AGENT", "TIER", "TOOL / ACTION", "DECISION", "OK", "ERROR"],
-        out.map((r) => [
-          String(r.id),
-          r.timestamp,
-          r.agent_id,
-          r.tier === null ? "-" : `T${r.tier}`,
-          r.tool ?? r.action,
-          r.decision,
-          r.success === null ? "…" : r.success ? "yes" : "no",
-          r.error_type ? `${r.error_type}: ${(r.error_message ?? "").slice(0, 60)}` : "",
-        ]),
+        out.map((r) =>
+          [
+            String(r.id),
+            r.timestamp,
+            r.agent_id,
+            r.tier === null ? "-" : `T${r.tier}`,
+            r.tool ?? r.action,
+            r.decision,
+            r.success === null ? "?" : r.success ? "yes" : "no",
+            r.error_type ? `${r.error_type}: ${(r.error_message ?? "").slice(0, 60)}` : "",
+          ].map(printable),
+        ),
       ),
     );
   }
   return 0;
 }
 
+/**
+ * Caller text shown in a terminal: control characters (a newline or an ANSI escape in an error
+ * message could forge rows or rewrite the screen) and bidirectional overrides are shown escaped.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what is escaped
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 async function verify(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(argv, { json: { type: "boolean" } }, "audit verify");
+  const { values } = parse(
+    argv,
+    { json: { type: "boolean" }, anchor: { type: "string", multiple: true } },
+    "audit verify",
+  );
+  if (values.help) {
+    ctx.out(AUDIT_HELP);
+    return 0;
+  }
+  const anchors = (values.anchor ?? []).flatMap(readAnchors);
+  const rt = await ctx.runtime();
+  const result = await rt.ledger.verify({ anchors });
+  if (values.json) ctx.out(JSON.stringify(result));
+  if (result.ok) {
+    if (!values.json) {
+      const anchored =
+        result.anchored_to === null
+          ? "no anchor yet"
+          : `anchored up to row ${result.anchored_to}`;
+      ctx.out(`Ledger intact: ${result.rows} row(s), keyed hash chain verified, ${anchored}.`);
+    }
+    return 0;
+  }
+  ctx.err(
+    `Ledger verification FAILED (${result.kind}) at row ${result.bad_row}: ${result.reason}`,
+  );
+  return 1;
+}
+
+async function anchor(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parse(argv, {}, "audit anchor");
   if (values.help) {
     ctx.out(AUDIT_HELP);
     return 0;
   }
   const rt = await ctx.runtime();
-  const result = await rt.ledger.verify();
-  if (values.json) ctx.out(JSON.stringify(result));
-  if (result.ok) {
-    if (!values.json) ctx.out(`Ledger intact: ${result.rows} row(s), hash chain verified.`);
-    return 0;
+  const a = await rt.ledger.anchor();
+  if (!a) {
+    ctx.err("The ledger is empty: nothing to anchor yet.");
+    return 1;
   }
-  ctx.err(`Ledger verification FAILED at row ${result.bad_row}: ${result.reason}`);
-  return 1;
+  ctx.out(JSON.stringify(a));
+  ctx.err(
+    `Anchor of row ${a.row_id} signed with the ledger key. Keep it elsewhere; 'agov audit verify --anchor <file>' checks the ledger against it.`,
+  );
+  return 0;
+}
+
+/** Anchors from a file: one JSON object per line (as 'audit anchor' prints), or a JSON array. */
+function readAnchors(file: string): Anchor[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`audit verify: --anchor ${file}: ${(err as Error).message}`);
+  }
+  const parsed: unknown[] = [];
+  try {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("[")) parsed.push(...(JSON.parse(trimmed) as unknown[]));
+    else for (const line of trimmed.split("\n")) if (line.trim()) parsed.push(JSON.parse(line));
+  } catch {
+    throw new UsageError(
+      `audit verify: --anchor ${file}: expected anchors as printed by 'agov audit anchor' (one JSON object per line)`,
+    );
+  }
+  return parsed.map((a, i) => {
+    const o = a as Partial<Anchor>;
+    if (
+      typeof o?.row_id !== "number" ||
+      typeof o.entry_hash !== "string" ||
+      typeof o.at !== "string" ||
+      typeof o.mac !== "string"
+    )
+      throw new UsageError(
+        `audit verify: --anchor ${file}: entry ${i + 1} is not an anchor (row_id, entry_hash, at, mac)`,
+      );
+    return o as Anchor;
+  });
 }

@@ -213,8 +213,11 @@ export interface Ledger {
   /** Writes whatever is queued. */
   flush(): Promise<void>;
   query(q: ActionQuery): Promise<ActionRow[]>;
-  /** Checks the keyed chain against itself and against the anchors. */
-  verify(): Promise<VerifyResult>;
+  /**
+   * Checks the keyed chain against itself and against the anchors it keeps, plus any given
+   * (anchors exported earlier with `agov audit anchor` and kept elsewhere).
+   */
+  verify(opts?: { anchors?: Anchor[] }): Promise<VerifyResult>;
   /** Writes and returns a signed anchor of the current tip (null when the ledger is empty). */
   anchor(): Promise<Anchor | null>;
   count(): Promise<number>;

@@ -256,9 +256,10 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
       return db.prepare(sql).all({ ...params, limit: q.limit ?? 100 }) as ActionRow[];
     },
 
-    async verify() {
+    async verify(opts) {
       flushNow();
-      const anchors = (await Promise.all(stores.map((s) => s.read()))).flat();
+      const kept = (await Promise.all(stores.map((s) => s.read()))).flat();
+      const anchors = [...kept, ...(opts?.anchors ?? [])];
       const rows = db.prepare("SELECT * FROM agent_actions ORDER BY id").iterate() as Iterable<Row>;
       return verifyChain({ chain, rows, anchors, tip: readTip() ?? null });
     },

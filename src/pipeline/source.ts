@@ -34,6 +34,9 @@ export interface Source {
   issue(path: YamlPath, message: string, key?: boolean): PipelineIssue;
 }
 
+/** Alias expansions a document may make (the yaml package's own default). */
+const MAX_ALIAS_COUNT = 100;
+
 export function parseSource(text: string, file: string): Source {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true });
@@ -44,6 +47,16 @@ export function parseSource(text: string, file: string): Source {
     throw new PipelineError([{ file, line, field: "", message: `YAML syntax: ${what}` }]);
   }
   const lineOf = (offset: number) => counter.linePos(offset).line;
+  let value: unknown;
+  try {
+    // Aliases that expand into each other (a "billion laughs") are refused, not expanded.
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const why = /alias/i.test((err as Error).message)
+      ? `too many aliases (more than ${MAX_ALIAS_COUNT} expansions); write the document out without aliases`
+      : (err as Error).message;
+    throw new PipelineError([{ file, line: 1, field: "", message: `YAML: ${why}` }]);
+  }
 
   function line(path: YamlPath, key = false): number {
     let node: unknown = doc.contents;
@@ -68,7 +81,7 @@ export function parseSource(text: string, file: string): Source {
 
   return {
     file,
-    value: doc.toJS(),
+    value,
     line,
     issue: (path, message, key) => ({
       file,

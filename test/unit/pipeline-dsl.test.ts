@@ -302,3 +302,22 @@ describe("duration limits", () => {
     ).toMatch(/^pipeline\.yaml:4: .*timeout: expected at most 7d/);
   });
 });
+
+describe("resource exhaustion", () => {
+  it("refuses a billion-laughs document as INVALID_INPUT, not an internal error", () => {
+    const levels = "abcdefgh".split("");
+    const lines = [`a: &a [${Array(9).fill('"lol"').join(",")}]`];
+    for (let i = 1; i < levels.length; i++)
+      lines.push(`${levels[i]}: &${levels[i]} [${Array(9).fill(`*${levels[i - 1]}`).join(",")}]`);
+    lines.push("pipeline: {name: x, stages: []}");
+    let caught: unknown;
+    try {
+      load(`${lines.join("\n")}\n`);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(PipelineError);
+    expect((caught as PipelineError).code).toBe("INVALID_INPUT");
+    expect((caught as PipelineError).message).toMatch(/pipeline\.yaml:1: .*aliases/);
+  });
+});
