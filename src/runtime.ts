@@ -13,6 +13,7 @@ import { createPipelines, type Pipelines } from "./pipeline/index.js";
 import type { StateStore } from "./state/index.js";
 import { createSqliteState } from "./state/sqlite.js";
 import { type Clock, type Ids, randomIds, systemClock } from "./util/clock.js";
+import { privateDir } from "./util/files.js";
 import { bundledPolicies } from "./util/paths.js";
 
 export interface Runtime {
@@ -42,7 +43,12 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
-  const ledger = createSqliteLedger({ home: config.home, clock });
+  privateDir(config.home, true);
+  const ledger = createSqliteLedger({
+    home: config.home,
+    clock,
+    ...(await ledgerKey(config, clock)),
+  });
   const state = opts.state ?? (await createState(config, clock, ids));
   let authority: Authority;
   try {
@@ -100,6 +106,20 @@ async function redisUrl(config: Config, clock: Clock): Promise<string> {
     clock,
     path: config.redis_url.slice("vault:".length),
   });
+}
+
+/** Where the ledger's chain key is: a file (default under AGOV_HOME), or a Vault secret. */
+async function ledgerKey(
+  config: Config,
+  clock: Clock,
+): Promise<{ key?: Buffer; keyFile?: string }> {
+  const setting = config.ledger_key;
+  if (!setting) return {};
+  if (!setting.startsWith("vault:")) return { keyFile: setting };
+  const { ledgerKeyFromVault } = await import("./authority/vault-secrets.js");
+  return {
+    key: await ledgerKeyFromVault({ ...vaultLogin(config), clock, path: setting.slice(6) }),
+  };
 }
 
 /** agov's own Vault address and credentials (a token, or its AppRole). */

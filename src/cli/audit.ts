@@ -154,16 +154,12 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
   if (result.ok) {
     if (!values.json) {
       const anchored =
-        result.anchored_to === null
-          ? "no anchor yet"
-          : `anchored up to row ${result.anchored_to}`;
+        result.anchored_to === null ? "no anchor yet" : `anchored up to row ${result.anchored_to}`;
       ctx.out(`Ledger intact: ${result.rows} row(s), keyed hash chain verified, ${anchored}.`);
     }
     return 0;
   }
-  ctx.err(
-    `Ledger verification FAILED (${result.kind}) at row ${result.bad_row}: ${result.reason}`,
-  );
+  ctx.err(`Ledger verification FAILED (${result.kind}) at row ${result.bad_row}: ${result.reason}`);
   return 1;
 }
 

@@ -31,6 +31,11 @@ export const configSchema = z
     openai_base_url: urlString.optional(),
     model: z.string().min(1).optional(),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    /**
+     * The ledger's chain key: a key file path (default $AGOV_HOME/keys/ledger.key), or
+     * vault:<kv v2 path> for a key held in Vault (authority vault), created there on first start.
+     */
+    ledger_key: z.string().min(1).optional(),
     /** Idle Streamable HTTP sessions are closed after this long. */
     session_idle_ms: z.number().int().min(1000),
   })
@@ -55,6 +60,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_MODEL: "model",
   AGOV_LOG_LEVEL: "log_level",
   AGOV_SESSION_IDLE_MS: "session_idle_ms",
+  AGOV_LEDGER_KEY: "ledger_key",
 };
 const NUMERIC: ReadonlySet<keyof Config> = new Set(["cache_ttl_ms", "session_idle_ms"]);
 
@@ -134,8 +140,21 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
       "config: redis_url: vault:<path> needs the Vault authority (AGOV_AUTHORITY=vault and VAULT_ADDR)",
     );
   }
+  if (config.ledger_key?.startsWith("vault:") && config.authority !== "vault") {
+    throw new ConfigError(
+      "config: ledger_key: vault:<path> needs the Vault authority (AGOV_AUTHORITY=vault and VAULT_ADDR)",
+    );
+  }
   if (config.authority === "vault" && !config.vault_addr) {
     throw new ConfigError("config: vault_addr: required when authority is vault (set VAULT_ADDR)");
   }
-  return { ...config, home: resolve(cwd, config.home) };
+  const ledger_key =
+    config.ledger_key && !config.ledger_key.startsWith("vault:")
+      ? resolve(cwd, config.ledger_key)
+      : config.ledger_key;
+  return {
+    ...config,
+    home: resolve(cwd, config.home),
+    ...(ledger_key ? { ledger_key } : {}),
+  };
 }

@@ -260,7 +260,12 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
       flushNow();
       const kept = (await Promise.all(stores.map((s) => s.read()))).flat();
       const anchors = [...kept, ...(opts?.anchors ?? [])];
-      const rows = db.prepare("SELECT * FROM agent_actions ORDER BY id").iterate() as Iterable<Row>;
+      const all = db.prepare("SELECT * FROM agent_actions ORDER BY id");
+      // Started only when verifyChain reads it, and closed when it stops early: an open iterator
+      // would keep the connection busy.
+      const rows = (function* () {
+        yield* all.iterate() as Iterable<Row>;
+      })();
       return verifyChain({ chain, rows, anchors, tip: readTip() ?? null });
     },
 

@@ -12,7 +12,8 @@ describe("agov audit", () => {
     const home = tempHome();
     const token = await issueToken(home, "mallory", 0);
     const c = await stdioClient(home, token);
-    const forged = "boom\n999  2026-01-01T00:00:00.000Z  root  T4  agent_revoke  allow  yes\u001b[2J";
+    const forged =
+      "boom\n999  2026-01-01T00:00:00.000Z  root  T4  agent_revoke  allow  yes\u001b[2J";
     await c.client.callTool({
       name: "error_report",
       arguments: { error_type: "X", message: forged },

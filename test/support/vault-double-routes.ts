@@ -168,6 +168,10 @@ function kvRoute(s: DoubleState, req: Req, key: string): Reply {
   acl(s, req, req.path, [versions.length ? "update" : "create"]);
   const data = req.body.data;
   if (!data || typeof data !== "object") throw bad("no data provided");
+  // Check-and-set: options.cas must equal the current version (0: the secret must not exist yet).
+  const cas = (req.body.options as { cas?: unknown } | undefined)?.cas;
+  if (typeof cas === "number" && cas !== versions.length)
+    throw bad("check-and-set parameter did not match the current version");
   versions.push({ data: data as Record<string, unknown>, created: s.clock.now() });
   s.kv.set(key, versions);
   return ok(req.path, meta(versions.length));

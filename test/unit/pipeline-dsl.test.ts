@@ -308,7 +308,11 @@ describe("resource exhaustion", () => {
     const levels = "abcdefgh".split("");
     const lines = [`a: &a [${Array(9).fill('"lol"').join(",")}]`];
     for (let i = 1; i < levels.length; i++)
-      lines.push(`${levels[i]}: &${levels[i]} [${Array(9).fill(`*${levels[i - 1]}`).join(",")}]`);
+      lines.push(
+        `${levels[i]}: &${levels[i]} [${Array(9)
+          .fill(`*${levels[i - 1]}`)
+          .join(",")}]`,
+      );
     lines.push("pipeline: {name: x, stages: []}");
     let caught: unknown;
     try {
