@@ -45,6 +45,21 @@ export async function noteTried(state: StateStore, agentId: string, what: string
   await state.agents.note(agentId, what, TRIED_MAX);
 }
 
+/**
+ * The run an agent is held to: started (BOOTSTRAP) on its current packet and not yet ended by
+ * EXIT or revocation. Before that, and after, a packet binds nothing: the agent is bound by its
+ * tier alone, so a packet given to an existing caller cannot make its next call a violation.
+ */
+export function heldRun(run: AgentRun | null, packet: { created_at: string } | null) {
+  return run &&
+    packet &&
+    run.packet_at === packet.created_at &&
+    !run.revoked &&
+    run.phase !== "EXIT"
+    ? run
+    : null;
+}
+
 /** Where a run's plan artifact is marked (a plan is needed before EXECUTE). */
 export const planMark = (agentId: string) => `plan:${agentId}`;
 

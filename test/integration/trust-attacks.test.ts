@@ -1,0 +1,145 @@
+// Issue 12, "trust holds under attack": each scenario is an attack an adversarial probe found,
+// driven through the real gateway, and what must hold instead. Packets cannot reach up a tier or
+// turn an ordinary call into a violation.
+import { afterEach, describe, expect, it } from "vitest";
+import type { AgentClient, InProc } from "../support/inproc.js";
+import { startInProc } from "../support/inproc.js";
+import { startPipelines } from "../support/pipelines.js";
+import { AFTER_EXECUTE, givePacket, TO_EXECUTE, walk } from "../support/runs.js";
+
+let env: InProc;
+afterEach(async () => env?.close());
+
+async function setup() {
+  env = await startInProc();
+  const orch = await env.connect("orch", 3);
+  return { orch };
+}
+
+const post = (a: AgentClient, key: string) =>
+  a.call("blackboard_post", {
+    task_id: "elsewhere",
+    section: "progress",
+    key,
+    value: 1,
+    expected_version: 0,
+  });
+
+describe("packets only govern agents below their creator", () => {
+  it("refuses a T3's packet for a T4 architect, whose next call then stays ordinary", async () => {
+    const { orch } = await setup();
+    const arch = await env.connect("arch", 4);
+    const r = await orch.call("packet_create", {
+      agent_id: "arch",
+      task_id: "t",
+      objective: "stand still",
+      constraints: { forbidden: ["whoami"] },
+    });
+    expect(r).toMatchObject({ isError: true, code: "DENIED" });
+    expect(r.text).toMatch(/arch is T4.*orch is T3/);
+    expect(await env.rt.governance.getPacket("arch")).toBeNull();
+    expect((await arch.call("whoami")).isError).toBe(false);
+    expect(await env.rt.ledger.revocations("arch")).toEqual([]);
+  });
+
+  it("refuses a packet for a peer at the creator's own tier", async () => {
+    const { orch } = await setup();
+    await env.connect("peer", 3);
+    const r = await orch.call("packet_create", { agent_id: "peer", task_id: "t", objective: "o" });
+    expect(r).toMatchObject({ isError: true, code: "DENIED" });
+    expect(await env.rt.governance.getPacket("peer")).toBeNull();
+  });
+
+  it("lets a packet wait for an agent with no token yet, but refuses its BOOTSTRAP at T3 or above", async () => {
+    const { orch } = await setup();
+    await givePacket(orch, "newcomer", "t", { constraints: { forbidden: ["whoami"] } });
+    expect(await env.rt.governance.getPacket("newcomer")).toMatchObject({ creator_tier: 3 });
+    const newcomer = await env.connect("newcomer", 3);
+    const r = await newcomer.call("phase_transition", { phase: "BOOTSTRAP" });
+    expect(r).toMatchObject({ isError: true, code: "DENIED" });
+    expect(r.text).toMatch(/written by orch at T3.*newcomer is T3/);
+    expect((await newcomer.call("whoami")).isError).toBe(false);
+    expect(await env.rt.ledger.revocations("newcomer")).toEqual([]);
+  });
+});
+
+describe("packets agov writes for pipeline stages", () => {
+  it("lets an assigned architect take a T4 stage and run it on the stage's packet", async () => {
+    const p = await startPipelines({ wait: "real" });
+    env = p;
+    const boss = await p.connect("boss", 4);
+    const arch = await p.connect("arch-1", 4);
+    const started = await boss.call("pipeline_run", {
+      source:
+        "pipeline:\n  name: top\n  stages:\n    - design: { agent: planner, tier: 4, artifacts: [design] }\n",
+      assign: { design: "arch-1" },
+    });
+    expect(started.isError, started.text).toBe(false);
+    const run = String(started.data.run_id);
+    await p.waitFor((e) => e.type === "stage" && e.stage === "design" && e.to === "waiting");
+    const took = await arch.call("stage_run", { run_id: run, stage: "design" });
+    expect(took.isError, took.text).toBe(false);
+    const boot = await arch.call("phase_transition", {
+      phase: "BOOTSTRAP",
+      task_id: `${run}/design`,
+    });
+    expect(boot.isError, boot.text).toBe(false);
+    await walk(arch, ["PREFLIGHT", "PLAN", "EXECUTE"]);
+    await arch.call("artifact_record", { name: "design", kind: "deliverable", content: 1 });
+    await walk(arch, AFTER_EXECUTE);
+    expect(await p.service.wait(run)).toMatchObject({ status: "succeeded" });
+  });
+});
+
+describe("a packet binds its agent only from BOOTSTRAP to the end of that run", () => {
+  it("leaves an existing caller's ordinary calls alone after it is given a packet", async () => {
+    const { orch } = await setup();
+    const ide = await env.connect("ide", 1);
+    await givePacket(orch, "ide", "t", { constraints: { forbidden: ["lock_acquire"] } });
+    // Before the fix: a write before BOOTSTRAP was a procedure violation that revoked at once.
+    const write = await post(ide, "note");
+    expect(write.isError, write.text).toBe(false);
+    const lock = await ide.call("lock_acquire", { resource: "db", ttl_ms: 60_000 });
+    expect(lock.isError, lock.text).toBe(false);
+    expect(await env.rt.ledger.revocations("ide")).toEqual([]);
+    expect((await ide.call("whoami")).isError).toBe(false);
+  });
+
+  it("does not charge its budget before BOOTSTRAP, and does once the run has started", async () => {
+    const { orch } = await setup();
+    const ide = await env.connect("ide", 1);
+    await givePacket(orch, "ide", "t");
+    for (let i = 0; i < 3; i++) {
+      const r = await ide.call("error_report", { error_type: "flaky", message: "x" });
+      expect(r.data).toMatchObject({ charged: false, revoked: false });
+    }
+    const bad = [1, 2, 3].map(() => ide.call("lock_acquire", { resource: "", ttl_ms: 5 }));
+    for (const r of await Promise.all(bad)) expect(r.code).toBe("INVALID_INPUT");
+    expect(await env.rt.ledger.revocations("ide")).toEqual([]);
+    await walk(ide, TO_EXECUTE);
+    const counted = await ide.call("error_report", { error_type: "flaky", message: "x" });
+    expect(counted.data).toMatchObject({ charged: true, counters: { total_errors: 1 } });
+  });
+
+  it("holds the agent to its forbidden list once it BOOTSTRAPs for that packet", async () => {
+    const { orch } = await setup();
+    await givePacket(orch, "alpha", "t", { constraints: { forbidden: ["lock_acquire"] } });
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, TO_EXECUTE);
+    const r = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 60_000 });
+    expect(r).toMatchObject({ isError: true, code: "FORBIDDEN_ACTION" });
+    expect(await env.rt.ledger.revocations("alpha")).toMatchObject([
+      { reason_type: "FORBIDDEN_ACTION" },
+    ]);
+  });
+
+  it("returns an agent to its tier alone once its run reached EXIT", async () => {
+    const { orch } = await setup();
+    await givePacket(orch, "alpha", "t");
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, [...TO_EXECUTE, ...AFTER_EXECUTE]);
+    const write = await post(alpha, "after-exit");
+    expect(write.isError, write.text).toBe(false);
+    expect(await env.rt.ledger.revocations("alpha")).toEqual([]);
+  });
+});
