@@ -1,14 +1,46 @@
-// Artifacts, recorded with their author: an agent in a run writes into its own task only, and
-// anyone else not into a task another agent's run is working on.
+// Artifacts: recorded with their author, and the one rule for which of them count as an agent's
+// work (VERIFY's deliverables, a pipeline stage's artifacts): those the agent recorded itself or
+// the revoked agents it continues from did — never an outsider's, even under the same name.
 import type { Caller } from "../authority/index.js";
+import type { StateStore } from "../state/index.js";
 import { AgovError } from "../util/errors.js";
 import type { GovernanceContext } from "./context.js";
-import { noteTried, planMark } from "./runs.js";
+import { type AgentRun, getRun, noteTried, planMark } from "./runs.js";
+
+/** Whose artifacts on `taskId` count for the agent: itself, and for its run's task its predecessors. */
+export function authorsFor(agentId: string, run: AgentRun | null, taskId: string): string[] {
+  return run && run.task_id === taskId ? [agentId, ...(run.continues_from ?? [])] : [agentId];
+}
+
+/** The names among `names` recorded on the task by one of `authors` (the latest write counts). */
+export async function authoredArtifacts(
+  state: StateStore,
+  taskId: string,
+  names: readonly string[],
+  authors: readonly string[],
+): Promise<string[]> {
+  const listed = new Set(await state.tasks.artifacts(taskId));
+  const who = new Set(authors);
+  const mine: string[] = [];
+  for (const name of names) {
+    if (!listed.has(name)) continue;
+    const saved = await state.checkpoints.load(`artifact:${taskId}`, name);
+    const author = (saved?.data as { author?: unknown } | undefined)?.author;
+    if (typeof author === "string" && who.has(author)) mine.push(name);
+  }
+  return mine;
+}
 
 export function createArtifacts(ctx: GovernanceContext) {
   const { state } = ctx.deps;
 
   return {
+    /** Of `names`, the artifacts on the task that count as the agent's own work. */
+    async ownArtifacts(agentId: string, taskId: string, names: readonly string[]) {
+      const run = await getRun(state, agentId);
+      return authoredArtifacts(state, taskId, names, authorsFor(agentId, run, taskId));
+    },
+
     async recordArtifact(
       caller: Caller,
       input: { name: string; kind: string; content: unknown; task_id?: string | undefined },

@@ -5,6 +5,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
+import { authoredArtifacts, authorsFor } from "./artifacts.js";
 import type { RevocationReason } from "./budget.js";
 import { PHASES, phaseIndex } from "./lifecycle.js";
 import type { InstructionPacket } from "./packets.js";
@@ -128,6 +129,13 @@ export function createRevoker(deps: {
     if (taskId) {
       await step("handoff", async () => {
         const artifacts = await state.tasks.artifacts(taskId);
+        // The next agent continues from this one, so the same authors' deliverables count.
+        const done = await authoredArtifacts(
+          state,
+          taskId,
+          packet?.deliverables ?? [],
+          authorsFor(req.agent_id, run, taskId),
+        );
         handoff = {
           task_id: taskId,
           previous_agent_id: req.agent_id,
@@ -136,7 +144,7 @@ export function createRevoker(deps: {
           last_known_state: { phase: run?.phase ?? "NOT_STARTED", step: run?.step ?? "" },
           what_was_tried: run ? await state.agents.notes(req.agent_id) : [],
           blocking_issue: req.details,
-          required_next_actions: nextActions(run?.phase ?? null, packet, artifacts),
+          required_next_actions: nextActions(run?.phase ?? null, packet, done),
           constraints_reminder: reminder(packet),
           artifacts,
           created_at: new Date(at).toISOString(),
@@ -166,7 +174,8 @@ export function createRevoker(deps: {
 function nextActions(
   phase: string | null,
   packet: InstructionPacket | null,
-  artifacts: string[],
+  /** The packet's deliverables recorded by the agent (or those it continued from). */
+  done: string[],
 ): string[] {
   const actions = [
     "BOOTSTRAP a new agent (a revoked agent id cannot run again) with a packet for this task",
@@ -174,7 +183,7 @@ function nextActions(
   const from =
     phase && (PHASES as readonly string[]).includes(phase) ? phaseIndex(phase as never) : -1;
   if (from >= 0) actions.push(`resume the lifecycle at ${PHASES.slice(from).join(" → ")}`);
-  const missing = (packet?.deliverables ?? []).filter((d) => !artifacts.includes(d));
+  const missing = (packet?.deliverables ?? []).filter((d) => !done.includes(d));
   if (missing.length > 0) actions.push(`produce the missing deliverables: ${missing.join(", ")}`);
   if (packet?.objective) actions.push(`objective: ${packet.objective}`);
   return actions;

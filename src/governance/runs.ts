@@ -18,6 +18,11 @@ export interface AgentRun {
   revocation_done?: boolean;
   /** created_at of the packet this run works: a packet is good for one run. */
   packet_at?: string;
+  /**
+   * The revoked agents this run continues from (the task's handoff at BOOTSTRAP, and the agents
+   * that one continued from): their artifacts on the task count as this run's own.
+   */
+  continues_from?: string[];
 }
 
 export interface RosterEntry {

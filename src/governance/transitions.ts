@@ -2,10 +2,12 @@
 // and EXIT. Each transition is a heartbeat, refreshes the execution lock and checks the budget.
 import type { Caller } from "../authority/index.js";
 import { AgovError } from "../util/errors.js";
+import { authoredArtifacts, authorsFor } from "./artifacts.js";
 import { budgetTrigger } from "./budget.js";
 import type { GovernanceContext } from "./context.js";
 import { type Phase, transitionProblem } from "./lifecycle.js";
 import { ENGINE, type InstructionPacket } from "./packets.js";
+import type { Handoff } from "./revocation.js";
 import { type AgentRun, getRun, noteTried, planMark, putRun, updateRoster } from "./runs.js";
 
 /** Checkpoint scope of the record of agents that reached EXIT on a task. */
@@ -53,6 +55,19 @@ export function createTransitions(ctx: GovernanceContext) {
         `PACKET_CREATOR_TIER: ${caller.agent_id}'s packet was written by ${packet.created_for}${by === undefined ? " before agov recorded a writer's tier" : ` at T${by}`}; ${caller.agent_id} is T${own}, and only a writer above its tier may govern it: ask for a packet from one`,
         { tier: own, ...(by === undefined ? {} : { creator_tier: by }) },
       );
+  }
+
+  /**
+   * The revoked agents a new run on `taskId` continues from: the one the task's handoff names
+   * (if its run was on this task), and those that one continued from.
+   */
+  async function predecessors(agent: string, taskId: string): Promise<string[]> {
+    const handoff = (await state.tasks.getHandoff(taskId)) as Handoff | null;
+    const prev = handoff?.previous_agent_id;
+    if (!prev || prev === agent) return [];
+    const run = await getRun(state, prev);
+    if (!run?.revoked || run.task_id !== taskId) return [];
+    return [...new Set([prev, ...(run.continues_from ?? [])])].filter((a) => a !== agent);
   }
 
   async function bootstrap(
@@ -124,6 +139,7 @@ export function createTransitions(ctx: GovernanceContext) {
       exec_lease: { resource: lock.resource, lease_id: lock.lease_id },
       revoked: false,
       packet_at: packet.created_at,
+      continues_from: await predecessors(agent, packet.task_id),
     };
     await state.agents.heartbeat(agent, HEARTBEAT_TTL_MS);
     await state.tasks.setActiveAgent(packet.task_id, agent);
@@ -176,10 +192,15 @@ export function createTransitions(ctx: GovernanceContext) {
         "PLAN → EXECUTE without a plan artifact: record one with artifact_record (kind plan) first",
       );
     if (input.phase === "VERIFY") {
-      const have = await state.tasks.artifacts(run.task_id);
+      // Only the run's own work counts: deliverables recorded by the agent, or by the revoked
+      // agents it continues from; never one an outsider or a co-worker wrote under the same name.
+      const authors = authorsFor(agent, run, run.task_id);
+      const have = await authoredArtifacts(state, run.task_id, packet.deliverables, authors);
       const missing = packet.deliverables.filter((d) => !have.includes(d));
       if (missing.length > 0) {
-        const details = `required artifact(s) missing after EXECUTE: ${missing.join(", ")}`;
+        const listed = await state.tasks.artifacts(run.task_id);
+        const foreign = missing.filter((d) => listed.includes(d));
+        const details = `required artifact(s) missing after EXECUTE: ${missing.join(", ")}${foreign.length > 0 ? ` (${foreign.join(", ")} recorded by another agent, which does not count)` : ""}`;
         await revoke({
           agent_id: agent,
           tier: caller.tier,

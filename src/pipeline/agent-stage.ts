@@ -170,23 +170,17 @@ async function enforceArtifacts(ctx: RunCtx, def: AgentStageDef, agentId: string
 }
 
 /**
- * The declared artifacts this agent recorded itself: an artifact someone else wrote into the
- * stage's task (another caller, or an earlier attempt) does not count as this agent's work.
+ * The declared artifacts that count as this agent's work, by governance's one rule (the agent
+ * recorded them, or the revoked agents it continues from did): an artifact someone else wrote into
+ * the stage's task does not count.
  */
-export async function authoredArtifacts(
+export function authoredArtifacts(
   ctx: RunCtx,
   taskId: string,
   names: readonly string[],
   agentId: string,
 ): Promise<string[]> {
-  const listed = await ctx.deps.state.tasks.artifacts(taskId);
-  const mine: string[] = [];
-  for (const name of names) {
-    if (!listed.includes(name)) continue;
-    const saved = await ctx.deps.state.checkpoints.load(`artifact:${taskId}`, name);
-    if ((saved?.data as { author?: string } | undefined)?.author === agentId) mine.push(name);
-  }
-  return mine;
+  return ctx.deps.governance.ownArtifacts(agentId, taskId, names);
 }
 
 /** A stage agent lives for one attempt: its locks are freed and its token withdrawn. */

@@ -1,6 +1,6 @@
 // Issue 12, "trust holds under attack": each scenario is an attack an adversarial probe found,
 // driven through the real gateway, and what must hold instead. Packets cannot reach up a tier or
-// turn an ordinary call into a violation.
+// turn an ordinary call into a violation; deliverables an outsider wrote do not count.
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentClient, InProc } from "../support/inproc.js";
 import { startInProc } from "../support/inproc.js";
@@ -141,5 +141,64 @@ describe("a packet binds its agent only from BOOTSTRAP to the end of that run", 
     const write = await post(alpha, "after-exit");
     expect(write.isError, write.text).toBe(false);
     expect(await env.rt.ledger.revocations("alpha")).toEqual([]);
+  });
+});
+
+describe("VERIFY counts the agent's own deliverables", () => {
+  it("does not count a deliverable a co-worker on the task wrote", async () => {
+    const { orch } = await setup();
+    await givePacket(orch, "alpha", "t", { deliverables: ["report"] });
+    await givePacket(orch, "beta", "t");
+    const alpha = await env.connect("alpha", 1);
+    const beta = await env.connect("beta", 1);
+    await walk(alpha, TO_EXECUTE);
+    await walk(beta, TO_EXECUTE);
+    const forged = await beta.call("artifact_record", {
+      name: "report",
+      kind: "deliverable",
+      content: "written by beta",
+    });
+    expect(forged.isError, forged.text).toBe(false);
+    const verify = await alpha.call("phase_transition", { phase: "VERIFY" });
+    expect(verify).toMatchObject({ isError: true, code: "REVOKED" });
+    expect(verify.text).toMatch(/missing after EXECUTE: report/);
+  });
+
+  it("does not count a deliverable an outsider wrote before the agent started", async () => {
+    const { orch } = await setup();
+    const mallory = await env.connect("mallory", 0);
+    const early = await mallory.call("artifact_record", {
+      name: "report",
+      kind: "deliverable",
+      content: "x",
+      task_id: "t",
+    });
+    expect(early.isError, early.text).toBe(false);
+    await givePacket(orch, "alpha", "t", { deliverables: ["report"] });
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, TO_EXECUTE);
+    const verify = await alpha.call("phase_transition", { phase: "VERIFY" });
+    expect(verify).toMatchObject({ isError: true, code: "REVOKED" });
+  });
+
+  it("counts what the revoked agents it continues from wrote, through a chain of handoffs", async () => {
+    const { orch } = await setup();
+    const boss = await env.connect("boss", 4);
+    const packet = { deliverables: ["report", "runbook"] };
+    await givePacket(orch, "a1", "t", packet);
+    const a1 = await env.connect("a1", 1);
+    await walk(a1, TO_EXECUTE);
+    await a1.call("artifact_record", { name: "report", kind: "deliverable", content: "a1" });
+    await boss.call("agent_revoke", { agent_id: "a1", reason: "stalled" });
+    await givePacket(orch, "a2", "t", packet);
+    const a2 = await env.connect("a2", 1);
+    await walk(a2, TO_EXECUTE);
+    await boss.call("agent_revoke", { agent_id: "a2", reason: "stalled again" });
+    await givePacket(orch, "a3", "t", packet);
+    const a3 = await env.connect("a3", 1);
+    await walk(a3, TO_EXECUTE);
+    await a3.call("artifact_record", { name: "runbook", kind: "deliverable", content: "a3" });
+    const verify = await a3.call("phase_transition", { phase: "VERIFY" });
+    expect(verify.isError, verify.text).toBe(false);
   });
 });
