@@ -1,6 +1,6 @@
 // Issue 12, "trust holds under attack": each scenario is an attack an adversarial probe found,
 // driven through the real gateway, and what must hold instead. Packets cannot reach up a tier or
-// turn an ordinary call into a violation; deliverables an outsider wrote do not count.
+// turn an ordinary call into a violation; outsiders' votes and deliverables do not count.
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentClient, InProc } from "../support/inproc.js";
 import { startInProc } from "../support/inproc.js";
@@ -141,6 +141,81 @@ describe("a packet binds its agent only from BOOTSTRAP to the end of that run", 
     const write = await post(alpha, "after-exit");
     expect(write.isError, write.text).toBe(false);
     expect(await env.rt.ledger.revocations("alpha")).toEqual([]);
+  });
+});
+
+describe("votes from outside required_voters", () => {
+  async function vote(a: AgentClient, id: string, v: string) {
+    const r = await a.call("vote_cast", { task_id: "t", proposal_id: id, vote: v, reasoning: "r" });
+    expect(r.isError, r.text).toBe(false);
+    return r;
+  }
+
+  it("records outsiders' REJECTs as uncounted, so every required ACCEPT still decides", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 2);
+    const beta = await env.connect("beta", 2);
+    const outsiders = await Promise.all(["m1", "m2", "m3"].map((m) => env.connect(m, 1)));
+    const created = await alpha.call("proposal_create", {
+      task_id: "t",
+      title: "event bus",
+      content: {},
+      required_voters: ["alpha", "beta"],
+    });
+    const id = created.data.id as string;
+    for (const m of outsiders) await vote(m, id, "REJECT");
+    await vote(alpha, id, "ACCEPT");
+    const last = await vote(beta, id, "ACCEPT");
+    expect(last.data).toMatchObject({
+      status: "accepted",
+      accept: 2,
+      reject: 0,
+      uncounted: ["m1", "m2", "m3"],
+    });
+    const status = await alpha.call("consensus_status", { task_id: "t", proposal_id: id });
+    const [p] = status.data.proposals as Array<Record<string, unknown>>;
+    expect(p).toMatchObject({ status: "accepted", uncounted: ["m1", "m2", "m3"] });
+    expect(p!.votes).toHaveLength(5);
+  });
+
+  it("counts every vote when the proposal opts in with count_all_votes", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 2);
+    const beta = await env.connect("beta", 2);
+    const outsiders = await Promise.all(["m1", "m2", "m3"].map((m) => env.connect(m, 1)));
+    const created = await alpha.call("proposal_create", {
+      task_id: "t",
+      title: "open vote",
+      content: {},
+      required_voters: ["alpha", "beta"],
+      count_all_votes: true,
+    });
+    expect(created.isError, created.text).toBe(false);
+    const id = created.data.id as string;
+    for (const m of outsiders) await vote(m, id, "REJECT");
+    await vote(alpha, id, "ACCEPT");
+    const last = await vote(beta, id, "ACCEPT");
+    expect(last.data).toMatchObject({ status: "rejected", accept: 2, reject: 3, uncounted: [] });
+  });
+
+  it("takes agent ids such as constructor as ordinary voters", async () => {
+    env = await startInProc();
+    const ctor = await env.connect("constructor", 2);
+    const tos = await env.connect("toString", 1);
+    const created = await ctor.call("proposal_create", {
+      task_id: "t",
+      title: "p",
+      content: {},
+      required_voters: ["constructor", "hasOwnProperty"],
+    });
+    const id = created.data.id as string;
+    await vote(tos, id, "REJECT");
+    const first = await vote(ctor, id, "ACCEPT");
+    expect(first.data).toMatchObject({
+      status: "pending",
+      missing: ["hasOwnProperty"],
+      uncounted: ["toString"],
+    });
   });
 });
 
