@@ -8,8 +8,10 @@ export const TOKEN_HELP = `Usage:
   agov token issue --agent <id> --tier <0-4> [--ttl <duration>] [--json]
       Issue a token for an agent at a tier. The token is shown once and stored only as a hash.
       Default TTL by tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m.
-  agov token revoke --agent <id>
-      Revoke every live token of the agent; its open sessions lose their tools at once.
+  agov token revoke --agent <id> [--reason <text>]
+      Revoke the agent as agent_revoke does: every live token, its run in progress (marked
+      revoked, locks released, a handoff left for its task), and its open sessions, on every
+      server, lose their tools at once. Exits 1 when there is nothing to revoke.
   agov token list [--json]
       Agents, tiers, expiry and revocation of every token (never the token itself).`;
 
@@ -89,34 +91,41 @@ async function issue(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 async function revoke(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(argv, { agent: { type: "string" } }, "token revoke");
+  const { values } = parse(
+    argv,
+    { agent: { type: "string" }, reason: { type: "string" } },
+    "token revoke",
+  );
   if (values.help) {
     ctx.out(TOKEN_HELP);
     return 0;
   }
   const agent = agentOption(values.agent, "token revoke");
+  const reason = values.reason?.trim() || "revoked with agov token revoke";
+  if (reason.length > 1000)
+    throw new UsageError("token revoke: --reason is at most 1000 characters");
   const rt = await ctx.runtime();
-  const n = await rt.authority.revokeAgent(agent);
-  await rt.ledger.record(
-    {
-      kind: "revocation",
-      agent_id: agent,
-      action: "revoked: MANUAL",
-      decision: "deny",
-      detail: {
-        task_id: null,
-        reason_type: "MANUAL",
-        details: `agov token revoke (${n} token(s))`,
-        revoked_by: "operator:cli",
-        severity: "high",
-      },
-    },
-    { success: true },
-  );
-  await rt.state.events.publish({ type: "revoked", agent_id: agent });
-  ctx.err(
-    n > 0 ? `Revoked ${n} live token(s) of ${agent}.` : `No live token of ${agent} to revoke.`,
-  );
+  // The same path as agent_revoke: the run, its locks, the handoff and every session, not only
+  // the tokens.
+  const r = await rt.governance.revoke({
+    agent_id: agent,
+    reason: "MANUAL",
+    details: reason,
+    revoked_by: "operator:cli",
+  });
+  if (r.in_progress) {
+    ctx.err(`${agent} is being revoked by another process right now; run this again to check.`);
+    return 1;
+  }
+  if (!r.revoked) {
+    ctx.err(`${agent} has no live token and no run or packet: nothing to revoke.`);
+    return 1;
+  }
+  const run =
+    r.run_id && r.handoff
+      ? `; its run ${r.run_id} on task ${r.handoff.task_id} is revoked and a handoff left`
+      : "";
+  ctx.err(`Revoked ${r.tokens_revoked} live token(s) of ${agent}${run}.`);
   return 0;
 }
 

@@ -5,7 +5,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock, Ids } from "../util/clock.js";
 import type { InstructionPacket } from "./packets.js";
-import type { Handoff, RevokeRequest } from "./revocation.js";
+import type { RevokeRequest, RevokeResult } from "./revocation.js";
 import type { AgentRun } from "./runs.js";
 
 export interface GovernanceDeps {
@@ -24,5 +24,5 @@ export interface GovernanceContext {
    * BOOTSTRAP on that packet until the run ends. Null before and after, and without a packet.
    */
   governed(agentId: string): Promise<{ packet: InstructionPacket; run: AgentRun } | null>;
-  revoke(req: RevokeRequest): Promise<Handoff | null>;
+  revoke(req: RevokeRequest): Promise<RevokeResult>;
 }

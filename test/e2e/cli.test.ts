@@ -5,6 +5,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { agov, tempHome } from "../support/agov.js";
+import { startInProc } from "../support/inproc.js";
+import { givePacket, TO_EXECUTE, walk } from "../support/runs.js";
 
 describe("agov CLI", () => {
   it("issues a token, lists the agent at its tier without the token, and audits both", async () => {
@@ -126,5 +128,49 @@ describe("agov CLI", () => {
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).toMatch(/UNAUTHENTICATED: token not recognised/);
     expect(bad.stdout).toBe("");
+  });
+
+  it("exits 1 when the agent has nothing to revoke, and records nothing", async () => {
+    const home = tempHome();
+    await agov(["token", "issue", "--agent", "a", "--tier", "0"], { AGOV_HOME: home });
+    const r = await agov(["token", "revoke", "--agent", "nobody"], { AGOV_HOME: home });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nobody has no live token and no run or packet: nothing to revoke/);
+    const rows = JSON.parse((await agov(["audit", "query", "--json"], { AGOV_HOME: home })).stdout);
+    expect(rows.map((x: { action: string }) => x.action)).toEqual([
+      expect.stringMatching(/^token issue: a/),
+    ]);
+  });
+
+  it("revokes through governance: the run is marked, its locks freed, a handoff left, its session told", async () => {
+    const env = await startInProc();
+    try {
+      const orch = await env.connect("orch", 3);
+      await givePacket(orch, "alpha", "t");
+      const alpha = await env.connect("alpha", 1);
+      await walk(alpha, TO_EXECUTE);
+      const lock = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 600_000 });
+      expect(lock.isError, lock.text).toBe(false);
+      const told = alpha.listChanged();
+      const r = await agov(["token", "revoke", "--agent", "alpha"], {
+        AGOV_HOME: env.rt.config.home,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/Revoked 1 live token\(s\) of alpha/);
+      expect(await env.rt.governance.getRun("alpha")).toMatchObject({ revoked: true });
+      expect(await env.rt.state.locks.status("db")).toBeNull();
+      expect(await env.rt.governance.handoff("t")).toMatchObject({
+        previous_agent_id: "alpha",
+        revocation_reason: { type: "MANUAL" },
+        last_known_state: { phase: "EXECUTE" },
+      });
+      expect(await env.rt.ledger.revocations("alpha")).toMatchObject([
+        { reason_type: "MANUAL", revoked_by: "operator:cli" },
+      ]);
+      await expect.poll(() => alpha.listChanged(), { timeout: 5000 }).toBeGreaterThan(told);
+      expect((await alpha.call("whoami")).code).toBe("REVOKED");
+    } finally {
+      await env.close();
+    }
   });
 });

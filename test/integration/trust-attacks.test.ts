@@ -1,6 +1,7 @@
 // Issue 12, "trust holds under attack": each scenario is an attack an adversarial probe found,
 // driven through the real gateway, and what must hold instead. Packets cannot reach up a tier or
-// turn an ordinary call into a violation; outsiders' votes and deliverables do not count.
+// turn an ordinary call into a violation; outsiders' votes and deliverables do not count; every
+// revocation takes the one path, and a re-issued agent can be revoked again.
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentClient, InProc } from "../support/inproc.js";
 import { startInProc } from "../support/inproc.js";
@@ -275,5 +276,39 @@ describe("VERIFY counts the agent's own deliverables", () => {
     await a3.call("artifact_record", { name: "runbook", kind: "deliverable", content: "a3" });
     const verify = await a3.call("phase_transition", { phase: "VERIFY" });
     expect(verify.isError, verify.text).toBe(false);
+  });
+});
+
+describe("one revocation path", () => {
+  it("revokes a re-issued agent again within a minute, reporting the tokens it revoked", async () => {
+    const { orch } = await setup();
+    const boss = await env.connect("boss", 4);
+    await givePacket(orch, "alpha", "t");
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, TO_EXECUTE);
+    const first = await boss.call("agent_revoke", { agent_id: "alpha", reason: "first" });
+    expect(first.data).toMatchObject({ revoked: true, tokens_revoked: 1 });
+    const again = await env.connect("alpha", 1);
+    expect((await again.call("whoami")).isError).toBe(false);
+    const second = await boss.call("agent_revoke", { agent_id: "alpha", reason: "second" });
+    expect(second.data).toMatchObject({ revoked: true, tokens_revoked: 1 });
+    expect((await again.call("whoami")).code).toBe("REVOKED");
+    const third = await boss.call("agent_revoke", { agent_id: "alpha", reason: "third" });
+    expect(third.data).toMatchObject({ revoked: false, tokens_revoked: 0 });
+  });
+
+  it("revokes a re-issued agent that never had a run, and says when there is nothing left", async () => {
+    await setup();
+    const boss = await env.connect("boss", 4);
+    await env.connect("ide", 1);
+    expect((await boss.call("agent_revoke", { agent_id: "ide", reason: "x" })).data).toMatchObject({
+      revoked: true,
+      tokens_revoked: 1,
+    });
+    const again = await env.connect("ide", 1);
+    const second = await boss.call("agent_revoke", { agent_id: "ide", reason: "y" });
+    expect(second.data).toMatchObject({ revoked: true, tokens_revoked: 1 });
+    expect((await again.call("whoami")).code).toBe("REVOKED");
+    expect(await env.rt.ledger.revocations("ide")).toHaveLength(2);
   });
 });
