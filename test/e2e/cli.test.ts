@@ -69,6 +69,15 @@ describe("agov CLI", () => {
       /--ttl must be a duration/,
     ],
     [["token", "issue", "--agent", "a", "--tier", "1", "--colour"], /unknown option --colour/],
+    [
+      ["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "999999999d"],
+      /--ttl must be from 1s to 366d, got "999999999d"/,
+    ],
+    [
+      ["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "0"],
+      /--ttl must be from 1s to 366d/,
+    ],
+    [["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "500ms"], /--ttl must be from 1s/],
     [["audit", "query", "--decision", "maybe"], /--decision must be allow or deny/],
     [["audit", "query", "--since", "yesterday"], /--since must be an ISO time/],
     [["frobnicate"], /unknown command "frobnicate"/],
@@ -128,6 +137,31 @@ describe("agov CLI", () => {
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).toMatch(/UNAUTHENTICATED: token not recognised/);
     expect(bad.stdout).toBe("");
+  });
+
+  it("issues up to 366 days, and lists a stored expiry however far out", async () => {
+    const home = tempHome();
+    const year = await agov(["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "366d"], {
+      AGOV_HOME: home,
+    });
+    expect(year.code, year.stderr).toBe(0);
+    expect(year.stderr).toMatch(/\(366d\)/);
+    const short = await agov(["token", "issue", "--agent", "b", "--tier", "1", "--ttl", "90s"], {
+      AGOV_HOME: home,
+    });
+    expect(short.stderr).toMatch(/\(90s\)/);
+    // A row an older agov stored with an expiry past what a date can hold.
+    const db = new Database(join(home, "authority.db"));
+    db.prepare(
+      "INSERT INTO tokens (token_id, token_hash, agent_id, tier, issued_at, expires_at) VALUES ('old', 'h', 'legacy', 1, 0, 86399999913600000)",
+    ).run();
+    db.close();
+    const list = await agov(["token", "list"], { AGOV_HOME: home });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/legacy\s+T1 operator\s+live/);
+    const json = await agov(["token", "list", "--json"], { AGOV_HOME: home });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toHaveLength(3);
   });
 
   it("exits 1 when the agent has nothing to revoke, and records nothing", async () => {
