@@ -1,5 +1,6 @@
 // The Authority port: who is calling, at which tier, and which tools their policies grant.
 // Adapters: `local` (embedded, tokens in SQLite, policies evaluated in-process) and `vault`.
+import { AgovError } from "../util/errors.js";
 
 export const TIER_NAMES = ["observer", "operator", "builder", "executor", "architect"] as const;
 export type Tier = 0 | 1 | 2 | 3 | 4;
@@ -12,6 +13,23 @@ export const TIER_TTL_MS: Record<Tier, number> = {
   3: 900_000,
   4: 900_000,
 };
+
+/**
+ * The lifetimes a token may be issued with: at least a second (Vault counts seconds) and at most
+ * 366 days, so every expiry is a date any clock, database and `token list` can hold.
+ */
+export const MIN_TOKEN_TTL_MS = 1000;
+export const MAX_TOKEN_TTL_MS = 366 * 86_400_000;
+
+/** Refuses a requested token lifetime outside the bounds, before anything is issued. */
+export function checkTokenTtl(ttlMs: number | undefined): void {
+  if (ttlMs === undefined) return;
+  if (!(Number.isInteger(ttlMs) && ttlMs >= MIN_TOKEN_TTL_MS && ttlMs <= MAX_TOKEN_TTL_MS))
+    throw new AgovError(
+      "INVALID_INPUT",
+      `ttl_ms: a token lives from 1 s to 366 days (${MIN_TOKEN_TTL_MS}–${MAX_TOKEN_TTL_MS} ms), got ${ttlMs}`,
+    );
+}
 
 export const tierPolicyName = (tier: number) => `t${tier}-${TIER_NAMES[tier]}`;
 
@@ -59,6 +77,12 @@ export interface Authority {
   /** Revokes every live token of the agent; returns how many were revoked. */
   revokeAgent(agentId: string): Promise<number>;
   list(): Promise<TokenInfo[]>;
+  /**
+   * The agent's tier as far as the authority can tell: the highest tier among its live tokens
+   * and, with Vault, its AppRole role (the tier its next login gets). Null when it has neither.
+   * Decides whom a caller may govern (packet_create); fails closed (throws) when it cannot tell.
+   */
+  tierOf(agentId: string): Promise<Tier | null>;
   /** Changes the agent's tier (promotion). */
   setTier(agentId: string, tier: Tier): Promise<void>;
   close(): Promise<void>;

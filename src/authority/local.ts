@@ -9,6 +9,7 @@ import { migrate, openDatabase } from "../util/sqlite.js";
 import {
   type Authority,
   type Caller,
+  checkTokenTtl,
   isTier,
   TIER_TTL_MS,
   type Tier,
@@ -133,6 +134,7 @@ export function createLocalAuthority(opts: {
       return new Set(granted);
     },
     async issue({ agent_id, tier, ttl_ms }) {
+      checkTokenTtl(ttl_ms);
       const token = `agov_${ids.secret(32)}`;
       const token_id = ids.next();
       const issued_at = clock.now();
@@ -159,6 +161,14 @@ export function createLocalAuthority(opts: {
         expires_at: r.expires_at,
         revoked: r.revoked_at !== null,
       }));
+    },
+    async tierOf(agentId) {
+      const row = db
+        .prepare(
+          "SELECT MAX(tier) AS tier FROM tokens WHERE agent_id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .get(agentId, clock.now()) as { tier: number | null };
+      return isTier(row.tier) ? row.tier : null;
     },
     async setTier(agentId, tier) {
       db.prepare("UPDATE tokens SET tier = ? WHERE agent_id = ? AND revoked_at IS NULL").run(

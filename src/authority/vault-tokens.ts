@@ -3,7 +3,7 @@
 // that (none, or an agent's own AppRole), revoked by the tokens it has seen, each revoking itself.
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
-import type { Caller } from "./index.js";
+import type { Caller, Tier } from "./index.js";
 import { isVaultStatus, type VaultHttp, vaultOperation } from "./vault-client.js";
 import {
   callerOf,
@@ -79,6 +79,18 @@ export function createAgentTokens(deps: {
     return n;
   }
 
+  /** The highest tier among the agent's live tokens (one lookup per token Vault holds). */
+  async function highestTier(agentId: string): Promise<Tier | undefined> {
+    const now = clock.now();
+    let best: Tier | undefined;
+    for (const d of await list()) {
+      const c = callerOf(d, now);
+      if (c?.agent_id !== agentId || c.expires_at <= now) continue;
+      if (best === undefined || c.tier > best) best = c.tier;
+    }
+    return best;
+  }
+
   async function revoke(agentId: string): Promise<number> {
     let n: number;
     try {
@@ -97,6 +109,7 @@ export function createAgentTokens(deps: {
 
   return {
     list,
+    highestTier,
     revoke,
     noteSeen(caller: Caller, token: string): void {
       const mine = seen.get(caller.agent_id) ?? new Map<string, string>();

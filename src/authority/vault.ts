@@ -6,12 +6,14 @@ import { sha256 } from "../util/json.js";
 import {
   type Authority,
   type Caller,
+  checkTokenTtl,
   TIER_TTL_MS,
+  type Tier,
   type TokenInfo,
   tierPolicyName,
 } from "./index.js";
 import { grantsTool, toolPath } from "./policy.js";
-import { APPROLE_MOUNT, agentPolicyName, agentRoleBody } from "./vault-admin.js";
+import { APPROLE_MOUNT, agentPolicyName, agentRoleBody, ROLE_NAME } from "./vault-admin.js";
 import {
   createVaultHttp,
   isVaultStatus,
@@ -19,7 +21,12 @@ import {
   type VaultBody,
   vaultOperation,
 } from "./vault-client.js";
-import { callerOf, createTokenMemory, parseTokenData } from "./vault-identity.js";
+import {
+  callerOf,
+  createTokenMemory,
+  parseTokenData,
+  tierOf as policyTier,
+} from "./vault-identity.js";
 import { createServerSession } from "./vault-session.js";
 import { createAgentTokens } from "./vault-tokens.js";
 
@@ -129,6 +136,7 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
       return new Set(granted);
     },
     async issue({ agent_id, tier, ttl_ms }) {
+      checkTokenTtl(ttl_ms);
       const server = await session.token();
       const ttl = `${toSeconds(ttl_ms ?? TIER_TTL_MS[tier])}s`;
       const res = await vaultOperation(`create a token for ${agent_id}`, () =>
@@ -190,6 +198,24 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
           revoked: false,
         }))
         .sort((a, b) => a.agent_id.localeCompare(b.agent_id) || a.issued_at - b.issued_at);
+    },
+    async tierOf(agentId) {
+      const server = await session.token();
+      // The role is the tier the agent's next login gets; tokens made by `agov token issue` have
+      // no role, so the live tokens are looked at too. The higher of the two is the agent's tier.
+      const role = ROLE_NAME.test(agentId)
+        ? await vaultOperation(`read the AppRole role of ${agentId}`, () =>
+            http.read(`auth/${APPROLE_MOUNT}/role/${agentId}`, server).catch((err: unknown) => {
+              if (isVaultStatus(err, 404)) return null;
+              throw err;
+            }),
+          )
+        : null;
+      const policies = (role?.data as VaultBody | undefined)?.token_policies;
+      const fromRole = Array.isArray(policies) ? policyTier(policies.map(String)) : undefined;
+      const fromTokens = fromRole === 4 ? undefined : await tokens.highestTier(agentId);
+      const tiers = [fromRole, fromTokens].filter((t): t is Tier => t !== undefined);
+      return tiers.length > 0 ? (Math.max(...tiers) as Tier) : null;
     },
     async setTier(agentId, tier) {
       const server = await session.token();

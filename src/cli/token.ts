@@ -1,5 +1,12 @@
 // agov token issue|revoke|list: tokens of the configured authority, never printed after issue.
-import { isTier, TIER_NAMES, TIER_TTL_MS, type Tier } from "../authority/index.js";
+import {
+  isTier,
+  MAX_TOKEN_TTL_MS,
+  MIN_TOKEN_TTL_MS,
+  TIER_NAMES,
+  TIER_TTL_MS,
+  type Tier,
+} from "../authority/index.js";
 import { formatDuration, parseDuration } from "../util/duration.js";
 import { intOption, parse, required, UsageError } from "./args.js";
 import type { CliContext } from "./context.js";
@@ -7,9 +14,11 @@ import type { CliContext } from "./context.js";
 export const TOKEN_HELP = `Usage:
   agov token issue --agent <id> --tier <0-4> [--ttl <duration>] [--json]
       Issue a token for an agent at a tier. The token is shown once and stored only as a hash.
-      Default TTL by tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m.
-  agov token revoke --agent <id>
-      Revoke every live token of the agent; its open sessions lose their tools at once.
+      Default TTL by tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m; --ttl from 1s to 366d.
+  agov token revoke --agent <id> [--reason <text>]
+      Revoke the agent as agent_revoke does: every live token, its run in progress (marked
+      revoked, locks released, a handoff left for its task), and its open sessions, on every
+      server, lose their tools at once. Exits 1 when there is nothing to revoke.
   agov token list [--json]
       Agents, tiers, expiry and revocation of every token (never the token itself).`;
 
@@ -54,16 +63,13 @@ async function issue(argv: string[], ctx: CliContext): Promise<number> {
   const agent = agentOption(values.agent, "token issue");
   const tier = intOption(required(values.tier, "tier", "token issue"), "tier", "token issue", 0, 4);
   if (!isTier(tier)) throw new UsageError("token issue: --tier must be 0-4");
-  let ttl: number | undefined;
-  if (values.ttl !== undefined) {
-    ttl = parseDuration(values.ttl);
-    if (ttl === undefined)
-      throw new UsageError(
-        `token issue: --ttl must be a duration such as 90s, 30m or 1h (got "${values.ttl}")`,
-      );
-  }
+  const ttl = values.ttl === undefined ? undefined : ttlOption(values.ttl);
   const rt = await ctx.runtime();
-  const t = await rt.authority.issue({ agent_id: agent, tier, ...(ttl ? { ttl_ms: ttl } : {}) });
+  const t = await rt.authority.issue({
+    agent_id: agent,
+    tier,
+    ...(ttl === undefined ? {} : { ttl_ms: ttl }),
+  });
   // The row is about the agent (its tokens and tier are on its record); who issued is in detail.
   await rt.ledger.record(
     {
@@ -76,7 +82,7 @@ async function issue(argv: string[], ctx: CliContext): Promise<number> {
     },
     { success: true },
   );
-  const expires_at = new Date(t.expires_at).toISOString();
+  const expires_at = isoTime(t.expires_at);
   if (values.json)
     ctx.out(JSON.stringify({ token: t.token, agent_id: t.agent_id, tier: t.tier, expires_at }));
   else {
@@ -88,35 +94,56 @@ async function issue(argv: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
+/** A token lifetime: a duration from 1 s to 366 days (bounded so every expiry is a date). */
+function ttlOption(text: string): number {
+  const ttl = parseDuration(text);
+  if (ttl === undefined)
+    throw new UsageError(
+      `token issue: --ttl must be a duration such as 90s, 30m or 1h (got "${text}")`,
+    );
+  if (ttl < MIN_TOKEN_TTL_MS || ttl > MAX_TOKEN_TTL_MS)
+    throw new UsageError(
+      `token issue: --ttl must be from ${formatDuration(MIN_TOKEN_TTL_MS)} to ${formatDuration(MAX_TOKEN_TTL_MS)}, got "${text}"`,
+    );
+  return ttl;
+}
+
 async function revoke(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(argv, { agent: { type: "string" } }, "token revoke");
+  const { values } = parse(
+    argv,
+    { agent: { type: "string" }, reason: { type: "string" } },
+    "token revoke",
+  );
   if (values.help) {
     ctx.out(TOKEN_HELP);
     return 0;
   }
   const agent = agentOption(values.agent, "token revoke");
+  const reason = values.reason?.trim() || "revoked with agov token revoke";
+  if (reason.length > 1000)
+    throw new UsageError("token revoke: --reason is at most 1000 characters");
   const rt = await ctx.runtime();
-  const n = await rt.authority.revokeAgent(agent);
-  await rt.ledger.record(
-    {
-      kind: "revocation",
-      agent_id: agent,
-      action: "revoked: MANUAL",
-      decision: "deny",
-      detail: {
-        task_id: null,
-        reason_type: "MANUAL",
-        details: `agov token revoke (${n} token(s))`,
-        revoked_by: "operator:cli",
-        severity: "high",
-      },
-    },
-    { success: true },
-  );
-  await rt.state.events.publish({ type: "revoked", agent_id: agent });
-  ctx.err(
-    n > 0 ? `Revoked ${n} live token(s) of ${agent}.` : `No live token of ${agent} to revoke.`,
-  );
+  // The same path as agent_revoke: the run, its locks, the handoff and every session, not only
+  // the tokens.
+  const r = await rt.governance.revoke({
+    agent_id: agent,
+    reason: "MANUAL",
+    details: reason,
+    revoked_by: "operator:cli",
+  });
+  if (r.in_progress) {
+    ctx.err(`${agent} is being revoked by another process right now; run this again to check.`);
+    return 1;
+  }
+  if (!r.revoked) {
+    ctx.err(`${agent} has no live token and no run or packet: nothing to revoke.`);
+    return 1;
+  }
+  const run =
+    r.run_id && r.handoff
+      ? `; its run ${r.run_id} on task ${r.handoff.task_id} is revoked and a handoff left`
+      : "";
+  ctx.err(`Revoked ${r.tokens_revoked} live token(s) of ${agent}${run}.`);
   return 0;
 }
 
@@ -132,8 +159,8 @@ async function list(argv: string[], ctx: CliContext): Promise<number> {
     agent_id: t.agent_id,
     tier: t.tier,
     token_id: t.token_id,
-    issued_at: new Date(t.issued_at).toISOString(),
-    expires_at: new Date(t.expires_at).toISOString(),
+    issued_at: isoTime(t.issued_at),
+    expires_at: isoTime(t.expires_at),
     status: t.revoked ? "revoked" : t.expires_at <= now ? "expired" : "live",
   }));
   if (values.json) ctx.out(JSON.stringify(rows, null, 2));
@@ -154,6 +181,12 @@ async function list(argv: string[], ctx: CliContext): Promise<number> {
     );
   }
   return 0;
+}
+
+/** Any stored instant as ISO time: one past what a Date holds (an older agov's) is clamped to it. */
+function isoTime(ms: number): string {
+  if (!Number.isFinite(ms)) return ms > 0 ? "never" : "unknown";
+  return new Date(Math.min(Math.max(ms, -8.64e15), 8.64e15)).toISOString();
 }
 
 export function table(head: string[], rows: string[][]): string {

@@ -1,7 +1,9 @@
 // Proposals and votes (the seed's consensus mechanism). A proposal is accepted when every required
-// agent has voted, accepts outnumber rejects, and no required agent rejected. Proposals live in the
-// blackboard's solutions section and votes in its consensus section, written with version checks
-// so concurrent voters never lose a vote.
+// agent has voted, accepts outnumber rejects, and no required agent rejected. Only the required
+// voters' votes are counted unless the proposal opts in to counting every vote: anyone with
+// vote_cast may vote, so outsiders' votes are recorded and shown as uncounted, never decisive.
+// Proposals live in the blackboard's solutions section and votes in its consensus section,
+// written with version checks so concurrent voters never lose a vote.
 import type { Caller } from "../authority/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { BlackboardEntry, StateStore } from "../state/index.js";
@@ -19,6 +21,8 @@ export interface Proposal {
   content: unknown;
   author: string;
   required_voters: string[];
+  /** Count votes from agents outside required_voters too (absent on older proposals: false). */
+  count_all_votes?: boolean;
   created_at: number;
 }
 
@@ -37,21 +41,34 @@ export interface Tally {
   reject: number;
   abstain: number;
   missing: string[];
+  /** Agents whose votes are recorded but not counted (they are not required voters). */
+  uncounted: string[];
   reason: string;
 }
 
-/** The seed's three rules, as a pure function. */
-export function evaluateConsensus(required: readonly string[], votes: readonly Vote[]): Tally {
-  const count = (v: VoteValue) => votes.filter((x) => x.vote === v).length;
+/**
+ * The seed's three rules, as a pure function, over each agent's latest vote. Agent ids are
+ * callers' strings (`constructor` is a valid one), so they are only ever Map and Set keys here.
+ */
+export function evaluateConsensus(
+  required: readonly string[],
+  votes: readonly Vote[],
+  opts: { countAll?: boolean } = {},
+): Tally {
+  const latest = new Map<string, Vote>();
+  for (const v of votes) latest.set(v.agent, v);
+  const requiredSet = new Set(required);
+  const counted = [...latest.values()].filter((v) => opts.countAll || requiredSet.has(v.agent));
+  const uncounted = [...latest.keys()].filter((a) => !opts.countAll && !requiredSet.has(a));
+  const count = (v: VoteValue) => counted.filter((x) => x.vote === v).length;
   const accept = count("ACCEPT");
   const reject = count("REJECT");
   const abstain = count("ABSTAIN");
-  const voted = new Set(votes.map((v) => v.agent));
-  const missing = required.filter((a) => !voted.has(a));
-  const base = { accept, reject, abstain, missing };
+  const missing = [...requiredSet].filter((a) => !latest.has(a));
+  const base = { accept, reject, abstain, missing, uncounted };
   if (missing.length > 0)
     return { ...base, status: "pending", reason: `waiting for ${missing.join(", ")} to vote` };
-  const requiredRejects = votes.filter((v) => v.vote === "REJECT" && required.includes(v.agent));
+  const requiredRejects = counted.filter((v) => v.vote === "REJECT" && requiredSet.has(v.agent));
   if (requiredRejects.length > 0)
     return {
       ...base,
@@ -70,6 +87,14 @@ export function evaluateConsensus(required: readonly string[], votes: readonly V
     reason: `all required agents voted; ${accept} accept, ${reject} reject`,
   };
 }
+
+/** The votes of a proposal as stored (one per agent), in the order they were first cast. */
+function votesOf(value: unknown): Vote[] {
+  return value && typeof value === "object" ? Object.values(value as Record<string, Vote>) : [];
+}
+
+const tallyOf = (p: Proposal, votes: readonly Vote[]) =>
+  evaluateConsensus(p.required_voters, votes, { countAll: p.count_all_votes === true });
 
 export function createConsensus(deps: {
   state: StateStore;
@@ -93,22 +118,29 @@ export function createConsensus(deps: {
   }
 
   function status(p: Proposal, votesEntry: BlackboardEntry | undefined) {
-    const votes = Object.values((votesEntry?.value as Record<string, Vote>) ?? {});
+    const votes = votesOf(votesEntry?.value);
     return {
       id: p.id,
       title: p.title,
       author: p.author,
       required_voters: p.required_voters,
+      count_all_votes: p.count_all_votes === true,
       created_at: p.created_at,
       votes,
-      ...evaluateConsensus(p.required_voters, votes),
+      ...tallyOf(p, votes),
     };
   }
 
   return {
     async create(
       caller: Caller,
-      input: { task_id: string; title: string; content: unknown; required_voters: string[] },
+      input: {
+        task_id: string;
+        title: string;
+        content: unknown;
+        required_voters: string[];
+        count_all_votes?: boolean | undefined;
+      },
     ) {
       const p: Proposal = {
         id: ids.next().slice(0, 8),
@@ -117,6 +149,7 @@ export function createConsensus(deps: {
         content: input.content,
         author: caller.agent_id,
         required_voters: [...new Set(input.required_voters)],
+        count_all_votes: input.count_all_votes === true,
         created_at: clock.now(),
       };
       await state.blackboard.post({
@@ -138,22 +171,22 @@ export function createConsensus(deps: {
       const written = await updateEntry<Record<string, Vote>>(
         state,
         { task_id: p.task_id, section: "consensus", key: votesKey(p.id), author: caller.agent_id },
-        (votes = {}) => {
-          const before = evaluateConsensus(p.required_voters, Object.values(votes));
+        (stored) => {
+          // Rebuilt through a Map: an agent id is a caller's string, never an object key lookup.
+          const votes = new Map(votesOf(stored).map((v) => [v.agent, v] as const));
+          const before = tallyOf(p, [...votes.values()]);
           if (before.status !== "pending")
             throw new AgovError(
               "CONFLICT",
               `proposal ${p.id} is already ${before.status}: ${before.reason}`,
             );
-          return {
-            ...votes,
-            [caller.agent_id]: {
-              agent: caller.agent_id,
-              vote: input.vote,
-              reasoning: input.reasoning,
-              timestamp: new Date(clock.now()).toISOString(),
-            },
-          };
+          votes.set(caller.agent_id, {
+            agent: caller.agent_id,
+            vote: input.vote,
+            reasoning: input.reasoning,
+            timestamp: new Date(clock.now()).toISOString(),
+          });
+          return Object.fromEntries(votes);
         },
       );
       const after = status(p, written);

@@ -1,10 +1,12 @@
-// What the governance modules share: the ports, the packet lookup and the revoker.
+// What the governance modules share: the ports, the packet lookup, the run the agent is held to,
+// and the revoker.
 import type { Authority } from "../authority/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock, Ids } from "../util/clock.js";
 import type { InstructionPacket } from "./packets.js";
-import type { Handoff, RevokeRequest } from "./revocation.js";
+import type { RevokeRequest, RevokeResult } from "./revocation.js";
+import type { AgentRun } from "./runs.js";
 
 export interface GovernanceDeps {
   state: StateStore;
@@ -17,5 +19,10 @@ export interface GovernanceDeps {
 export interface GovernanceContext {
   deps: GovernanceDeps;
   packetOf(agentId: string): Promise<InstructionPacket | null>;
-  revoke(req: RevokeRequest): Promise<Handoff | null>;
+  /**
+   * The packet and run the agent is held to (lifecycle, forbidden list, error budget): from its
+   * BOOTSTRAP on that packet until the run ends. Null before and after, and without a packet.
+   */
+  governed(agentId: string): Promise<{ packet: InstructionPacket; run: AgentRun } | null>;
+  revoke(req: RevokeRequest): Promise<RevokeResult>;
 }

@@ -1,5 +1,7 @@
 // The governance engine's hooks on the governed call path: the lifecycle gate before every call
-// (phase, forbidden tools) and the error budget after every refused or failed one.
+// (phase, forbidden tools) and the error budget after every refused or failed one. Both apply only
+// while the agent is held to a run (BOOTSTRAP on its packet until EXIT or revocation): a packet
+// that was merely given to an agent changes nothing about its calls.
 import type { Caller } from "../authority/index.js";
 import { AgovError } from "../util/errors.js";
 import { budgetTrigger } from "./budget.js";
@@ -13,20 +15,23 @@ const NOT_CHARGED = new Set(["CONFLICT", "UNAVAILABLE", "REVOKED", "EXPIRED", "U
 
 export function createCallHooks(ctx: GovernanceContext) {
   const { state } = ctx.deps;
-  const { packetOf, revoke } = ctx;
+  const { packetOf, governed, revoke } = ctx;
 
-  /** Counts an error against the agent's budget and revokes when a trigger is reached. */
+  /**
+   * Counts an error against the budget of the run the agent is held to, and revokes when a
+   * trigger is reached. Outside such a run nothing is charged. `packet`: the held run's, if known.
+   */
   async function charge(
     caller: Caller,
     errorType: string,
     procedure: boolean,
     tool?: string,
-    known?: InstructionPacket | null,
+    packet?: InstructionPacket,
   ) {
-    const packet = known === undefined ? await packetOf(caller.agent_id) : known;
-    if (!packet) return { counters: await state.errors.get(caller.agent_id), revoked: false };
+    const budget = packet ?? (await governed(caller.agent_id))?.packet;
+    if (!budget) return { counters: await state.errors.get(caller.agent_id), revoked: false };
     const counters = await state.errors.record(caller.agent_id, errorType, procedure);
-    const trigger = budgetTrigger(counters, packet.error_budget, errorType);
+    const trigger = budgetTrigger(counters, budget.error_budget, errorType);
     if (trigger) {
       await revoke({
         agent_id: caller.agent_id,
@@ -41,37 +46,39 @@ export function createCallHooks(ctx: GovernanceContext) {
 
   /** The lifecycle gate every governed call passes (installed as a gateway hook). */
   async function gate(caller: Caller, tool: GatedTool): Promise<void> {
+    // Callers without a packet (most people's clients) cost one read here.
     const packet = await packetOf(caller.agent_id);
     if (!packet) return;
+    const run = await getRun(state, caller.agent_id);
+    if (!run || run.packet_at !== packet.created_at) return;
+    // Between the run's mark and its tokens' end, the agent is refused outright.
+    if (run.revoked && !run.revocation_done)
+      throw new AgovError("REVOKED", `${caller.agent_id} is being revoked; its calls are refused`);
+    if (run.revoked || run.phase === "EXIT") return;
     if (packet.constraints.forbidden.includes(tool.name))
       throw new AgovError(
         "FORBIDDEN_ACTION",
         `${tool.name} is forbidden by ${caller.agent_id}'s instruction packet`,
       );
-    const run = await getRun(state, caller.agent_id);
-    const phase = run && !run.revoked && run.phase !== "EXIT" ? run.phase : null;
-    const problem = phaseProblem(tool, phase);
-    if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase });
-    if (run && phase && !tool.readOnly && tool.phases !== "any") {
-      await noteTried(state, caller.agent_id, `${phase}: ${tool.name}`);
+    const problem = phaseProblem(tool, run.phase);
+    if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase: run.phase });
+    if (!tool.readOnly && tool.phases !== "any") {
+      await noteTried(state, caller.agent_id, `${run.phase}: ${tool.name}`);
     }
   }
 
   /** Charges a refused or failed call (installed as a gateway hook). */
   async function failed(caller: Caller, tool: string, err: AgovError): Promise<void> {
     if (NOT_CHARGED.has(err.code)) return;
-    // Budgets govern agents running under a packet; a caller without one is bound by its tier only.
-    const packet = await packetOf(caller.agent_id);
-    if (!packet) return;
-    const run = await getRun(state, caller.agent_id);
-    if (run?.revoked) return;
-    if (run && run.phase !== "EXIT") {
-      await noteTried(
-        state,
-        caller.agent_id,
-        `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`,
-      );
-    }
+    // Budgets govern runs; a caller outside one is bound by its tier only.
+    const held = await governed(caller.agent_id);
+    if (!held) return;
+    const { packet, run } = held;
+    await noteTried(
+      state,
+      caller.agent_id,
+      `${run.phase}: ${tool} refused (${err.code}): ${err.message.slice(0, 200)}`,
+    );
     // A forbidden tool is a forbidden action even when the call fails earlier (not granted, bad input).
     if (err.code === "FORBIDDEN_ACTION" || packet.constraints.forbidden.includes(tool)) {
       await state.errors.record(caller.agent_id, "FORBIDDEN_ACTION", false);

@@ -1,6 +1,7 @@
 // Instruction packets (the seed's InstructionPacket): what an agent is to do on a task, within
 // which constraints and error budget. Validated here so every stored packet is complete.
 import { z } from "zod";
+import type { Tier } from "../authority/index.js";
 
 export const DEFAULT_BUDGET = {
   max_total_errors: 8,
@@ -47,7 +48,18 @@ export const packetInput = z.strictObject({
   escalation_rules: list.default([]),
 });
 
+/** Written by agov itself for a pipeline stage, not by a caller (see createStagePacket). */
+export const ENGINE = "engine";
+
 export type InstructionPacket = z.output<typeof packetInput> & {
+  /** Who wrote the packet (the seed's name for it): a caller's agent id, or `pipeline:<run>`. */
   created_for: string;
   created_at: string;
+  /**
+   * The writer's tier when it wrote the packet: BOOTSTRAP refuses the packet unless it is above
+   * the agent's own tier. `engine` for a pipeline stage's packet, which agov writes for an agent
+   * it created for the stage or that took the stage itself with stage_run. Absent on packets
+   * written before this was recorded; BOOTSTRAP refuses those too.
+   */
+  creator_tier?: Tier | typeof ENGINE;
 };

@@ -1,10 +1,13 @@
 // Revocation: the token goes, the record is written (state and ledger), the agent's locks are
 // freed, a handoff is left for the next agent, and every session of the agent is told at once.
+// A run is revoked once; the agent's tokens are revoked on every call, so an agent given a new
+// token after a revocation can be revoked again straight away.
 import type { Authority } from "../authority/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
+import { authoredArtifacts, authorsFor } from "./artifacts.js";
 import type { RevocationReason } from "./budget.js";
 import { PHASES, phaseIndex } from "./lifecycle.js";
 import type { InstructionPacket } from "./packets.js";
@@ -44,6 +47,24 @@ export interface RevokeRequest {
   tool?: string;
 }
 
+export interface RevokeResult {
+  agent_id: string;
+  /** Whether this call revoked anything: a run, a packet not yet started, or the agent's tier. */
+  revoked: boolean;
+  /** The run this call revoked (each run is revoked once), if any. */
+  run_id: string | null;
+  /** How many live tokens this call revoked. */
+  tokens_revoked: number;
+  /** Another revocation of the agent was being applied at that moment; it does the work. */
+  in_progress?: true;
+  /** The handoff this call left, or the task's latest when it revoked no run. */
+  handoff: Handoff | null;
+}
+
+/**
+ * The one revocation path: every revocation (budget triggers, a missing artifact, a forbidden
+ * action, agent_revoke, `agov token revoke`, a pipeline) goes through the function this returns.
+ */
 export function createRevoker(deps: {
   state: StateStore;
   ledger: Ledger;
@@ -51,29 +72,66 @@ export function createRevoker(deps: {
   clock: Clock;
 }) {
   const { state, ledger, authority, clock } = deps;
+  const handoffOf = async (taskId: string | undefined) =>
+    taskId ? ((await state.tasks.getHandoff(taskId)) as Handoff | null) : null;
 
-  return async function revoke(req: RevokeRequest): Promise<Handoff | null> {
-    // One revocation per run: concurrent triggers (several bad calls at once) race for this lock,
-    // and the losers, like any trigger after the run was revoked, change nothing.
+  return async function revoke(req: RevokeRequest): Promise<RevokeResult> {
+    // Revocations of one agent are applied one at a time: concurrent triggers (several bad calls
+    // at once) race for this claim, and the losers leave the work to the winner.
     const claim = await state.locks.acquire(`agent:${req.agent_id}:revoking`, "agov", 60_000);
-    const before = await getRun(state, req.agent_id);
-    if (!claim.acquired || before?.revocation_done) {
-      const task = before?.task_id;
-      return task ? ((await state.tasks.getHandoff(task)) as Handoff | null) : null;
+    if (!claim.acquired) {
+      const run = await getRun(state, req.agent_id);
+      return {
+        agent_id: req.agent_id,
+        revoked: false,
+        run_id: null,
+        tokens_revoked: 0,
+        in_progress: true,
+        handoff: await handoffOf(run?.task_id),
+      };
     }
-    const run = before;
-    const packet = (await state.agents.getPacket(req.agent_id)) as InstructionPacket | null;
-    const taskId = run?.task_id ?? packet?.task_id ?? null;
+    try {
+      return await apply(req);
+    } finally {
+      // What makes a run's revocation happen once is the run's own mark, not this claim, so a
+      // token issued after a revocation can be revoked again at once.
+      await state.locks.release(claim.resource, claim.lease_id).catch(() => {});
+    }
+  };
+
+  async function apply(req: RevokeRequest): Promise<RevokeResult> {
+    const agent = req.agent_id;
+    const before = await getRun(state, agent);
+    const packet = (await state.agents.getPacket(agent)) as InstructionPacket | null;
+    const waiting = packet && (!before || before.packet_at !== packet.created_at) ? packet : null;
+    // The run to revoke: one in progress, one whose revocation was only partly applied, or a
+    // finished one (its EXIT fell short, e.g. a pipeline stage's artifacts) unless a new packet
+    // waits. A run whose revocation was applied in full is never revoked again.
+    const live = before && !before.revoked && before.phase !== "EXIT";
+    const partial = before?.revoked && !before.revocation_done;
+    const finished = before && !before.revoked && before.phase === "EXIT" && !waiting;
+    const run = before && (live || partial || finished) ? before : null;
+    // A packet not started yet is revoked once: that bars its agent from BOOTSTRAP for good.
+    const barred =
+      !run && waiting !== null && (await ledger.revocations(agent)).length === 0 ? waiting : null;
+    // Otherwise only the agent's standing with the authority is left: live tokens or a role.
+    const standing = run || barred ? null : await authority.tierOf(agent).catch(() => undefined);
+    if (!run && !barred && standing === null) {
+      const handoff = await handoffOf(before?.task_id);
+      return { agent_id: agent, revoked: false, run_id: null, tokens_revoked: 0, handoff };
+    }
+    const taskId = run?.task_id ?? barred?.task_id ?? null;
     const at = clock.now();
-    // The run is marked first, so the agent's next write is refused by the lifecycle gate even
+    // The run is marked first, so the agent's next call is refused by the lifecycle gate even
     // before its token is gone; every later step is attempted even if one before it fails.
-    if (run) await putRun(state, req.agent_id, { ...run, revoked: true, exec_lease: null });
+    if (run) await putRun(state, agent, { ...run, revoked: true, exec_lease: null });
     const failures: string[] = [];
-    const step = async (what: string, fn: () => unknown) => {
+    const step = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
       try {
-        await fn();
+        return await fn();
       } catch (err) {
         failures.push(`${what}: ${(err as Error).message}`);
+        return undefined;
       }
     };
     await step("ledger", async () => {
@@ -82,7 +140,7 @@ export function createRevoker(deps: {
         await ledger.record(
           {
             kind: "run",
-            agent_id: req.agent_id,
+            agent_id: agent,
             tier: req.tier,
             action: "run ended: revoked",
             decision: "deny",
@@ -93,8 +151,8 @@ export function createRevoker(deps: {
       await ledger.record(
         {
           kind: "revocation",
-          agent_id: req.agent_id,
-          tier: req.tier ?? null,
+          agent_id: agent,
+          tier: req.tier ?? standing ?? null,
           action: `revoked: ${req.reason}`,
           decision: "deny",
           tool: req.tool ?? null,
@@ -111,7 +169,7 @@ export function createRevoker(deps: {
     });
     await step("revocations:ledger", () =>
       state.revocations.append({
-        agent_id: req.agent_id,
+        agent_id: agent,
         task_id: taskId,
         reason_type: req.reason,
         details: req.details,
@@ -119,7 +177,7 @@ export function createRevoker(deps: {
       }),
     );
     await step("locks", async () => {
-      await state.locks.releaseAll(req.agent_id);
+      await state.locks.releaseAll(agent);
       if (run?.exec_lease)
         await state.locks.release(run.exec_lease.resource, run.exec_lease.lease_id).catch(() => {});
     });
@@ -128,15 +186,22 @@ export function createRevoker(deps: {
     if (taskId) {
       await step("handoff", async () => {
         const artifacts = await state.tasks.artifacts(taskId);
+        // The next agent continues from this one, so the same authors' deliverables count.
+        const done = await authoredArtifacts(
+          state,
+          taskId,
+          packet?.deliverables ?? [],
+          authorsFor(agent, run, taskId),
+        );
         handoff = {
           task_id: taskId,
-          previous_agent_id: req.agent_id,
+          previous_agent_id: agent,
           revoked: true,
           revocation_reason: { type: req.reason, details: req.details },
           last_known_state: { phase: run?.phase ?? "NOT_STARTED", step: run?.step ?? "" },
-          what_was_tried: run ? await state.agents.notes(req.agent_id) : [],
+          what_was_tried: run ? await state.agents.notes(agent) : [],
           blocking_issue: req.details,
-          required_next_actions: nextActions(run?.phase ?? null, packet, artifacts),
+          required_next_actions: nextActions(run?.phase ?? null, packet, done),
           constraints_reminder: reminder(packet),
           artifacts,
           created_at: new Date(at).toISOString(),
@@ -144,29 +209,36 @@ export function createRevoker(deps: {
         await state.tasks.putHandoff(taskId, handoff as unknown as Record<string, unknown>);
       });
       await step("progress board", () =>
-        updateRoster(state, taskId, req.agent_id, { phase: "REVOKED", step: req.reason, at }),
+        updateRoster(state, taskId, agent, { phase: "REVOKED", step: req.reason, at }),
       );
     }
-    await step("token", () => authority.revokeAgent(req.agent_id));
-    await step("event", () => state.events.publish({ type: "revoked", agent_id: req.agent_id }));
-    if (failures.length > 0) {
-      // Let a retry through: the steps are idempotent enough to apply again.
-      if (claim.acquired) await state.locks.release(claim.resource, claim.lease_id).catch(() => {});
+    const tokens = (await step("token", () => authority.revokeAgent(agent))) ?? 0;
+    await step("event", () => state.events.publish({ type: "revoked", agent_id: agent }));
+    if (failures.length > 0)
+      // The claim is released and the run not marked done, so a retry applies it again.
       throw new AgovError(
         "UNAVAILABLE",
-        `revocation of ${req.agent_id} was only partly applied (${failures.join("; ")}); revoke again once the store is back`,
+        `revocation of ${agent} was only partly applied (${failures.join("; ")}); revoke again once the store is back`,
       );
+    if (run) {
+      const after = await getRun(state, agent);
+      if (after) await putRun(state, agent, { ...after, revocation_done: true });
     }
-    const after = await getRun(state, req.agent_id);
-    if (after) await putRun(state, req.agent_id, { ...after, revocation_done: true });
-    return handoff;
-  };
+    return {
+      agent_id: agent,
+      revoked: true,
+      run_id: run?.run_id ?? null,
+      tokens_revoked: tokens,
+      handoff: handoff ?? (await handoffOf(before?.task_id)),
+    };
+  }
 }
 
 function nextActions(
   phase: string | null,
   packet: InstructionPacket | null,
-  artifacts: string[],
+  /** The packet's deliverables recorded by the agent (or those it continued from). */
+  done: string[],
 ): string[] {
   const actions = [
     "BOOTSTRAP a new agent (a revoked agent id cannot run again) with a packet for this task",
@@ -174,7 +246,7 @@ function nextActions(
   const from =
     phase && (PHASES as readonly string[]).includes(phase) ? phaseIndex(phase as never) : -1;
   if (from >= 0) actions.push(`resume the lifecycle at ${PHASES.slice(from).join(" → ")}`);
-  const missing = (packet?.deliverables ?? []).filter((d) => !artifacts.includes(d));
+  const missing = (packet?.deliverables ?? []).filter((d) => !done.includes(d));
   if (missing.length > 0) actions.push(`produce the missing deliverables: ${missing.join(", ")}`);
   if (packet?.objective) actions.push(`objective: ${packet.objective}`);
   return actions;

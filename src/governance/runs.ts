@@ -18,6 +18,11 @@ export interface AgentRun {
   revocation_done?: boolean;
   /** created_at of the packet this run works: a packet is good for one run. */
   packet_at?: string;
+  /**
+   * The revoked agents this run continues from (the task's handoff at BOOTSTRAP, and the agents
+   * that one continued from): their artifacts on the task count as this run's own.
+   */
+  continues_from?: string[];
 }
 
 export interface RosterEntry {
@@ -43,6 +48,21 @@ export async function putRun(state: StateStore, agentId: string, run: AgentRun):
  */
 export async function noteTried(state: StateStore, agentId: string, what: string): Promise<void> {
   await state.agents.note(agentId, what, TRIED_MAX);
+}
+
+/**
+ * The run an agent is held to: started (BOOTSTRAP) on its current packet and not yet ended by
+ * EXIT or revocation. Before that, and after, a packet binds nothing: the agent is bound by its
+ * tier alone, so a packet given to an existing caller cannot make its next call a violation.
+ */
+export function heldRun(run: AgentRun | null, packet: { created_at: string } | null) {
+  return run &&
+    packet &&
+    run.packet_at === packet.created_at &&
+    !run.revoked &&
+    run.phase !== "EXIT"
+    ? run
+    : null;
 }
 
 /** Where a run's plan artifact is marked (a plan is needed before EXECUTE). */

@@ -2,9 +2,12 @@
 // and EXIT. Each transition is a heartbeat, refreshes the execution lock and checks the budget.
 import type { Caller } from "../authority/index.js";
 import { AgovError } from "../util/errors.js";
+import { authoredArtifacts, authorsFor } from "./artifacts.js";
 import { budgetTrigger } from "./budget.js";
 import type { GovernanceContext } from "./context.js";
 import { type Phase, transitionProblem } from "./lifecycle.js";
+import { ENGINE, type InstructionPacket } from "./packets.js";
+import type { Handoff } from "./revocation.js";
 import { type AgentRun, getRun, noteTried, planMark, putRun, updateRoster } from "./runs.js";
 
 /** Checkpoint scope of the record of agents that reached EXIT on a task. */
@@ -15,7 +18,7 @@ export const EXEC_LOCK_TTL_MS = 10 * 60_000;
 const HEARTBEAT_TTL_MS = 60_000;
 
 export function createTransitions(ctx: GovernanceContext) {
-  const { state, ledger, clock, ids } = ctx.deps;
+  const { state, ledger, authority, clock, ids } = ctx.deps;
   const { packetOf, revoke } = ctx;
 
   async function keepAlive(agentId: string, run: AgentRun): Promise<void> {
@@ -36,6 +39,35 @@ export function createTransitions(ctx: GovernanceContext) {
         );
       run.exec_lease = { resource: again.resource, lease_id: again.lease_id };
     }
+  }
+
+  /** Refuses a packet whose writer could not govern this agent: its tier must be above the agent's. */
+  async function checkCreator(caller: Caller, packet: InstructionPacket): Promise<void> {
+    const by = packet.creator_tier;
+    if (by === ENGINE) return;
+    // The caller's tier is certain; the authority may know a higher one (another live token, a
+    // Vault role). If it cannot tell (credentials that may not list tokens), the caller's stands.
+    const known = await authority.tierOf(caller.agent_id).catch(() => null);
+    const own = Math.max(caller.tier, known ?? 0);
+    if (by === undefined || by <= own)
+      throw new AgovError(
+        "DENIED",
+        `PACKET_CREATOR_TIER: ${caller.agent_id}'s packet was written by ${packet.created_for}${by === undefined ? " before agov recorded a writer's tier" : ` at T${by}`}; ${caller.agent_id} is T${own}, and only a writer above its tier may govern it: ask for a packet from one`,
+        { tier: own, ...(by === undefined ? {} : { creator_tier: by }) },
+      );
+  }
+
+  /**
+   * The revoked agents a new run on `taskId` continues from: the one the task's handoff names
+   * (if its run was on this task), and those that one continued from.
+   */
+  async function predecessors(agent: string, taskId: string): Promise<string[]> {
+    const handoff = (await state.tasks.getHandoff(taskId)) as Handoff | null;
+    const prev = handoff?.previous_agent_id;
+    if (!prev || prev === agent) return [];
+    const run = await getRun(state, prev);
+    if (!run?.revoked || run.task_id !== taskId) return [];
+    return [...new Set([prev, ...(run.continues_from ?? [])])].filter((a) => a !== agent);
   }
 
   async function bootstrap(
@@ -64,6 +96,7 @@ export function createTransitions(ctx: GovernanceContext) {
         "INVALID_INPUT",
         `task_id: ${agent}'s packet is for task ${packet.task_id}, not ${taskId}`,
       );
+    await checkCreator(caller, packet);
     const lapsed = previous && !previous.revoked && previous.phase !== "EXIT";
     if (previous?.packet_at === packet.created_at && !lapsed)
       throw new AgovError(
@@ -106,6 +139,7 @@ export function createTransitions(ctx: GovernanceContext) {
       exec_lease: { resource: lock.resource, lease_id: lock.lease_id },
       revoked: false,
       packet_at: packet.created_at,
+      continues_from: await predecessors(agent, packet.task_id),
     };
     await state.agents.heartbeat(agent, HEARTBEAT_TTL_MS);
     await state.tasks.setActiveAgent(packet.task_id, agent);
@@ -123,7 +157,13 @@ export function createTransitions(ctx: GovernanceContext) {
     const agent = caller.agent_id;
     const step = input.step ?? input.phase.toLowerCase();
     const current = await getRun(state, agent);
-    let from = current && !current.revoked ? current.phase : null;
+    const packet = await packetOf(agent);
+    // A run belongs to the packet it started on: once that packet is replaced (the run's lock had
+    // lapsed), the run is over and the next transition must be a BOOTSTRAP on the new one.
+    let from =
+      current && !current.revoked && packet && current.packet_at === packet.created_at
+        ? current.phase
+        : null;
     if (input.phase === "BOOTSTRAP" && from !== null && from !== "EXIT") {
       // A run in progress: another session of this agent holds it, unless its lock has lapsed
       // (the run died), in which case a new run may start.
@@ -140,21 +180,27 @@ export function createTransitions(ctx: GovernanceContext) {
     const problem = transitionProblem(from, input.phase);
     if (problem) throw new AgovError("PROCEDURE_VIOLATION", problem, { phase: from });
     if (input.phase === "BOOTSTRAP") {
-      const { run, packet } = await bootstrap(caller, input.task_id, step, current);
-      return { phase: run.phase, step, task_id: run.task_id, run_id: run.run_id, packet };
+      const started = await bootstrap(caller, input.task_id, step, current);
+      const { run_id, task_id } = started.run;
+      return { phase: started.run.phase, step, task_id, run_id, packet: started.packet };
     }
     const run = current!;
-    const packet = (await packetOf(agent))!;
+    if (!packet) throw new AgovError("NOT_FOUND", `no instruction packet for ${agent}`);
     if (input.phase === "EXECUTE" && !(await state.checkpoints.load(planMark(agent), run.run_id)))
       throw new AgovError(
         "PROCEDURE_VIOLATION",
         "PLAN → EXECUTE without a plan artifact: record one with artifact_record (kind plan) first",
       );
     if (input.phase === "VERIFY") {
-      const have = await state.tasks.artifacts(run.task_id);
+      // Only the run's own work counts: deliverables recorded by the agent, or by the revoked
+      // agents it continues from; never one an outsider or a co-worker wrote under the same name.
+      const authors = authorsFor(agent, run, run.task_id);
+      const have = await authoredArtifacts(state, run.task_id, packet.deliverables, authors);
       const missing = packet.deliverables.filter((d) => !have.includes(d));
       if (missing.length > 0) {
-        const details = `required artifact(s) missing after EXECUTE: ${missing.join(", ")}`;
+        const listed = await state.tasks.artifacts(run.task_id);
+        const foreign = missing.filter((d) => listed.includes(d));
+        const details = `required artifact(s) missing after EXECUTE: ${missing.join(", ")}${foreign.length > 0 ? ` (${foreign.join(", ")} recorded by another agent, which does not count)` : ""}`;
         await revoke({
           agent_id: agent,
           tier: caller.tier,

@@ -1,7 +1,6 @@
 // One agent stage under governance: each attempt gets a fresh agent with its own packet (the
 // stage's artifacts as deliverables) and a token at the stage's tier; a declared artifact missing
 // afterwards revokes the agent (MISSING_ARTIFACT); failures are retried with backoff.
-import type { Caller } from "../authority/index.js";
 import { formatDuration } from "../util/duration.js";
 import { toAgovError } from "../util/errors.js";
 import type { RunCtx } from "./run-context.js";
@@ -72,10 +71,7 @@ async function attemptOnce(
       error:
         "no stage executor is installed here: run the pipeline with `agov pipeline run`, or assign the stage to an agent",
     };
-  await deps.governance.createPacket(
-    runnerCaller(record.run_id),
-    stagePacket(ctx.record, def, agentId),
-  );
+  await deps.governance.createStagePacket(record.run_id, stagePacket(ctx.record, def, agentId));
   const { token } = await deps.authority.issue({
     agent_id: agentId,
     tier: def.tier,
@@ -174,23 +170,17 @@ async function enforceArtifacts(ctx: RunCtx, def: AgentStageDef, agentId: string
 }
 
 /**
- * The declared artifacts this agent recorded itself: an artifact someone else wrote into the
- * stage's task (another caller, or an earlier attempt) does not count as this agent's work.
+ * The declared artifacts that count as this agent's work, by governance's one rule (the agent
+ * recorded them, or the revoked agents it continues from did): an artifact someone else wrote into
+ * the stage's task does not count.
  */
-export async function authoredArtifacts(
+export function authoredArtifacts(
   ctx: RunCtx,
   taskId: string,
   names: readonly string[],
   agentId: string,
 ): Promise<string[]> {
-  const listed = await ctx.deps.state.tasks.artifacts(taskId);
-  const mine: string[] = [];
-  for (const name of names) {
-    if (!listed.includes(name)) continue;
-    const saved = await ctx.deps.state.checkpoints.load(`artifact:${taskId}`, name);
-    if ((saved?.data as { author?: string } | undefined)?.author === agentId) mine.push(name);
-  }
-  return mine;
+  return ctx.deps.governance.ownArtifacts(agentId, taskId, names);
 }
 
 /** A stage agent lives for one attempt: its locks are freed and its token withdrawn. */
@@ -227,16 +217,4 @@ export function stagePacket(record: RunRecord, def: AgentStageDef, agentId: stri
 
 export function stageObjective(runObjective: string, def: AgentStageDef): string {
   return runObjective ? `${def.objective} Context: ${runObjective}` : def.objective;
-}
-
-/** The identity the engine acts under when it writes packets: the run itself. */
-export function runnerCaller(runId: string): Caller {
-  return {
-    agent_id: `pipeline:${runId}`,
-    tier: 3,
-    token_id: "",
-    policies: [],
-    issued_at: 0,
-    expires_at: 0,
-  };
 }

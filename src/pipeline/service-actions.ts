@@ -6,7 +6,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
-import { runnerCaller, stagePacket } from "./agent-stage.js";
+import { stagePacket } from "./agent-stage.js";
 import type { RunStore } from "./record.js";
 import type { RunRecord } from "./types.js";
 
@@ -122,8 +122,8 @@ export async function claimStage(
       "CONFLICT",
       `you have a run in progress on task ${current.task_id} (${current.phase}); finish it (EXIT) before taking a stage`,
     );
-  const packet = await deps.governance.createPacket(
-    runnerCaller(record.run_id),
+  const packet = await deps.governance.createStagePacket(
+    record.run_id,
     stagePacket(record, def, caller.agent_id),
   );
   if (claim?.agent_id !== caller.agent_id)

@@ -108,6 +108,33 @@ export function authorityConformance(name: string, make: () => Promise<Authority
       });
     });
 
+    it("names an agent's tier by its highest live token, and none for an agent without one", async () => {
+      const alpha = h.unique("alpha");
+      const beta = h.unique("beta");
+      const gone = h.unique("gone");
+      expect(await auth.tierOf(h.unique("nobody"))).toBeNull();
+      await auth.issue({ agent_id: alpha, tier: 1 });
+      await auth.issue({ agent_id: alpha, tier: 3 });
+      expect(await auth.tierOf(alpha)).toBe(3);
+      await auth.issue({ agent_id: beta, tier: 4, ttl_ms: 2000 });
+      await auth.issue({ agent_id: beta, tier: 0 });
+      expect(await auth.tierOf(beta)).toBe(4);
+      await h.advance(2000);
+      expect(await auth.tierOf(beta)).toBe(0);
+      await auth.issue({ agent_id: gone, tier: 2 });
+      await auth.revokeAgent(gone);
+      expect(await auth.tierOf(gone)).toBeNull();
+    });
+
+    it("refuses a TTL outside 1 s … 366 d before issuing anything", async () => {
+      const alpha = h.unique("alpha");
+      for (const ttl_ms of [0, 999, 366 * 86_400_000 + 1, Number.POSITIVE_INFINITY])
+        await expect(auth.issue({ agent_id: alpha, tier: 1, ttl_ms })).rejects.toMatchObject({
+          code: "INVALID_INPUT",
+        });
+      expect((await auth.list()).filter((t) => t.agent_id === alpha)).toEqual([]);
+    });
+
     it("stops an agent's old token from acting at its old tier once it is promoted", async () => {
       const alpha = h.unique("alpha");
       const t = await auth.issue({ agent_id: alpha, tier: 0 });

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { agov, tempHome } from "../support/agov.js";
+import { startInProc } from "../support/inproc.js";
+import { givePacket, TO_EXECUTE, walk } from "../support/runs.js";
 
 describe("agov CLI", () => {
   it("issues a token, lists the agent at its tier without the token, and audits both", async () => {
@@ -67,6 +69,15 @@ describe("agov CLI", () => {
       /--ttl must be a duration/,
     ],
     [["token", "issue", "--agent", "a", "--tier", "1", "--colour"], /unknown option --colour/],
+    [
+      ["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "999999999d"],
+      /--ttl must be from 1s to 366d, got "999999999d"/,
+    ],
+    [
+      ["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "0"],
+      /--ttl must be from 1s to 366d/,
+    ],
+    [["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "500ms"], /--ttl must be from 1s/],
     [["audit", "query", "--decision", "maybe"], /--decision must be allow or deny/],
     [["audit", "query", "--since", "yesterday"], /--since must be an ISO time/],
     [["frobnicate"], /unknown command "frobnicate"/],
@@ -126,5 +137,74 @@ describe("agov CLI", () => {
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     expect(bad.stderr).toMatch(/UNAUTHENTICATED: token not recognised/);
     expect(bad.stdout).toBe("");
+  });
+
+  it("issues up to 366 days, and lists a stored expiry however far out", async () => {
+    const home = tempHome();
+    const year = await agov(["token", "issue", "--agent", "a", "--tier", "1", "--ttl", "366d"], {
+      AGOV_HOME: home,
+    });
+    expect(year.code, year.stderr).toBe(0);
+    expect(year.stderr).toMatch(/\(366d\)/);
+    const short = await agov(["token", "issue", "--agent", "b", "--tier", "1", "--ttl", "90s"], {
+      AGOV_HOME: home,
+    });
+    expect(short.stderr).toMatch(/\(90s\)/);
+    // A row an older agov stored with an expiry past what a date can hold.
+    const db = new Database(join(home, "authority.db"));
+    db.prepare(
+      "INSERT INTO tokens (token_id, token_hash, agent_id, tier, issued_at, expires_at) VALUES ('old', 'h', 'legacy', 1, 0, 86399999913600000)",
+    ).run();
+    db.close();
+    const list = await agov(["token", "list"], { AGOV_HOME: home });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/legacy\s+T1 operator\s+live/);
+    const json = await agov(["token", "list", "--json"], { AGOV_HOME: home });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toHaveLength(3);
+  });
+
+  it("exits 1 when the agent has nothing to revoke, and records nothing", async () => {
+    const home = tempHome();
+    await agov(["token", "issue", "--agent", "a", "--tier", "0"], { AGOV_HOME: home });
+    const r = await agov(["token", "revoke", "--agent", "nobody"], { AGOV_HOME: home });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nobody has no live token and no run or packet: nothing to revoke/);
+    const rows = JSON.parse((await agov(["audit", "query", "--json"], { AGOV_HOME: home })).stdout);
+    expect(rows.map((x: { action: string }) => x.action)).toEqual([
+      expect.stringMatching(/^token issue: a/),
+    ]);
+  });
+
+  it("revokes through governance: the run is marked, its locks freed, a handoff left, its session told", async () => {
+    const env = await startInProc();
+    try {
+      const orch = await env.connect("orch", 3);
+      await givePacket(orch, "alpha", "t");
+      const alpha = await env.connect("alpha", 1);
+      await walk(alpha, TO_EXECUTE);
+      const lock = await alpha.call("lock_acquire", { resource: "db", ttl_ms: 600_000 });
+      expect(lock.isError, lock.text).toBe(false);
+      const told = alpha.listChanged();
+      const r = await agov(["token", "revoke", "--agent", "alpha"], {
+        AGOV_HOME: env.rt.config.home,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/Revoked 1 live token\(s\) of alpha/);
+      expect(await env.rt.governance.getRun("alpha")).toMatchObject({ revoked: true });
+      expect(await env.rt.state.locks.status("db")).toBeNull();
+      expect(await env.rt.governance.handoff("t")).toMatchObject({
+        previous_agent_id: "alpha",
+        revocation_reason: { type: "MANUAL" },
+        last_known_state: { phase: "EXECUTE" },
+      });
+      expect(await env.rt.ledger.revocations("alpha")).toMatchObject([
+        { reason_type: "MANUAL", revoked_by: "operator:cli" },
+      ]);
+      await expect.poll(() => alpha.listChanged(), { timeout: 5000 }).toBeGreaterThan(told);
+      expect((await alpha.call("whoami")).code).toBe("REVOKED");
+    } finally {
+      await env.close();
+    }
   });
 });

@@ -165,6 +165,17 @@ describe("revocation, expiry and promotion", () => {
     },
   );
 
+  it("names an agent's tier by its AppRole role before it ever logs in, and none once revoked", async () => {
+    const auth = await authority();
+    const arch = env.unique("arch");
+    await createRole(env.http, env.operatorToken, { agentId: arch, tier: 4 });
+    expect(await auth.tierOf(arch)).toBe(4);
+    const low = await agent("low", 1);
+    expect(await auth.tierOf(low.id)).toBe(1);
+    await auth.revokeAgent(arch);
+    expect(await auth.tierOf(arch)).toBeNull();
+  });
+
   it("promotes by rewriting the role's token_policies and revoking the old tokens", async () => {
     const auth = await authority();
     const alpha = await agent("alpha", 0);

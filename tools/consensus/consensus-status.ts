@@ -6,7 +6,7 @@ export const consensusStatus = defineTool({
   name: "consensus_status",
   tier: 0,
   description:
-    "The proposals of a task (or one of them) with their votes and status: pending (who has not voted), accepted or rejected (and why).",
+    "The proposals of a task (or one of them) with their votes and status: pending (who has not voted), accepted or rejected (and why), and whose votes are uncounted (not required voters).",
   input: z.strictObject({ task_id: taskId, proposal_id: identifier("proposal id").optional() }),
   annotations: { title: "Consensus status", readOnlyHint: true, idempotentHint: true },
   handler: (input, ctx) => ctx.consensus.status(input),

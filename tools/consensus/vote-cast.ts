@@ -7,7 +7,7 @@ export const voteCast = defineTool({
   name: "vote_cast",
   tier: 1,
   description:
-    "Vote ACCEPT, REJECT or ABSTAIN on a proposal, with your reasoning. Your latest vote counts until the proposal is decided; the decision lands in the blackboard's consensus section and the audit ledger.",
+    "Vote ACCEPT, REJECT or ABSTAIN on a proposal, with your reasoning. Your latest vote stands until the proposal is decided. A vote from an agent outside the proposal's required_voters is recorded and listed as uncounted, unless the proposal counts all votes. The decision lands in the blackboard's consensus section and the audit ledger.",
   input: z.strictObject({
     task_id: taskId,
     proposal_id: identifier("proposal id"),

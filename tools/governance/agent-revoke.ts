@@ -6,17 +6,15 @@ export const agentRevoke = defineTool({
   name: "agent_revoke",
   tier: 4,
   description:
-    "Revoke an agent by hand, with a reason: its tokens stop working at once, its locks are released, a handoff is written for its task and its sessions are told.",
+    "Revoke an agent by hand, with a reason: its tokens stop working at once, its run is marked revoked (once per run), its locks are released, a handoff is written for its task and its sessions are told. Revoking again revokes any token issued since. Returns what was revoked: revoked (false when there was nothing: no live token, run or packet), run_id, tokens_revoked and the handoff.",
   input: z.strictObject({ agent_id: agentId, reason: shortText(1000) }),
   annotations: { title: "Revoke agent", readOnlyHint: false, destructiveHint: true },
   phases: "any",
-  async handler({ agent_id, reason }, { caller, governance }) {
-    const handoff = await governance.revoke({
+  handler: ({ agent_id, reason }, { caller, governance }) =>
+    governance.revoke({
       agent_id,
       reason: "MANUAL",
       details: reason,
       revoked_by: caller.agent_id,
-    });
-    return { agent_id, revoked: true, handoff };
-  },
+    }),
 });
