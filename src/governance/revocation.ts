@@ -135,13 +135,14 @@ export function createRevoker(deps: {
       }
     };
     await step("ledger", async () => {
-      // The run's end first, so the revocation is the last word on the agent's record.
-      if (run && req.tier !== undefined)
+      // The run's end first, so the revocation is the last word on the agent's record. A run
+      // that already reached EXIT was counted then; it is not counted twice.
+      if (run && run.phase !== "EXIT")
         await ledger.record(
           {
             kind: "run",
             agent_id: agent,
-            tier: req.tier,
+            tier: req.tier ?? (await authority.tierOf(agent).catch(() => null)),
             action: "run ended: revoked",
             decision: "deny",
             detail: { compliant: false, task_id: run.task_id, run_id: run.run_id },

@@ -312,3 +312,27 @@ describe("one revocation path", () => {
     expect(await env.rt.ledger.revocations("ide")).toHaveLength(2);
   });
 });
+
+describe("a revoked run is counted once, as not compliant", () => {
+  it("records the run a person revoked by hand, and not again for a run that had ended", async () => {
+    const { orch } = await setup();
+    const arch = await env.connect("arch", 4);
+    await givePacket(orch, "worker", "t");
+    const worker = await env.connect("worker", 1);
+    await walk(worker, ["BOOTSTRAP", "PREFLIGHT"]);
+    expect((await arch.call("agent_revoke", { agent_id: "worker", reason: "stop" })).isError).toBe(
+      false,
+    );
+    expect(await env.rt.ledger.metrics("worker")).toMatchObject({
+      total_runs: 1,
+      compliant_runs: 0,
+      current_tier: 1,
+    });
+
+    await givePacket(orch, "done", "t2");
+    const done = await env.connect("done", 1);
+    await walk(done, [...TO_EXECUTE, ...AFTER_EXECUTE]);
+    await arch.call("agent_revoke", { agent_id: "done", reason: "afterwards" });
+    expect(await env.rt.ledger.metrics("done")).toMatchObject({ total_runs: 1, compliant_runs: 1 });
+  });
+});
