@@ -7,7 +7,8 @@ import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
 import type { Runtime } from "../runtime.js";
 import { AgovError, toAgovError } from "../util/errors.js";
-import { argsDigest } from "../util/json.js";
+import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
+import { clip } from "../util/text.js";
 import { errorResult, invalidInput, okResult } from "./errors.js";
 
 /** Hooks the governance engine attaches to the call path (lifecycle phases, error budgets). */
@@ -139,25 +140,38 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     resolved?: Identity,
   ): Promise<CallToolResult> {
     const started = process.hrtime.bigint();
+    // The name is the caller's: what is echoed, counted or recorded of an unknown one is bounded.
+    const shown = clip(name);
     let identity: Identity;
     try {
       identity = resolved ?? (await identify(token));
     } catch (err) {
       const e = toAgovError(err);
-      return refuse(knownCaller(e), name, args, session, e, started);
+      return refuse(knownCaller(e), shown, args, session, e, started);
     }
     const { caller, granted } = identity;
-    const tool = tools.get(name);
     const fail = async (err: AgovError) => {
-      const result = await refuse(caller, name, args, session, err, started);
-      await runHook((h) => h.failed?.(caller, name, err, session.id));
+      const result = await refuse(caller, shown, args, session, err, started);
+      await runHook((h) => h.failed?.(caller, shown, err, session.id));
       return result;
     };
+    // Before anything walks the arguments recursively (zod, a handler, JSON.stringify): a value
+    // nested thousands deep would overflow the stack and take the record and the charge with it.
+    const tooLarge = jsonBoundsProblem(args);
+    if (tooLarge)
+      return fail(
+        new AgovError(
+          "INVALID_INPUT",
+          `invalid arguments for ${shown}: arguments: ${tooLarge}; arguments may nest at most ${JSON_LIMITS.depth} levels, hold at most ${JSON_LIMITS.nodes.toLocaleString("en")} values and ${JSON_LIMITS.chars.toLocaleString("en")} characters`,
+          { fields: ["arguments"], limits: { ...JSON_LIMITS } },
+        ),
+      );
+    const tool = tools.get(name);
     if (!tool)
       return fail(
         new AgovError(
           "NOT_FOUND",
-          `unknown tool "${name}"; call tools/list for the tools available to you`,
+          `unknown tool "${shown}"; call tools/list for the tools available to you`,
         ),
       );
     if (!granted.has(name)) {

@@ -1,0 +1,104 @@
+// Arguments built to break the governed call path rather than to use a tool: nesting deep enough to
+// overflow a recursive walk, and caller keys that name Object.prototype's members. Each must still
+// be refused (or counted) on the record and against the budget, like any other bad call.
+import { afterEach, describe, expect, it } from "vitest";
+import { type InProc, startInProc } from "../support/inproc.js";
+import { givePacket, TO_EXECUTE, walk } from "../support/runs.js";
+
+let env: InProc;
+afterEach(async () => env?.close());
+
+/** `[[[…0…]]]` nested `depth` deep, built without recursion. */
+function nested(depth: number): unknown {
+  let v: unknown = 0;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+describe("deeply nested arguments", () => {
+  it("refuses 5,000-deep arguments as INVALID_INPUT naming the limit, on the ledger and charged", async () => {
+    env = await startInProc();
+    const orch = await env.connect("orch", 3);
+    await givePacket(orch, "alpha", "t");
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, TO_EXECUTE);
+
+    const r = await alpha.call("blackboard_post", {
+      task_id: "t",
+      section: "progress",
+      key: "k",
+      value: nested(5000),
+      expected_version: 0,
+    });
+    expect(r, r.text).toMatchObject({ isError: true, code: "INVALID_INPUT" });
+    expect(r.text).toMatch(/arguments: nested deeper than 64 levels/);
+    const rows = await env.rt.ledger.query({ agent_id: "alpha", tool: "blackboard_post" });
+    expect(rows).toEqual([
+      expect.objectContaining({ decision: "deny", success: 0, error_type: "INVALID_INPUT" }),
+    ]);
+    expect(rows[0]!.args_digest).toMatch(/^[0-9a-f]{64}$/);
+    expect((await env.rt.state.errors.get("alpha")).total_errors).toBe(1);
+    const posted = await env.rt.state.blackboard.read("t");
+    expect(posted.filter((e) => e.key === "k")).toEqual([]);
+    expect((await env.rt.ledger.verify()).ok).toBe(true);
+  });
+
+  it("refuses 5,000-deep arguments to an unknown tool on the ledger", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 1);
+    const r = await alpha.call("no_such_tool", { x: nested(5000) });
+    expect(r, r.text).toMatchObject({ isError: true, code: "INVALID_INPUT" });
+    expect(await env.rt.ledger.query({ agent_id: "alpha", tool: "no_such_tool" })).toEqual([
+      expect.objectContaining({ decision: "deny", error_type: "INVALID_INPUT" }),
+    ]);
+  });
+
+  it("revokes an agent that calls a forbidden tool with deeply nested arguments", async () => {
+    env = await startInProc();
+    const orch = await env.connect("orch", 3);
+    await givePacket(orch, "alpha", "t", { constraints: { forbidden: ["blackboard_post"] } });
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, TO_EXECUTE);
+    const r = await alpha.call("blackboard_post", {
+      task_id: "t",
+      section: "progress",
+      key: "k",
+      value: nested(5000),
+      expected_version: 0,
+    });
+    expect(r).toMatchObject({ isError: true, code: "INVALID_INPUT" });
+    expect(await env.rt.ledger.revocations("alpha")).toEqual([
+      expect.objectContaining({ reason_type: "FORBIDDEN_ACTION" }),
+    ]);
+  });
+
+  it("refuses arguments with more values than the node budget", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 1);
+    const r = await alpha.call("blackboard_post", {
+      task_id: "t",
+      section: "progress",
+      key: "k",
+      value: Array.from({ length: 150_000 }, () => 0),
+      expected_version: 0,
+    });
+    expect(r).toMatchObject({ isError: true, code: "INVALID_INPUT" });
+    expect(r.text).toMatch(/arguments: more than 100,000 values/);
+    expect(await env.rt.ledger.query({ agent_id: "alpha", tool: "blackboard_post" })).toHaveLength(
+      1,
+    );
+  });
+
+  it("still takes arguments nested as deep as the limit allows", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 1);
+    const r = await alpha.call("blackboard_post", {
+      task_id: "t",
+      section: "progress",
+      key: "k",
+      value: nested(60),
+      expected_version: 0,
+    });
+    expect(r.isError, r.text).toBe(false);
+  });
+});
