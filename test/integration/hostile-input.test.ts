@@ -102,3 +102,23 @@ describe("deeply nested arguments", () => {
     expect(r.isError, r.text).toBe(false);
   });
 });
+
+describe("caller keys named like Object.prototype's members", () => {
+  for (const type of ["constructor", "toString", "valueOf"]) {
+    it(`revokes an agent for the same error twice when the error type is "${type}"`, async () => {
+      env = await startInProc();
+      const orch = await env.connect("orch", 3);
+      await givePacket(orch, "alpha", "t");
+      const alpha = await env.connect("alpha", 1);
+      await walk(alpha, TO_EXECUTE);
+      const first = await alpha.call("error_report", { error_type: type, message: "boom" });
+      expect(first.isError, first.text).toBe(false);
+      expect(first.data).toMatchObject({ revoked: false, counters: { by_type: { [type]: 1 } } });
+      const second = await alpha.call("error_report", { error_type: type, message: "boom" });
+      expect(second.data).toMatchObject({ revoked: true });
+      expect(await env.rt.ledger.revocations("alpha")).toEqual([
+        expect.objectContaining({ reason_type: "SAME_ERROR_REPEATED" }),
+      ]);
+    });
+  }
+});
