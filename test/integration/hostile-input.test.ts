@@ -1,6 +1,8 @@
 // Arguments built to break the governed call path rather than to use a tool: nesting deep enough to
 // overflow a recursive walk, and caller keys that name Object.prototype's members. Each must still
 // be refused (or counted) on the record and against the budget, like any other bad call.
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type InProc, startInProc } from "../support/inproc.js";
 import { givePacket, TO_EXECUTE, walk } from "../support/runs.js";
@@ -121,4 +123,57 @@ describe("caller keys named like Object.prototype's members", () => {
       ]);
     });
   }
+});
+
+describe("caller strings of any length", () => {
+  /** Bytes of a SQLite database with its write-ahead log. */
+  const size = (home: string, db: string) =>
+    ["", "-wal"]
+      .map((ext) => {
+        try {
+          return statSync(join(home, `${db}${ext}`)).size;
+        } catch {
+          return 0;
+        }
+      })
+      .reduce((a, b) => a + b, 0);
+
+  it("keeps five calls with a 3 MB unknown tool name from growing the ledger, the state or the answers", async () => {
+    env = await startInProc();
+    const orch = await env.connect("orch", 3);
+    await givePacket(orch, "alpha", "t");
+    const alpha = await env.connect("alpha", 1);
+    await walk(alpha, TO_EXECUTE);
+    await env.rt.ledger.flush();
+    const home = env.rt.config.home;
+    const before = { ledger: size(home, "ledger.db"), state: size(home, "state.db") };
+
+    const texts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await alpha.call(`${i}`.repeat(3_000_000), {});
+      expect(r).toMatchObject({ isError: true, code: "NOT_FOUND" });
+      texts.push(r.text);
+    }
+    await env.rt.ledger.flush();
+    expect(size(home, "ledger.db") - before.ledger).toBeLessThan(1_000_000);
+    expect(size(home, "state.db") - before.state).toBeLessThan(1_000_000);
+    for (const t of texts) expect(t.length).toBeLessThan(500);
+    // Clipped names still tell the five apart.
+    expect(new Set(texts).size).toBe(5);
+    const rows = await env.rt.ledger.query({ agent_id: "alpha", decision: "deny" });
+    expect(rows).toHaveLength(5);
+    for (const row of rows) expect(row.tool!.length).toBeLessThanOrEqual(200);
+  });
+
+  it("keeps the answer to a call with many long unknown fields small", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 1);
+    const args = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`${i}`.padEnd(10_000, "x"), 1]),
+    );
+    const r = await alpha.call("whoami", args);
+    expect(r).toMatchObject({ isError: true, code: "INVALID_INPUT" });
+    expect(r.text).toMatch(/and 45 more: unknown field\(s\)/);
+    expect(r.text.length).toBeLessThan(2_000);
+  });
 });
