@@ -10,6 +10,7 @@ import { AgovError, toAgovError } from "../util/errors.js";
 import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
 import { clip } from "../util/text.js";
 import { errorResult, invalidInput, okResult } from "./errors.js";
+import { knownCaller } from "./refusals.js";
 
 /** Hooks the governance engine attaches to the call path (lifecycle phases, error budgets). */
 export interface CallHooks {
@@ -35,11 +36,6 @@ export interface Gateway {
   runtime: Runtime;
   tools: ReadonlyMap<string, ToolDef>;
   identify(token: string): Promise<Identity>;
-  /**
-   * Records a request refused before it reached a tool (HTTP bearer check): a revoked or expired
-   * token still names its agent, so the refusal lands on that agent's record.
-   */
-  auditRefusal(err: AgovError, what: { action: string; session_id?: string }): void;
   listTools(token: string): Promise<Tool[]>;
   call(
     token: string,
@@ -94,7 +90,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   });
 
   async function refuse(
-    caller: Caller | undefined,
+    caller: Pick<Caller, "agent_id" | "tier"> | undefined,
     name: string,
     args: unknown,
     session: { id: string; client?: string },
@@ -278,23 +274,6 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     runtime,
     tools,
     identify,
-    auditRefusal(err, what) {
-      const caller = knownCaller(err);
-      // The request is refused either way; nothing ran that needs the record.
-      void runtime.ledger
-        .record(
-          {
-            kind: "auth_refused",
-            agent_id: caller?.agent_id ?? "(unauthenticated)",
-            tier: caller?.tier ?? null,
-            action: what.action,
-            decision: "deny",
-            session_id: what.session_id ?? null,
-          },
-          { success: false, error_type: err.code, error_message: err.message },
-        )
-        .catch(() => {});
-    },
     async listTools(token) {
       let identity: Identity;
       try {
@@ -321,13 +300,6 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     hooks,
     close: unsubscribe,
   };
-}
-
-/** A revoked or expired token still names its agent (the authority puts it in the details). */
-function knownCaller(e: AgovError): Caller | undefined {
-  return typeof e.details?.agent_id === "string"
-    ? ({ agent_id: e.details.agent_id, tier: e.details.tier } as Caller)
-    : undefined;
 }
 
 function describe(tool: ToolDef): Tool {

@@ -18,6 +18,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
+import { createRefusalLog } from "./refusals.js";
 import { openMcpSession } from "./session.js";
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -37,28 +38,34 @@ export async function serveHttp(
   opts: { port: number; host: string; log: Logger; idleMs: number },
 ): Promise<{ url: string; close(): Promise<void>; sessions(): number }> {
   const sessions = new Map<string, Live>();
-  const bearer = requireBearerAuth({
-    verifier: {
-      async verifyAccessToken(token) {
-        try {
-          const identity = await gateway.identify(token);
-          const { caller } = identity;
-          return {
-            token,
-            clientId: caller.agent_id,
-            scopes: [],
-            expiresAt: Math.floor(caller.expires_at / 1000),
-            extra: { tier: caller.tier, identity },
-          };
-        } catch (err) {
-          const e = toAgovError(err);
-          gateway.auditRefusal(e, { action: "http: bearer token refused" });
-          if (e.code === "UNAVAILABLE") throw new ServerError(e.message);
-          throw new InvalidTokenError(`${e.code}: ${e.message}`);
-        }
-      },
-    },
+  const refusals = createRefusalLog({
+    ledger: gateway.runtime.ledger,
+    clock: gateway.runtime.clock,
   });
+  // One checker per request, so a refusal is counted against the address it came from.
+  const bearerFor = (source: string) =>
+    requireBearerAuth({
+      verifier: {
+        async verifyAccessToken(token) {
+          try {
+            const identity = await gateway.identify(token);
+            const { caller } = identity;
+            return {
+              token,
+              clientId: caller.agent_id,
+              scopes: [],
+              expiresAt: Math.floor(caller.expires_at / 1000),
+              extra: { tier: caller.tier, identity },
+            };
+          } catch (err) {
+            const e = toAgovError(err);
+            refusals.refused(source, e, "http: bearer token refused");
+            if (e.code === "UNAVAILABLE") throw new ServerError(e.message);
+            throw new InvalidTokenError(`${e.code}: ${e.message}`);
+          }
+        },
+      },
+    });
 
   async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -67,6 +74,7 @@ export async function serveHttp(
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     const authed = await new Promise<boolean>((resolve) => {
+      const bearer = bearerFor(req.socket.remoteAddress ?? "unknown");
       void bearer(req as never, expressish(res) as never, () => resolve(true));
       res.once("finish", () => resolve(false));
     });
@@ -170,6 +178,7 @@ export async function serveHttp(
       for (const id of [...sessions.keys()]) drop(id);
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await refusals.close();
     },
   };
 }

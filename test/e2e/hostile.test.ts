@@ -3,7 +3,7 @@
 // or row is made for them (or, for floods, made in bounded number).
 import { describe, expect, it } from "vitest";
 import { agov, httpServer, issueToken, tempHome } from "../support/agov.js";
-import { rawHttp, rawStdio, toolCall } from "../support/raw-mcp.js";
+import { initialize, rawHttp, rawStdio, toolCall } from "../support/raw-mcp.js";
 
 /** Arguments whose value is `[[[…0…]]]` nested 5,000 deep: about 10 KB of JSON. */
 const DEEP_ARGS = `{"task_id":"t","section":"progress","key":"k","value":${"[".repeat(5000)}0${"]".repeat(5000)},"expected_version":0}`;
@@ -14,7 +14,6 @@ interface Row {
   decision: string;
   error_type: string | null;
   error_message: string | null;
-  kind: string;
   action: string;
 }
 
@@ -75,5 +74,40 @@ describe("deeply nested arguments", () => {
         error_type: "INVALID_INPUT",
       }),
     );
+  });
+});
+
+describe("a flood of bad bearer tokens", () => {
+  it("is a handful of ledger rows that carry the count, not a row per request", async () => {
+    const home = tempHome();
+    const server = await httpServer(home);
+    const init = initialize(1);
+    try {
+      for (let i = 0; i < 300; i++) {
+        const r = await fetch(server.url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            authorization: `Bearer agov_forged_${i}`,
+          },
+          body: init,
+        });
+        expect(r.status).toBe(401);
+        await r.text();
+      }
+    } finally {
+      await server.stop();
+    }
+    const refused = (await rows(home)).filter((r) => r.action.startsWith("http: bearer token"));
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused.length).toBeLessThanOrEqual(4);
+    const counted = refused
+      .map((r) => /(\d+) more refusal\(s\) from (\S+)/.exec(r.action))
+      .filter((m) => m !== null);
+    expect(counted.reduce((n, m) => n + Number(m[1]), 0) + refused.length - counted.length).toBe(
+      300,
+    );
+    expect(counted[0]![2]).toMatch(/127\.0\.0\.1/);
   });
 });
