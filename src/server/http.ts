@@ -18,6 +18,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
+import { type HostRules, hostRules, isLoopback } from "./origin.js";
 import { createRefusalLog } from "./refusals.js";
 import { openMcpSession } from "./session.js";
 
@@ -35,9 +36,20 @@ type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
 export async function serveHttp(
   gateway: Gateway,
-  opts: { port: number; host: string; log: Logger; idleMs: number },
+  opts: {
+    port: number;
+    host: string;
+    log: Logger;
+    idleMs: number;
+    /** Host headers accepted besides the bound address's own. */
+    allowedHosts?: readonly string[];
+    /** Origins accepted besides those of the allowed hosts. */
+    allowedOrigins?: readonly string[];
+  },
 ): Promise<{ url: string; close(): Promise<void>; sessions(): number }> {
   const sessions = new Map<string, Live>();
+  // Set once the port is bound: the allowed Host values carry the port.
+  let rules: HostRules;
   const refusals = createRefusalLog({
     ledger: gateway.runtime.ledger,
     clock: gateway.runtime.clock,
@@ -73,6 +85,9 @@ export async function serveHttp(
       return json(res, 200, { ok: true, sessions: sessions.size, attached: gateway.attached() });
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
+    // Before the token is even read: a rebound page gets nothing, not even a refusal row.
+    const foreign = rules.problem({ host: req.headers.host, origin: req.headers.origin });
+    if (foreign) return rpcError(res, 403, -32000, `forbidden: ${foreign}`);
     const authed = await new Promise<boolean>((resolve) => {
       const bearer = bearerFor(req.socket.remoteAddress ?? "unknown");
       void bearer(req as never, expressish(res) as never, () => resolve(true));
@@ -170,6 +185,17 @@ export async function serveHttp(
   });
   const addr = http.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  rules = hostRules({
+    address: addr.address,
+    port: addr.port,
+    allowedHosts: opts.allowedHosts ?? [],
+    allowedOrigins: opts.allowedOrigins ?? [],
+  });
+  if (!isLoopback(addr.address))
+    opts.log.warn(
+      { address: addr.address, allowed_hosts: rules.hosts },
+      `listening on ${host}, which is not a loopback address: anyone who can reach it can try tokens, and requests travel in clear text unless a TLS proxy is in front; only the Host names listed are answered (set http_allowed_hosts for the names clients use)`,
+    );
   return {
     url: `http://${host}:${addr.port}/mcp`,
     sessions: () => sessions.size,

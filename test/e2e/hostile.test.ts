@@ -1,9 +1,9 @@
 // The real binary under attack, over stdio and Streamable HTTP: arguments nested deep enough to
 // overflow a recursive walk, and requests at the HTTP edge that must be refused before any session
 // or row is made for them (or, for floods, made in bounded number).
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agov, httpServer, issueToken, tempHome } from "../support/agov.js";
-import { initialize, rawHttp, rawStdio, toolCall } from "../support/raw-mcp.js";
+import { initialize, rawHttp, rawPost, rawStdio, toolCall } from "../support/raw-mcp.js";
 
 /** Arguments whose value is `[[[…0…]]]` nested 5,000 deep: about 10 KB of JSON. */
 const DEEP_ARGS = `{"task_id":"t","section":"progress","key":"k","value":${"[".repeat(5000)}0${"]".repeat(5000)},"expected_version":0}`;
@@ -109,5 +109,76 @@ describe("a flood of bad bearer tokens", () => {
       300,
     );
     expect(counted[0]![2]).toMatch(/127\.0\.0\.1/);
+  });
+});
+
+describe("DNS rebinding", () => {
+  let home: string;
+  let server: Awaited<ReturnType<typeof httpServer>>;
+  let token: string;
+  let port: number;
+  beforeAll(async () => {
+    home = tempHome();
+    server = await httpServer(home, {
+      AGOV_HTTP_ALLOWED_HOSTS: "agov.internal",
+      AGOV_HTTP_ALLOWED_ORIGINS: "https://console.example",
+    });
+    token = await issueToken(home, "web", 1);
+    port = Number(new URL(server.url).port);
+  });
+  afterAll(async () => server.stop());
+
+  const post = (headers: Record<string, string>) =>
+    rawPost(
+      server.url,
+      {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${token}`,
+        host: `127.0.0.1:${port}`,
+        ...headers,
+      },
+      initialize(1),
+    );
+  const sessions = async () =>
+    ((await (await fetch(server.url.replace(/\/mcp$/, "/healthz"))).json()) as { sessions: number })
+      .sessions;
+
+  it("refuses a request naming another host with 403 before any session is made", async () => {
+    const before = await sessions();
+    const recorded = (await rows(home)).length;
+    for (const host of [`evil.example:${port}`, `127.0.0.1:${port + 1}`, "evil.example"]) {
+      const r = await post({ host });
+      expect(r.status, host).toBe(403);
+      expect(JSON.parse(r.body).error.message).toMatch(
+        /^forbidden: Host ".*" is not a name this server answers to; add it to http_allowed_hosts/,
+      );
+    }
+    expect(await sessions()).toBe(before);
+    expect(await rows(home)).toHaveLength(recorded);
+  });
+
+  it("refuses a page of another origin, and answers its own and the configured ones", async () => {
+    const evil = await post({ origin: "http://evil.example" });
+    expect(evil.status).toBe(403);
+    expect(JSON.parse(evil.body).error.message).toMatch(/Origin "http:\/\/evil\.example"/);
+    expect((await post({ origin: "null" })).status).toBe(403);
+    expect((await post({ origin: `http://127.0.0.1:${port}` })).status).toBe(200);
+    expect((await post({ origin: "https://console.example" })).status).toBe(200);
+  });
+
+  it("answers the loopback names on its port and a configured name on any port", async () => {
+    for (const host of [`localhost:${port}`, `[::1]:${port}`, "agov.internal:443"])
+      expect((await post({ host })).status, host).toBe(200);
+  });
+
+  it("warns at start-up when it listens beyond loopback", async () => {
+    expect(server.stderr()).not.toMatch(/not a loopback address/);
+    const open = await httpServer(tempHome(), {}, ["--host", "0.0.0.0"]);
+    try {
+      expect(open.stderr()).toMatch(/listening on 0\.0\.0\.0, which is not a loopback address/);
+    } finally {
+      await open.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // MCP spoken by hand to the real binary over stdio and HTTP, for what the SDK client will not send:
 // arguments nested deeper than its JSON.stringify survives, hostile Host and Origin headers.
 import { spawn } from "node:child_process";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { BIN, cleanEnv } from "./agov.js";
 
 export const PROTOCOL = "2025-06-18";
@@ -103,4 +104,27 @@ export async function rawHttp(url: string, token: string, headers: Record<string
       await fetch(url, { method: "DELETE", headers: session });
     },
   };
+}
+
+/**
+ * A POST with exactly the headers given, Host included (fetch sets Host itself), answered with the
+ * status and body: what a browser tricked by DNS rebinding would send.
+ */
+export function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }),
+      );
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
