@@ -48,6 +48,10 @@ export const configSchema = z
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     /** Idle Streamable HTTP sessions are closed after this long. */
     session_idle_ms: z.number().int().min(1000),
+    /** Open MCP sessions (every transport) one agent may hold; more are refused. */
+    max_sessions_per_agent: z.number().int().min(1).max(100_000),
+    /** Open MCP sessions (every transport) this server holds in all; more are refused. */
+    max_sessions: z.number().int().min(1).max(1_000_000),
     /** Host headers /mcp accepts besides the bound address's own (DNS-rebinding protection). */
     http_allowed_hosts: z.array(hostEntry).max(100),
     /** Origins /mcp accepts besides those of the allowed hosts. */
@@ -74,10 +78,17 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_MODEL: "model",
   AGOV_LOG_LEVEL: "log_level",
   AGOV_SESSION_IDLE_MS: "session_idle_ms",
+  AGOV_MAX_SESSIONS_PER_AGENT: "max_sessions_per_agent",
+  AGOV_MAX_SESSIONS: "max_sessions",
   AGOV_HTTP_ALLOWED_HOSTS: "http_allowed_hosts",
   AGOV_HTTP_ALLOWED_ORIGINS: "http_allowed_origins",
 };
-const NUMERIC: ReadonlySet<keyof Config> = new Set(["cache_ttl_ms", "session_idle_ms"]);
+const NUMERIC: ReadonlySet<keyof Config> = new Set([
+  "cache_ttl_ms",
+  "session_idle_ms",
+  "max_sessions_per_agent",
+  "max_sessions",
+]);
 /** Keys whose environment variable is a comma-separated list. */
 const LISTS: ReadonlySet<keyof Config> = new Set(["http_allowed_hosts", "http_allowed_origins"]);
 
@@ -99,7 +110,12 @@ export function defaults(home: string): Config {
     authority: "local",
     cache_ttl_ms: 2000,
     log_level: "info",
-    session_idle_ms: 30 * 60_000,
+    // An idle session holds ~100 KiB and its SSE stream; a client whose session expired gets 404
+    // and re-initializes (as the MCP transport spec has it), so a short expiry costs a reconnect,
+    // while a long one lets abandoned sessions pile up to max_sessions.
+    session_idle_ms: 10 * 60_000,
+    max_sessions_per_agent: 16,
+    max_sessions: 500,
     http_allowed_hosts: [],
     http_allowed_origins: [],
   };

@@ -45,6 +45,11 @@ export interface Gateway {
     /** The caller as resolved moments ago for this same request (HTTP's bearer check). */
     resolved?: Identity,
   ): Promise<CallToolResult>;
+  /**
+   * Counts a session in, so revocations and tier changes reach it; returns its detach. Throws
+   * DENIED (details.limit names the setting) when the agent, or the server, holds as many sessions
+   * as max_sessions_per_agent or max_sessions allow.
+   */
   attach(session: SessionHandle): () => void;
   /** How many sessions are attached (for /healthz). */
   attached(): number;
@@ -64,6 +69,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   // a revocation takes effect on the very next call; a remote authority (Vault) is cached briefly.
   const cacheTtl = runtime.authority.kind === "local" ? 0 : runtime.config.cache_ttl_ms;
   const hooks: CallHooks[] = [];
+  const attached = () => [...sessions.values()].reduce((n, set) => n + set.size, 0);
 
   async function identify(token: string): Promise<Identity> {
     const now = runtime.clock.now();
@@ -287,6 +293,21 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     },
     call,
     attach(session) {
+      const { max_sessions, max_sessions_per_agent } = runtime.config;
+      const held = sessions.get(session.agent_id)?.size ?? 0;
+      if (held >= max_sessions_per_agent)
+        throw new AgovError(
+          "DENIED",
+          `agent ${session.agent_id} already has ${held} open sessions (max_sessions_per_agent ${max_sessions_per_agent}); close one, or let an idle one expire`,
+          { limit: "max_sessions_per_agent", max: max_sessions_per_agent },
+        );
+      const all = attached();
+      if (all >= max_sessions)
+        throw new AgovError(
+          "DENIED",
+          `agov already holds ${all} open sessions (max_sessions ${max_sessions}); try again when some have closed`,
+          { limit: "max_sessions", max: max_sessions },
+        );
       const set = sessions.get(session.agent_id) ?? new Set();
       set.add(session);
       sessions.set(session.agent_id, set);
@@ -295,7 +316,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
         if (set.size === 0) sessions.delete(session.agent_id);
       };
     },
-    attached: () => [...sessions.values()].reduce((n, set) => n + set.size, 0),
+    attached,
     agentChanged,
     hooks,
     close: unsubscribe,

@@ -16,6 +16,7 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
+import type { Tier } from "../authority/index.js";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
 import { type HostRules, hostRules, isLoopback } from "./origin.js";
@@ -130,6 +131,23 @@ export async function serveHttp(
     if (req.method !== "POST" || !isInitializeRequest(body)) {
       return rpcError(res, 400, -32000, "no mcp-session-id: send an initialize request first");
     }
+    let opened: Awaited<ReturnType<typeof openMcpSession>>;
+    try {
+      const { name, version } = body.params.clientInfo;
+      opened = await openMcpSession({
+        gateway,
+        caller: { agent_id: agentId, tier: req.auth.extra?.tier as Tier },
+        transport: "http",
+        client: `${name}/${version}`,
+        tokenFor: (extra) => extra.authInfo?.token,
+      });
+    } catch (err) {
+      const e = toAgovError(err);
+      // Too many sessions for the agent: 429, it can close one; for the server: 503, try later.
+      const status = e.details?.limit === "max_sessions_per_agent" ? 429 : 503;
+      return rpcError(res, status, -32000, `session refused: ${e.message}`);
+    }
+    const { server, detach } = opened;
     let live: Live | undefined;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
@@ -137,11 +155,6 @@ export async function serveHttp(
         if (live) sessions.set(id, live);
       },
       onsessionclosed: (id) => drop(id),
-    });
-    const { server, detach } = openMcpSession({
-      gateway,
-      agent_id: agentId,
-      tokenFor: (extra) => extra.authInfo?.token,
     });
     live = { transport, server, agent_id: agentId, lastSeen: Date.now(), detach };
     transport.onclose = () => transport.sessionId && drop(transport.sessionId);

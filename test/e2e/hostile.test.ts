@@ -2,7 +2,7 @@
 // overflow a recursive walk, and requests at the HTTP edge that must be refused before any session
 // or row is made for them (or, for floods, made in bounded number).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agov, httpServer, issueToken, tempHome } from "../support/agov.js";
+import { agov, httpServer, issueToken, stdioClient, tempHome } from "../support/agov.js";
 import { initialize, rawHttp, rawPost, rawStdio, toolCall } from "../support/raw-mcp.js";
 
 /** Arguments whose value is `[[[…0…]]]` nested 5,000 deep: about 10 KB of JSON. */
@@ -10,6 +10,7 @@ const DEEP_ARGS = `{"task_id":"t","section":"progress","key":"k","value":${"[".r
 
 interface Row {
   agent_id: string;
+  agent_version: string | null;
   tool: string | null;
   decision: string;
   error_type: string | null;
@@ -180,5 +181,70 @@ describe("DNS rebinding", () => {
     } finally {
       await open.stop();
     }
+  });
+});
+
+describe("sessions", () => {
+  it("refuses an agent's session beyond max_sessions_per_agent over HTTP with 429, on the record", async () => {
+    const home = tempHome();
+    const server = await httpServer(home, { AGOV_MAX_SESSIONS_PER_AGENT: "2" });
+    const token = await issueToken(home, "greedy", 1);
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${token}`,
+    };
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(server.url, { method: "POST", headers, body: initialize(1) });
+        expect(r.status).toBe(200);
+        await r.text();
+        ids.push(r.headers.get("mcp-session-id")!);
+      }
+      const third = await fetch(server.url, { method: "POST", headers, body: initialize(1) });
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as { error: { message: string } }).error.message).toMatch(
+        /^session refused: agent greedy already has 2 open sessions \(max_sessions_per_agent 2\)/,
+      );
+      const closed = await fetch(server.url, {
+        method: "DELETE",
+        headers: { ...headers, "mcp-session-id": ids[0]!, "mcp-protocol-version": "2025-06-18" },
+      });
+      expect(closed.status).toBe(200);
+      const again = await fetch(server.url, { method: "POST", headers, body: initialize(1) });
+      expect(again.status).toBe(200);
+      await again.text();
+    } finally {
+      await server.stop();
+    }
+    const actions = (await rows(home, "greedy"))
+      .filter((r) => r.action.startsWith("session"))
+      .map((r) => r.action)
+      .reverse();
+    expect(actions.slice(0, 5)).toEqual([
+      "session opened (http)",
+      "session opened (http)",
+      "session refused (http)",
+      "session closed (http)",
+      "session opened (http)",
+    ]);
+    // The server's stop closes the two left.
+    expect(actions.slice(5)).toEqual(["session closed (http)", "session closed (http)"]);
+  });
+
+  it("records the opening and close of a stdio session with its client", async () => {
+    const home = tempHome();
+    const s = await stdioClient(home, await issueToken(home, "desk", 0));
+    expect((await s.client.callTool({ name: "whoami", arguments: {} })).isError).toBeFalsy();
+    await s.close();
+    const session = (await rows(home, "desk")).filter((r) => r.action.startsWith("session"));
+    expect(session.reverse()).toEqual([
+      expect.objectContaining({ action: "session opened (stdio)", decision: "allow" }),
+      expect.objectContaining({
+        action: "session closed (stdio)",
+        agent_version: "e2e-client/1.0.0",
+      }),
+    ]);
   });
 });

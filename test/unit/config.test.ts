@@ -54,6 +54,22 @@ describe("config", () => {
     );
   });
 
+  it("expires idle HTTP sessions after 10 minutes and caps sessions by default", () => {
+    expect(loadConfig({ env: {}, cwd: dir() })).toMatchObject({
+      session_idle_ms: 600_000,
+      max_sessions_per_agent: 16,
+      max_sessions: 500,
+    });
+    const c = loadConfig({
+      env: { AGOV_MAX_SESSIONS_PER_AGENT: "4", AGOV_MAX_SESSIONS: "50" },
+      cwd: dir(),
+    });
+    expect(c).toMatchObject({ max_sessions_per_agent: 4, max_sessions: 50 });
+    expect(() => loadConfig({ env: { AGOV_MAX_SESSIONS: "0" }, cwd: dir() })).toThrow(
+      /^config: max_sessions \(from AGOV_MAX_SESSIONS\)/,
+    );
+  });
+
   it("reads the allowed HTTP hosts and origins as comma-separated lists, and names a bad one", () => {
     const c = loadConfig({
       env: {
