@@ -110,9 +110,9 @@ export function defaults(home: string): Config {
     authority: "local",
     cache_ttl_ms: 2000,
     log_level: "info",
-    // An idle session holds ~100 KiB and its SSE stream; a client whose session expired gets 404
-    // and re-initializes (as the MCP transport spec has it), so a short expiry costs a reconnect,
-    // while a long one lets abandoned sessions pile up to max_sessions.
+    // An idle session holds ~100 KiB and its SSE stream; a client whose session expired gets 404,
+    // on which the MCP transport has it re-initialize, so a short expiry costs a reconnect, while
+    // a long one lets abandoned sessions pile up to max_sessions.
     session_idle_ms: 10 * 60_000,
     max_sessions_per_agent: 16,
     max_sessions: 500,
