@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { PHASES } from "../src/governance/lifecycle.js";
 import { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../src/state/index.js";
+import { JSON_LIMITS, jsonBoundsProblem } from "../src/util/json.js";
 
 export const identifier = (what: string) =>
   z
@@ -20,11 +21,17 @@ export const leaseId = z.string().min(1).max(100);
 export const ttlMs = z.number().int().min(100).max(600_000);
 export const section = z.enum(BLACKBOARD_SECTIONS);
 export const messageType = z.enum(MESSAGE_TYPES);
-/** Any JSON value, bounded so one call cannot flood the store. */
+/**
+ * Any JSON value, bounded so one call cannot flood the store. The bounds are checked without
+ * recursion first, so JSON.stringify never meets a value deep enough to overflow the stack.
+ */
 export const jsonValue = z
   .unknown()
-  .refine((v) => v !== undefined && JSON.stringify(v).length <= 64_000, {
-    message: "expected a JSON value of at most 64,000 characters",
-  });
+  .refine(
+    (v) => v !== undefined && jsonBoundsProblem(v) === null && JSON.stringify(v).length <= 64_000,
+    {
+      message: `expected a JSON value of at most 64,000 characters, nested at most ${JSON_LIMITS.depth} deep`,
+    },
+  );
 export const phase = z.enum(PHASES);
 export const shortText = (max: number) => z.string().min(1).max(max);

@@ -58,6 +58,8 @@ export async function serveCommand(argv: string[], ctx: CliContext): Promise<num
     host: values.host ?? "127.0.0.1",
     log: ctx.log,
     idleMs: ctx.config.session_idle_ms,
+    allowedHosts: config.http_allowed_hosts,
+    allowedOrigins: config.http_allowed_origins,
   });
   ctx.log.info({ url: server.url }, "serving MCP over Streamable HTTP");
   ctx.err(`agov: listening on ${server.url}`);

@@ -10,6 +10,21 @@ const urlString = z
   .string()
   .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "expected a URL such as http://host:port");
 
+/** A Host header value: a name, an IPv4 address or a bracketed IPv6 address, with or without a port. */
+const hostEntry = z
+  .string()
+  .regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/,
+    "expected host or host:port, such as agov.internal:8787 or [::1]:8787",
+  );
+/** A browser origin: scheme, host and optional port, nothing after. */
+const originEntry = z
+  .string()
+  .regex(
+    /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/,
+    "expected an origin such as https://agov.internal:8787 (scheme, host, port; no path)",
+  );
+
 export const configSchema = z
   .object({
     home: z.string().min(1),
@@ -38,6 +53,14 @@ export const configSchema = z
     ledger_key: z.string().min(1).optional(),
     /** Idle Streamable HTTP sessions are closed after this long. */
     session_idle_ms: z.number().int().min(1000),
+    /** Open MCP sessions (every transport) one agent may hold; more are refused. */
+    max_sessions_per_agent: z.number().int().min(1).max(100_000),
+    /** Open MCP sessions (every transport) this server holds in all; more are refused. */
+    max_sessions: z.number().int().min(1).max(1_000_000),
+    /** Host headers /mcp accepts besides the bound address's own (DNS-rebinding protection). */
+    http_allowed_hosts: z.array(hostEntry).max(100),
+    /** Origins /mcp accepts besides those of the allowed hosts. */
+    http_allowed_origins: z.array(originEntry).max(100),
   })
   .strict();
 
@@ -61,8 +84,19 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_LOG_LEVEL: "log_level",
   AGOV_SESSION_IDLE_MS: "session_idle_ms",
   AGOV_LEDGER_KEY: "ledger_key",
+  AGOV_MAX_SESSIONS_PER_AGENT: "max_sessions_per_agent",
+  AGOV_MAX_SESSIONS: "max_sessions",
+  AGOV_HTTP_ALLOWED_HOSTS: "http_allowed_hosts",
+  AGOV_HTTP_ALLOWED_ORIGINS: "http_allowed_origins",
 };
-const NUMERIC: ReadonlySet<keyof Config> = new Set(["cache_ttl_ms", "session_idle_ms"]);
+const NUMERIC: ReadonlySet<keyof Config> = new Set([
+  "cache_ttl_ms",
+  "session_idle_ms",
+  "max_sessions_per_agent",
+  "max_sessions",
+]);
+/** Keys whose environment variable is a comma-separated list. */
+const LISTS: ReadonlySet<keyof Config> = new Set(["http_allowed_hosts", "http_allowed_origins"]);
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -82,7 +116,14 @@ export function defaults(home: string): Config {
     authority: "local",
     cache_ttl_ms: 2000,
     log_level: "info",
-    session_idle_ms: 30 * 60_000,
+    // An idle session holds ~100 KiB and its SSE stream, and a long expiry lets abandoned sessions
+    // pile up to max_sessions; a client whose session expired gets 404 and must initialize again
+    // (docs/clients.md says what each client shows).
+    session_idle_ms: 10 * 60_000,
+    max_sessions_per_agent: 16,
+    max_sessions: 500,
+    http_allowed_hosts: [],
+    http_allowed_origins: [],
   };
 }
 
@@ -119,7 +160,14 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
-    merged[key] = NUMERIC.has(key) && /^\d+$/.test(raw) ? Number(raw) : raw;
+    merged[key] = LISTS.has(key)
+      ? raw
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : NUMERIC.has(key) && /^\d+$/.test(raw)
+        ? Number(raw)
+        : raw;
     origin[key] = name;
   }
 

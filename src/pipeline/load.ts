@@ -1,6 +1,7 @@
 // Loads a pipeline: YAML → zod shape → names resolved (roles, templates, requires, when) → run
 // order. Every problem is found here, before anything runs, each at its line.
 import type { Tier } from "../authority/index.js";
+import { dict } from "../util/dict.js";
 import { runOrder } from "./graph.js";
 import { BUILTIN_ROLES } from "./roles.js";
 import { documentSchema } from "./schema.js";
@@ -27,9 +28,10 @@ export function loadPipeline(text: string, file: string, opts: LoadOptions): Pip
   const doc = parsed.data.pipeline;
   const issues: PipelineIssue[] = [];
 
-  const roles: Record<string, RoleDef> = { ...BUILTIN_ROLES };
+  // Role names come from the pipeline's author: a prototype-free map, looked up by own keys only.
+  const roles = dict<RoleDef>(Object.entries(BUILTIN_ROLES));
   for (const [name, r] of Object.entries(doc.roles ?? {})) {
-    if (BUILTIN_ROLES[name]) {
+    if (Object.hasOwn(BUILTIN_ROLES, name)) {
       issues.push(
         src.issue(["pipeline", "roles", name], "is a built-in role; choose another name", true),
       );

@@ -4,6 +4,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import { updateEntry } from "../state/update.js";
 import type { Clock } from "../util/clock.js";
+import { dict } from "../util/dict.js";
 import type { PipelineDef, RunRecord, StageRecord } from "./types.js";
 
 const RUNS = "pipeline:run";
@@ -43,7 +44,7 @@ export function newRecord(
     now: number;
   },
 ): RunRecord {
-  const stages: Record<string, StageRecord> = {};
+  const stages = dict<StageRecord>();
   for (const s of def.stages)
     stages[s.name] = {
       status: "pending",

@@ -134,7 +134,7 @@ function kind(v: unknown): string {
 export function valueAt(value: unknown, path: YamlPath): unknown {
   let v = value;
   for (const seg of path) {
-    if (v === null || typeof v !== "object") return undefined;
+    if (v === null || typeof v !== "object" || !Object.hasOwn(v, seg)) return undefined;
     v = (v as Record<string | number, unknown>)[seg];
   }
   return v;

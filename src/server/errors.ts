@@ -3,6 +3,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { AgovError } from "../util/errors.js";
+import { clip, MAX_ECHO } from "../util/text.js";
 
 export function errorResult(err: AgovError): CallToolResult {
   return {
@@ -23,21 +24,34 @@ export function okResult(value: unknown): CallToolResult {
   };
 }
 
-/** Turns zod issues into one message naming each field and what was expected. */
+/** Issues (and unknown keys of one issue) named in a message; the rest are counted. */
+const SHOWN = 5;
+
+/**
+ * Turns zod issues into one message naming each field and what was expected. Field names can be
+ * the caller's own keys, so each is clipped and only the first few are named: the answer stays
+ * small however many or however long the keys sent.
+ */
 export function invalidInput(tool: string, error: z.ZodError, args: unknown): AgovError {
-  const parts = error.issues.slice(0, 5).map((issue) => {
-    const field = issue.path.length ? issue.path.join(".") : "arguments";
-    if (issue.code === "unrecognized_keys")
-      return `${issue.keys.map((k) => `${field === "arguments" ? "" : `${field}.`}${k}`).join(", ")}: unknown field(s); remove them`;
+  const pathOf = (path: readonly PropertyKey[]) =>
+    path.length ? clip(path.map(String).join("."), MAX_ECHO) : "arguments";
+  const parts = error.issues.slice(0, SHOWN).map((issue) => {
+    const field = pathOf(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      const prefix = field === "arguments" ? "" : `${field}.`;
+      const named = issue.keys.slice(0, SHOWN).map((k) => clip(`${prefix}${k}`, MAX_ECHO));
+      const others = issue.keys.length > SHOWN ? ` and ${issue.keys.length - SHOWN} more` : "";
+      return `${named.join(", ")}${others}: unknown field(s); remove them`;
+    }
     if (issue.path.length > 0 && valueAt(args, issue.path) === undefined)
       return `${field}: required`;
-    return `${field}: ${issue.message}`;
+    return `${field}: ${clip(issue.message, 500)}`;
   });
-  const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : "";
-  const fields = error.issues.map((i) => (i.path.length ? i.path.join(".") : "arguments"));
+  const more = error.issues.length > SHOWN ? ` (and ${error.issues.length - SHOWN} more)` : "";
+  const fields = error.issues.slice(0, 50).map((i) => pathOf(i.path));
   return new AgovError(
     "INVALID_INPUT",
-    `invalid arguments for ${tool}: ${parts.join("; ")}${more}`,
+    `invalid arguments for ${clip(tool)}: ${parts.join("; ")}${more}`,
     { fields },
   );
 }
@@ -45,7 +59,8 @@ export function invalidInput(tool: string, error: z.ZodError, args: unknown): Ag
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let v = value;
   for (const key of path) {
-    if (v === null || typeof v !== "object") return undefined;
+    // Own keys only: a caller's "constructor" is not Object.prototype's.
+    if (v === null || typeof v !== "object" || !Object.hasOwn(v, key)) return undefined;
     v = (v as Record<PropertyKey, unknown>)[key];
   }
   return v;

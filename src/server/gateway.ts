@@ -7,8 +7,10 @@ import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
 import type { Runtime } from "../runtime.js";
 import { AgovError, toAgovError } from "../util/errors.js";
-import { argsDigest } from "../util/json.js";
+import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
+import { clip } from "../util/text.js";
 import { errorResult, invalidInput, okResult } from "./errors.js";
+import { knownCaller } from "./refusals.js";
 
 /** Hooks the governance engine attaches to the call path (lifecycle phases, error budgets). */
 export interface CallHooks {
@@ -34,11 +36,6 @@ export interface Gateway {
   runtime: Runtime;
   tools: ReadonlyMap<string, ToolDef>;
   identify(token: string): Promise<Identity>;
-  /**
-   * Records a request refused before it reached a tool (HTTP bearer check): a revoked or expired
-   * token still names its agent, so the refusal lands on that agent's record.
-   */
-  auditRefusal(err: AgovError, what: { action: string; session_id?: string }): void;
   listTools(token: string): Promise<Tool[]>;
   call(
     token: string,
@@ -48,6 +45,11 @@ export interface Gateway {
     /** The caller as resolved moments ago for this same request (HTTP's bearer check). */
     resolved?: Identity,
   ): Promise<CallToolResult>;
+  /**
+   * Counts a session in, so revocations and tier changes reach it; returns its detach. Throws
+   * DENIED (details.limit names the setting) when the agent, or the server, holds as many sessions
+   * as max_sessions_per_agent or max_sessions allow.
+   */
   attach(session: SessionHandle): () => void;
   /** How many sessions are attached (for /healthz). */
   attached(): number;
@@ -67,6 +69,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   // a revocation takes effect on the very next call; a remote authority (Vault) is cached briefly.
   const cacheTtl = runtime.authority.kind === "local" ? 0 : runtime.config.cache_ttl_ms;
   const hooks: CallHooks[] = [];
+  const attached = () => [...sessions.values()].reduce((n, set) => n + set.size, 0);
 
   async function identify(token: string): Promise<Identity> {
     const now = runtime.clock.now();
@@ -93,7 +96,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   });
 
   async function refuse(
-    caller: Caller | undefined,
+    caller: Pick<Caller, "agent_id" | "tier"> | undefined,
     name: string,
     args: unknown,
     session: { id: string; client?: string },
@@ -139,25 +142,38 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     resolved?: Identity,
   ): Promise<CallToolResult> {
     const started = process.hrtime.bigint();
+    // The name is the caller's: what is echoed, counted or recorded of an unknown one is bounded.
+    const shown = clip(name);
     let identity: Identity;
     try {
       identity = resolved ?? (await identify(token));
     } catch (err) {
       const e = toAgovError(err);
-      return refuse(knownCaller(e), name, args, session, e, started);
+      return refuse(knownCaller(e), shown, args, session, e, started);
     }
     const { caller, granted } = identity;
-    const tool = tools.get(name);
     const fail = async (err: AgovError) => {
-      const result = await refuse(caller, name, args, session, err, started);
-      await runHook((h) => h.failed?.(caller, name, err, session.id));
+      const result = await refuse(caller, shown, args, session, err, started);
+      await runHook((h) => h.failed?.(caller, shown, err, session.id));
       return result;
     };
+    // Before anything walks the arguments recursively (zod, a handler, JSON.stringify): a value
+    // nested thousands deep would overflow the stack and take the record and the charge with it.
+    const tooLarge = jsonBoundsProblem(args);
+    if (tooLarge)
+      return fail(
+        new AgovError(
+          "INVALID_INPUT",
+          `invalid arguments for ${shown}: arguments: ${tooLarge}; arguments may nest at most ${JSON_LIMITS.depth} levels, hold at most ${JSON_LIMITS.nodes.toLocaleString("en")} values and ${JSON_LIMITS.chars.toLocaleString("en")} characters`,
+          { fields: ["arguments"], limits: { ...JSON_LIMITS } },
+        ),
+      );
+    const tool = tools.get(name);
     if (!tool)
       return fail(
         new AgovError(
           "NOT_FOUND",
-          `unknown tool "${name}"; call tools/list for the tools available to you`,
+          `unknown tool "${shown}"; call tools/list for the tools available to you`,
         ),
       );
     if (!granted.has(name)) {
@@ -264,23 +280,6 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     runtime,
     tools,
     identify,
-    auditRefusal(err, what) {
-      const caller = knownCaller(err);
-      // The request is refused either way; nothing ran that needs the record.
-      void runtime.ledger
-        .record(
-          {
-            kind: "auth_refused",
-            agent_id: caller?.agent_id ?? "(unauthenticated)",
-            tier: caller?.tier ?? null,
-            action: what.action,
-            decision: "deny",
-            session_id: what.session_id ?? null,
-          },
-          { success: false, error_type: err.code, error_message: err.message },
-        )
-        .catch(() => {});
-    },
     async listTools(token) {
       let identity: Identity;
       try {
@@ -294,6 +293,21 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     },
     call,
     attach(session) {
+      const { max_sessions, max_sessions_per_agent } = runtime.config;
+      const held = sessions.get(session.agent_id)?.size ?? 0;
+      if (held >= max_sessions_per_agent)
+        throw new AgovError(
+          "DENIED",
+          `agent ${session.agent_id} already has ${held} open sessions (max_sessions_per_agent ${max_sessions_per_agent}); close one, or let an idle one expire`,
+          { limit: "max_sessions_per_agent", max: max_sessions_per_agent },
+        );
+      const all = attached();
+      if (all >= max_sessions)
+        throw new AgovError(
+          "DENIED",
+          `agov already holds ${all} open sessions (max_sessions ${max_sessions}); try again when some have closed`,
+          { limit: "max_sessions", max: max_sessions },
+        );
       const set = sessions.get(session.agent_id) ?? new Set();
       set.add(session);
       sessions.set(session.agent_id, set);
@@ -302,18 +316,11 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
         if (set.size === 0) sessions.delete(session.agent_id);
       };
     },
-    attached: () => [...sessions.values()].reduce((n, set) => n + set.size, 0),
+    attached,
     agentChanged,
     hooks,
     close: unsubscribe,
   };
-}
-
-/** A revoked or expired token still names its agent (the authority puts it in the details). */
-function knownCaller(e: AgovError): Caller | undefined {
-  return typeof e.details?.agent_id === "string"
-    ? ({ agent_id: e.details.agent_id, tier: e.details.tier } as Caller)
-    : undefined;
 }
 
 function describe(tool: ToolDef): Tool {

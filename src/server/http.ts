@@ -16,8 +16,11 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
+import type { Tier } from "../authority/index.js";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
+import { type HostRules, hostRules, isLoopback } from "./origin.js";
+import { createRefusalLog } from "./refusals.js";
 import { openMcpSession } from "./session.js";
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -34,31 +37,48 @@ type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
 export async function serveHttp(
   gateway: Gateway,
-  opts: { port: number; host: string; log: Logger; idleMs: number },
+  opts: {
+    port: number;
+    host: string;
+    log: Logger;
+    idleMs: number;
+    /** Host headers accepted besides the bound address's own. */
+    allowedHosts?: readonly string[];
+    /** Origins accepted besides those of the allowed hosts. */
+    allowedOrigins?: readonly string[];
+  },
 ): Promise<{ url: string; close(): Promise<void>; sessions(): number }> {
   const sessions = new Map<string, Live>();
-  const bearer = requireBearerAuth({
-    verifier: {
-      async verifyAccessToken(token) {
-        try {
-          const identity = await gateway.identify(token);
-          const { caller } = identity;
-          return {
-            token,
-            clientId: caller.agent_id,
-            scopes: [],
-            expiresAt: Math.floor(caller.expires_at / 1000),
-            extra: { tier: caller.tier, identity },
-          };
-        } catch (err) {
-          const e = toAgovError(err);
-          gateway.auditRefusal(e, { action: "http: bearer token refused" });
-          if (e.code === "UNAVAILABLE") throw new ServerError(e.message);
-          throw new InvalidTokenError(`${e.code}: ${e.message}`);
-        }
-      },
-    },
+  // Set once the port is bound: the allowed Host values carry the port.
+  let rules: HostRules;
+  const refusals = createRefusalLog({
+    ledger: gateway.runtime.ledger,
+    clock: gateway.runtime.clock,
   });
+  // One checker per request, so a refusal is counted against the address it came from.
+  const bearerFor = (source: string) =>
+    requireBearerAuth({
+      verifier: {
+        async verifyAccessToken(token) {
+          try {
+            const identity = await gateway.identify(token);
+            const { caller } = identity;
+            return {
+              token,
+              clientId: caller.agent_id,
+              scopes: [],
+              expiresAt: Math.floor(caller.expires_at / 1000),
+              extra: { tier: caller.tier, identity },
+            };
+          } catch (err) {
+            const e = toAgovError(err);
+            refusals.refused(source, e, "http: bearer token refused");
+            if (e.code === "UNAVAILABLE") throw new ServerError(e.message);
+            throw new InvalidTokenError(`${e.code}: ${e.message}`);
+          }
+        },
+      },
+    });
 
   async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -66,7 +86,11 @@ export async function serveHttp(
       return json(res, 200, { ok: true, sessions: sessions.size, attached: gateway.attached() });
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
+    // Before the token is even read: a rebound page gets nothing, not even a refusal row.
+    const foreign = rules.problem({ host: req.headers.host, origin: req.headers.origin });
+    if (foreign) return rpcError(res, 403, -32000, `forbidden: ${foreign}`);
     const authed = await new Promise<boolean>((resolve) => {
+      const bearer = bearerFor(req.socket.remoteAddress ?? "unknown");
       void bearer(req as never, expressish(res) as never, () => resolve(true));
       res.once("finish", () => resolve(false));
     });
@@ -107,6 +131,23 @@ export async function serveHttp(
     if (req.method !== "POST" || !isInitializeRequest(body)) {
       return rpcError(res, 400, -32000, "no mcp-session-id: send an initialize request first");
     }
+    let opened: Awaited<ReturnType<typeof openMcpSession>>;
+    try {
+      const { name, version } = body.params.clientInfo;
+      opened = await openMcpSession({
+        gateway,
+        caller: { agent_id: agentId, tier: req.auth.extra?.tier as Tier },
+        transport: "http",
+        client: `${name}/${version}`,
+        tokenFor: (extra) => extra.authInfo?.token,
+      });
+    } catch (err) {
+      const e = toAgovError(err);
+      // Too many sessions for the agent: 429, it can close one; for the server: 503, try later.
+      const status = e.details?.limit === "max_sessions_per_agent" ? 429 : 503;
+      return rpcError(res, status, -32000, `session refused: ${e.message}`);
+    }
+    const { server, detach } = opened;
     let live: Live | undefined;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
@@ -114,11 +155,6 @@ export async function serveHttp(
         if (live) sessions.set(id, live);
       },
       onsessionclosed: (id) => drop(id),
-    });
-    const { server, detach } = openMcpSession({
-      gateway,
-      agent_id: agentId,
-      tokenFor: (extra) => extra.authInfo?.token,
     });
     live = { transport, server, agent_id: agentId, lastSeen: Date.now(), detach };
     transport.onclose = () => transport.sessionId && drop(transport.sessionId);
@@ -162,6 +198,17 @@ export async function serveHttp(
   });
   const addr = http.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  rules = hostRules({
+    address: addr.address,
+    port: addr.port,
+    allowedHosts: opts.allowedHosts ?? [],
+    allowedOrigins: opts.allowedOrigins ?? [],
+  });
+  if (!isLoopback(addr.address))
+    opts.log.warn(
+      { address: addr.address, allowed_hosts: rules.hosts },
+      `listening on ${host}, which is not a loopback address: anyone who can reach it can try tokens, and requests travel in clear text unless a TLS proxy is in front; only the Host names listed are answered (set http_allowed_hosts for the names clients use)`,
+    );
   return {
     url: `http://${host}:${addr.port}/mcp`,
     sessions: () => sessions.size,
@@ -170,6 +217,7 @@ export async function serveHttp(
       for (const id of [...sessions.keys()]) drop(id);
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await refusals.close();
     },
   };
 }

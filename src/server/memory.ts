@@ -15,9 +15,10 @@ export interface MemoryConnection {
 
 export async function connectInMemory(gateway: Gateway, token: string): Promise<MemoryConnection> {
   const { caller } = await gateway.identify(token);
-  const { server, detach } = openMcpSession({
+  const { server, detach } = await openMcpSession({
     gateway,
-    agent_id: caller.agent_id,
+    caller,
+    transport: "memory",
     tokenFor: () => token,
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

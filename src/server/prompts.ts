@@ -9,6 +9,7 @@ import {
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
 import { AGENT_TEMPLATES } from "../governance/templates.js";
+import { clip } from "../util/text.js";
 
 const ARGS = [
   { name: "objective", description: "what the agent is to achieve", required: true },
@@ -34,7 +35,7 @@ export function registerPrompts(server: Server): void {
     if (!t)
       throw new McpError(
         ErrorCode.InvalidParams,
-        `unknown prompt "${req.params.name}"; prompts/list names ${AGENT_TEMPLATES.map((x) => x.name).join(", ")}`,
+        `unknown prompt "${clip(req.params.name)}"; prompts/list names ${AGENT_TEMPLATES.map((x) => x.name).join(", ")}`,
       );
     const args = req.params.arguments ?? {};
     const objective = args.objective?.trim();

@@ -4,7 +4,9 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Elicit } from "../../tools/define.js";
-import { AgovError } from "../util/errors.js";
+import type { Caller } from "../authority/index.js";
+import { AgovError, toAgovError } from "../util/errors.js";
+import { clip } from "../util/text.js";
 import type { Gateway, Identity } from "./gateway.js";
 import { registerPrompts } from "./prompts.js";
 
@@ -17,22 +19,83 @@ export interface McpSessionOptions {
   tokenFor(extra: { authInfo?: { token: string } | undefined }): string | undefined;
 }
 
+export type TransportKind = "stdio" | "http" | "memory";
+
 /**
  * A session of one agent: the MCP server for its connection, attached to the gateway so that a
- * revocation or tier change reaches it. `detach` when the connection ends (server.onclose).
+ * revocation or tier change reaches it, and on the record: its opening (or refusal, past
+ * max_sessions_per_agent or max_sessions) and its close are `session` rows on every transport.
+ * `detach` when the connection ends (server.onclose); it records the close once.
  */
-export function openMcpSession(opts: {
+export async function openMcpSession(opts: {
   gateway: Gateway;
-  agent_id: string;
+  caller: Pick<Caller, "agent_id" | "tier">;
+  transport: TransportKind;
+  /** The client's name/version when known before the handshake (HTTP's initialize body). */
+  client?: string;
   tokenFor: McpSessionOptions["tokenFor"];
-}): { id: string; server: Server; detach: () => void } {
-  const id = opts.gateway.runtime.ids.next();
-  const server = createMcpSession({ gateway: opts.gateway, id, tokenFor: opts.tokenFor });
-  const detach = opts.gateway.attach({
-    id,
-    agent_id: opts.agent_id,
-    notifyToolsChanged: () => server.sendToolListChanged(),
+}): Promise<{ id: string; server: Server; detach: () => void }> {
+  const { gateway, caller, transport } = opts;
+  const { ledger, clock, ids } = gateway.runtime;
+  const id = ids.next();
+  const server = createMcpSession({ gateway, id, tokenFor: opts.tokenFor });
+  const row = (what: "opened" | "refused" | "closed", client: string | undefined) => ({
+    kind: "session" as const,
+    agent_id: caller.agent_id,
+    agent_version: client ? clip(client) : null,
+    tier: caller.tier,
+    action: `session ${what} (${transport})`,
+    decision: what === "refused" ? ("deny" as const) : ("allow" as const),
+    session_id: id,
   });
+
+  let release: () => void;
+  try {
+    release = gateway.attach({
+      id,
+      agent_id: caller.agent_id,
+      notifyToolsChanged: () => server.sendToolListChanged(),
+    });
+  } catch (err) {
+    const e = toAgovError(err);
+    // Refused either way; the row is written if the ledger can take it.
+    await ledger
+      .record(
+        { ...row("refused", opts.client), detail: { transport, ...e.details } },
+        { success: false, error_type: e.code, error_message: e.message },
+      )
+      .catch(() => {});
+    throw e;
+  }
+  try {
+    await ledger.record(
+      { ...row("opened", opts.client), detail: { transport } },
+      { success: true },
+    );
+  } catch (err) {
+    release();
+    throw new AgovError(
+      "UNAVAILABLE",
+      `audit ledger cannot be written (${toAgovError(err).message}); session refused`,
+    );
+  }
+  const opened = clock.now();
+  let detached = false;
+  const detach = () => {
+    if (detached) return;
+    detached = true;
+    release();
+    const v = server.getClientVersion();
+    void ledger
+      .record(
+        {
+          ...row("closed", v ? `${v.name}/${v.version}` : opts.client),
+          detail: { transport, open_ms: clock.now() - opened },
+        },
+        { success: true },
+      )
+      .catch(() => {});
+  };
   return { id, server, detach };
 }
 
@@ -44,7 +107,7 @@ function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server 
   });
   const client = () => {
     const v = server.getClientVersion();
-    return v ? `${v.name}/${v.version}` : undefined;
+    return v ? clip(`${v.name}/${v.version}`) : undefined;
   };
   const token = (extra: { authInfo?: { token: string } | undefined }) => {
     const t = tokenFor(extra);

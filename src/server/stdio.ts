@@ -11,9 +11,10 @@ export async function serveStdio(
 ): Promise<{ closed: Promise<void> }> {
   // Fails start-up with the authority's reason (unknown, revoked, expired, unreachable).
   const { caller } = await gateway.identify(token);
-  const { id, server, detach } = openMcpSession({
+  const { id, server, detach } = await openMcpSession({
     gateway,
-    agent_id: caller.agent_id,
+    caller,
+    transport: "stdio",
     tokenFor: () => token,
   });
   const transport = new StdioServerTransport();

@@ -2,6 +2,7 @@
 // multi-step change is one Lua script (redis-scripts.ts), events travel over pub/sub on a second
 // connection, and every failure to reach Redis surfaces as UNAVAILABLE without hanging.
 import type { Clock, Ids } from "../util/clock.js";
+import { dict } from "../util/dict.js";
 import type { AgovEvent, ErrorCounters, RevocationRecord, StateStore } from "./index.js";
 import { redisBlackboard, redisMessages } from "./redis-board.js";
 import { openConnection } from "./redis-connection.js";
@@ -120,7 +121,7 @@ export async function createRedisState(opts: {
           errorType,
           procedureViolation ? "1" : "0",
         );
-        const hash: Record<string, string> = {};
+        const hash = dict<string>();
         for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
         return counters(hash);
       },
@@ -191,8 +192,9 @@ export async function createRedisState(opts: {
   };
 }
 
+/** by_type is a prototype-free map: error types come from callers and may be "__proto__". */
 function counters(hash: Record<string, string>): ErrorCounters {
-  const by_type: Record<string, number> = {};
+  const by_type = dict<number>();
   for (const [field, n] of Object.entries(hash))
     if (field.startsWith("type:")) by_type[field.slice(5)] = Number(n);
   return {

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import type { Statement } from "better-sqlite3";
 import type { Clock, Ids } from "../util/clock.js";
+import { dict } from "../util/dict.js";
 import { AgovError } from "../util/errors.js";
 import { migrate, openDatabase } from "../util/sqlite.js";
 import type {
@@ -146,13 +147,13 @@ export function createSqliteState(opts: {
     ).run(agentId, agentId, keep);
   });
 
+  const readCounters = (agentId: string) =>
+    counters(
+      q<{ counters: string }>("SELECT counters FROM error_counters WHERE agent_id = ?").get(agentId)
+        ?.counters,
+    );
   const recordError = tx((agentId: string, errorType: string, procedure: boolean) => {
-    const c =
-      parse<ErrorCounters>(
-        q<{ counters: string }>("SELECT counters FROM error_counters WHERE agent_id = ?").get(
-          agentId,
-        )?.counters,
-      ) ?? emptyCounters();
+    const c = readCounters(agentId);
     c.total_errors += 1;
     if (procedure) c.procedure_violations += 1;
     c.by_type[errorType] = (c.by_type[errorType] ?? 0) + 1;
@@ -281,12 +282,7 @@ export function createSqliteState(opts: {
     errors: {
       record: async (agentId, errorType, procedure = false) =>
         recordError(agentId, errorType, procedure),
-      get: async (agentId) =>
-        parse<ErrorCounters>(
-          q<{ counters: string }>("SELECT counters FROM error_counters WHERE agent_id = ?").get(
-            agentId,
-          )?.counters,
-        ) ?? emptyCounters(),
+      get: async (agentId) => readCounters(agentId),
       reset: async (agentId) => {
         q("DELETE FROM error_counters WHERE agent_id = ?").run(agentId);
       },
@@ -371,6 +367,18 @@ export function createSqliteState(opts: {
   };
 }
 
-function emptyCounters(): ErrorCounters {
-  return { total_errors: 0, procedure_violations: 0, by_type: {} };
+/**
+ * The stored counters with by_type as a prototype-free map: error types come from callers
+ * (error_report), and "constructor" must count like any other type, not read Object.prototype.
+ */
+function counters(text: string | undefined): ErrorCounters {
+  const c = parse<ErrorCounters>(text);
+  const counts = Object.entries(c?.by_type ?? {}).filter(
+    (e): e is [string, number] => typeof e[1] === "number",
+  );
+  return {
+    total_errors: c?.total_errors ?? 0,
+    procedure_violations: c?.procedure_violations ?? 0,
+    by_type: dict(counts),
+  };
 }

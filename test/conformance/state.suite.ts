@@ -221,6 +221,20 @@ export function stateConformance(name: string, factory: StateFactory): void {
       expect((await store.errors.get("alpha")).total_errors).toBe(0);
     });
 
+    it("counts error types named like Object.prototype's members as any other", async () => {
+      const types = ["constructor", "toString", "valueOf", "hasOwnProperty", "__proto__"];
+      for (const t of types) await store.errors.record("alpha", t);
+      const c = await store.errors.record("alpha", "constructor");
+      expect(c.total_errors).toBe(6);
+      expect(c.by_type.constructor).toBe(2);
+      expect(Object.hasOwn(c.by_type, "__proto__")).toBe(true);
+      expect({ ...(await store.errors.get("alpha")).by_type }).toEqual(
+        Object.fromEntries([...types.map((t) => [t, 1]), ["constructor", 2]]),
+      );
+      expect(await store.errors.get("beta")).toMatchObject({ total_errors: 0 });
+      expect((await store.errors.get("beta")).by_type.constructor).toBeUndefined();
+    });
+
     it("lists revocations newest first and saves checkpoints", async () => {
       await store.revocations.append({
         agent_id: "a",

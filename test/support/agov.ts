@@ -79,17 +79,18 @@ export async function stdioClient(
   return { client, stderr: () => stderr, close: () => client.close() };
 }
 
-/** Starts `agov serve --http 0` and waits for the URL it prints. */
+/** Starts `agov serve --http 0` (with more `args`, e.g. --host) and waits for the URL it prints. */
 export async function httpServer(
   home: string,
   extraEnv: Record<string, string> = {},
-): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--http", "0"], {
+  args: string[] = [],
+): Promise<{ url: string; child: ChildProcess; stderr(): string; stop(): Promise<void> }> {
+  let err = "";
+  const child = spawn(process.execPath, [BIN, "serve", "--http", "0", ...args], {
     env: cleanEnv({ AGOV_HOME: home, ...extraEnv }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    let err = "";
     const timer = setTimeout(
       () => reject(new Error(`agov serve --http did not start: ${err}`)),
       20_000,
@@ -107,6 +108,7 @@ export async function httpServer(
   return {
     url,
     child,
+    stderr: () => err,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

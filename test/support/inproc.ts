@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { installServices } from "../../src/cli/services.js";
-import { defaults } from "../../src/config/index.js";
+import { type Config, defaults } from "../../src/config/index.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime.js";
 import { createGateway, type Gateway } from "../../src/server/gateway.js";
 import { connectInMemory } from "../../src/server/memory.js";
@@ -36,9 +36,12 @@ export interface CallResult {
   data: Record<string, unknown>;
 }
 
-export async function startInProc(opts: RuntimeOptions = {}): Promise<InProc> {
+export async function startInProc(
+  opts: RuntimeOptions = {},
+  config: Partial<Config> = {},
+): Promise<InProc> {
   const home = mkdtempSync(join(tmpdir(), "agov-inproc-"));
-  const rt = await createRuntime({ ...defaults(home), home, log_level: "silent" }, opts);
+  const rt = await createRuntime({ ...defaults(home), home, log_level: "silent", ...config }, opts);
   const gateway = createGateway(rt, TOOLS);
   installServices(gateway);
   const clients: AgentClient[] = [];

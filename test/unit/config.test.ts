@@ -54,6 +54,43 @@ describe("config", () => {
     );
   });
 
+  it("expires idle HTTP sessions after 10 minutes and caps sessions by default", () => {
+    expect(loadConfig({ env: {}, cwd: dir() })).toMatchObject({
+      session_idle_ms: 600_000,
+      max_sessions_per_agent: 16,
+      max_sessions: 500,
+    });
+    const c = loadConfig({
+      env: { AGOV_MAX_SESSIONS_PER_AGENT: "4", AGOV_MAX_SESSIONS: "50" },
+      cwd: dir(),
+    });
+    expect(c).toMatchObject({ max_sessions_per_agent: 4, max_sessions: 50 });
+    expect(() => loadConfig({ env: { AGOV_MAX_SESSIONS: "0" }, cwd: dir() })).toThrow(
+      /^config: max_sessions \(from AGOV_MAX_SESSIONS\)/,
+    );
+  });
+
+  it("reads the allowed HTTP hosts and origins as comma-separated lists, and names a bad one", () => {
+    const c = loadConfig({
+      env: {
+        AGOV_HTTP_ALLOWED_HOSTS: "agov.internal:8787, [::1]:8787,10.0.0.5",
+        AGOV_HTTP_ALLOWED_ORIGINS: "https://console.example",
+      },
+      cwd: dir(),
+    });
+    expect(c.http_allowed_hosts).toEqual(["agov.internal:8787", "[::1]:8787", "10.0.0.5"]);
+    expect(c.http_allowed_origins).toEqual(["https://console.example"]);
+    expect(loadConfig({ env: {}, cwd: dir() }).http_allowed_hosts).toEqual([]);
+    expect(() =>
+      loadConfig({ env: { AGOV_HTTP_ALLOWED_HOSTS: "http://agov.internal" }, cwd: dir() }),
+    ).toThrow(
+      /^config: http_allowed_hosts \(from AGOV_HTTP_ALLOWED_HOSTS\): expected host or host:port/,
+    );
+    expect(() =>
+      loadConfig({ env: { AGOV_HTTP_ALLOWED_ORIGINS: "https://a.example/path" }, cwd: dir() }),
+    ).toThrow(/http_allowed_origins .*expected an origin/);
+  });
+
   it("rejects malformed YAML, unknown keys and a vault authority without an address in one line", () => {
     const cwd = dir();
     writeFileSync(join(cwd, "agov.config.yaml"), "state: [\n");

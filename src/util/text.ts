@@ -1,0 +1,17 @@
+// Caller-supplied text echoed back (a tool name in "unknown tool", a field in an error) is clipped,
+// so what a caller sends cannot make our answers, logs or counters as large as it likes.
+import { createHash } from "node:crypto";
+
+/** Longest caller-supplied name echoed in an answer (MCP tool names are at most 128). */
+export const MAX_ECHO = 200;
+
+/**
+ * `text` if it fits in `max` characters; otherwise its start followed by how much was cut and a
+ * digest of the whole, `max` characters in all, so two long names still tell apart.
+ */
+export function clip(text: string, max: number = MAX_ECHO): string {
+  if (text.length <= max) return text;
+  const digest = createHash("sha256").update(text).digest("hex").slice(0, 12);
+  const tail = `…[${text.length.toLocaleString("en")} chars, sha256 ${digest}]`;
+  return `${text.slice(0, Math.max(0, max - tail.length))}${tail}`;
+}
