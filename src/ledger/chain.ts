@@ -2,8 +2,9 @@
 // the database) over the row's entry fields and the previous row's entry_hash; hash covers
 // entry_hash and the outcome. Without the key nobody can re-chain edited rows; rows written before
 // the ledger was keyed (legacy) were chained with plain SHA-256 and stay verifiable as such.
-import { createHash, createHmac } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { canonicalJson, sha256 } from "../util/json.js";
+import { clip } from "../util/text.js";
 import type { ActionOutcome, Anchor } from "./index.js";
 
 export const GENESIS = "0".repeat(64);
@@ -72,11 +73,8 @@ export function outcomeColumns(outcome: ActionOutcome | undefined): Row {
  * Bounds a caller-supplied string before it reaches the ledger: what is cut is replaced by its
  * length and digest, so the row stays small and still pins down what was sent.
  */
-export function cap(text: string | null, max: number): string | null {
-  if (text === null || text.length <= max) return text;
-  const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
-  return `${text.slice(0, max)}…[${text.length - max} more chars cut, sha256 ${digest}]`;
-}
+export const cap = (text: string | null, max: number): string | null =>
+  text === null ? null : clip(text, max);
 
 /** Field limits of every row (characters). */
 export const LIMITS = {
