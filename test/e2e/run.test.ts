@@ -1,5 +1,7 @@
 // `agov run` as a newcomer runs it: the real binary, a fresh AGOV_HOME, no API key; in-process,
 // with one `agov serve` per agent over stdio, and against a running `agov serve --http`.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { agov, httpServer, tempHome } from "../support/agov.js";
 
@@ -24,6 +26,13 @@ describe("agov run", () => {
     expect(r.stderr).toMatch(/spawn GAMMA \(CONFLICT/);
     expect(r.stderr).toMatch(/ALPHA +EXIT/);
     expect(await auditedAgents(home)).toEqual(["alpha", "beta", "gamma", "orchestrator"]);
+    // Everything agov left under AGOV_HOME is private to its user, whatever the umask.
+    const modes = walk(home).map((p) => [p.slice(home.length), statSync(p).mode & 0o777]);
+    expect(modes.length).toBeGreaterThan(5);
+    for (const [path, mode] of modes)
+      expect(mode, `${path} is ${(mode as number).toString(8)}`).toBe(
+        statSync(join(home, path as string)).isDirectory() ? 0o700 : 0o600,
+      );
   });
 
   it("prints the seed's metrics with --json and writes the report with --out", async () => {
@@ -97,3 +106,13 @@ describe("agov run", () => {
     }
   });
 });
+
+function walk(dir: string): string[] {
+  const out = [dir];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
