@@ -1,6 +1,7 @@
 // One agent stage under governance: each attempt gets a fresh agent with its own packet (the
 // stage's artifacts as deliverables) and a token at the stage's tier; a declared artifact missing
 // afterwards revokes the agent (MISSING_ARTIFACT); failures are retried with backoff.
+import { TASK_EXITS } from "../governance/index.js";
 import { formatDuration } from "../util/duration.js";
 import { toAgovError } from "../util/errors.js";
 import type { RunCtx } from "./run-context.js";
@@ -181,6 +182,24 @@ export function authoredArtifacts(
   agentId: string,
 ): Promise<string[]> {
   return ctx.deps.governance.ownArtifacts(agentId, taskId, names);
+}
+
+/**
+ * Whether the attempt's agent finished the stage before its runner stopped: it reached EXIT on
+ * the stage's task (the record of EXITs outlives the agent's run), was not revoked, and every
+ * declared artifact is its own. Such a stage is done; running it again would do its work twice.
+ */
+export async function finishedOnRecord(
+  ctx: RunCtx,
+  def: AgentStageDef,
+  agentId: string,
+): Promise<boolean> {
+  const { deps, record } = ctx;
+  const taskId = record.stages[def.name]!.task_id;
+  if (!(await deps.state.checkpoints.load(`${TASK_EXITS}${taskId}`, agentId))) return false;
+  if ((await deps.ledger.revocations(agentId)).length > 0) return false;
+  const have = await authoredArtifacts(ctx, taskId, def.artifacts, agentId);
+  return def.artifacts.every((a) => have.includes(a));
 }
 
 /** A stage agent lives for one attempt: its locks are freed and its token withdrawn. */

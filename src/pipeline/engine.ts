@@ -2,7 +2,7 @@
 // under a lock on the run so two runners never drive it at once. Resuming a record continues from
 // its last completed stage: finished stages are kept, an interrupted one starts again.
 import { AgovError } from "../util/errors.js";
-import { retireAgent, runAgentStage } from "./agent-stage.js";
+import { finishedOnRecord, retireAgent, runAgentStage } from "./agent-stage.js";
 import { runAssigned } from "./assigned.js";
 import { waitGate } from "./gate.js";
 import { runnerLock } from "./record.js";
@@ -166,6 +166,16 @@ async function reopen(ctx: RunCtx, by: string): Promise<void> {
     }
     if (s.status === "running" && def.kind === "agent" && !record.assign[def.name]) {
       const abandoned = s.agents.at(-1);
+      if (abandoned && (await finishedOnRecord(ctx, def, abandoned))) {
+        await retireAgent(ctx, abandoned);
+        s.artifacts = await deps.state.tasks.artifacts(s.task_id);
+        await ctx.move(
+          def.name,
+          "succeeded",
+          `${abandoned} reached EXIT with its artifacts before the runner stopped; not run again`,
+        );
+        continue;
+      }
       if (abandoned) await retireAgent(ctx, abandoned);
       await ctx.move(
         def.name,

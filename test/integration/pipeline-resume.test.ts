@@ -120,6 +120,43 @@ describe("resume", () => {
   });
 });
 
+describe("a stage whose agent reached EXIT before the runner died", () => {
+  it("is finished on resume, never executed again", async () => {
+    env = await startPipelines();
+    const real = env.service.executors.resolve("deploy", "build")!;
+    // The stage agent runs its whole lifecycle to EXIT, then the runner dies before recording it.
+    env.service.executors.swap("build", async (task) => {
+      const done = await real(task);
+      expect(done.ok).toBe(true);
+      return hang(task);
+    });
+    const { record } = await env.service.start({ text: PIPELINE, file: "p.yaml", started_by: "t" });
+    const run = record.run_id;
+    await env.waitFor((e) => e.type === "stage" && e.stage === "build" && e.to === "running");
+    const exited = async () =>
+      (await env.rt.ledger.query({ agent_id: `${run}-build-1`, kind: "run" })).length > 0;
+    for (let i = 0; i < 200 && !(await exited()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await env.rt.ledger.metrics(`${run}-build-1`)).toMatchObject({
+      total_runs: 1,
+      compliant_runs: 1,
+    });
+
+    other = secondRunner(false);
+    const final = await (await other.resume(run, "operator:test")).done;
+    expect(final.status).toBe("succeeded");
+    expect(final.stages.build).toMatchObject({
+      status: "succeeded",
+      attempts: 1,
+      agents: [`${run}-build-1`],
+    });
+    const starts = (await env.rt.ledger.query({ agent_id: `pipeline:${run}`, limit: 1000 }))
+      .map((r) => r.action)
+      .filter((a) => / stage build: pending → running/.test(a));
+    expect(starts).toHaveLength(1);
+    expect(await env.rt.ledger.query({ agent_id: `${run}-build-2` })).toEqual([]);
+  });
+});
+
 describe("an assigned stage finished while no runner was alive", () => {
   it("counts the assignee's EXIT on the stage's task even after it started its next run", async () => {
     env = await startPipelines({ wait: "real" });
