@@ -27,6 +27,11 @@ export interface ToolContext {
    * session can carry the question (stdio, SSE). Undefined otherwise.
    */
   elicit?: Elicit;
+  /**
+   * The caller's idempotency key for this change, if it sent one: a tool that makes its effect
+   * from the key (a lock's lease id) can recognise its own earlier success on a retry.
+   */
+  idempotency_key?: string;
   /** Extra services later layers attach (governance, pipelines); typed where they are defined. */
   services: Record<string, unknown>;
 }
@@ -58,6 +63,11 @@ export interface ToolDef<S extends z.ZodType = z.ZodType> {
    * for the lifecycle tools themselves (phase_transition, error_report, …).
    */
   phases?: readonly Phase[] | "any";
+  /**
+   * Running it again with the same idempotency key, after an outcome that is unknown, cannot act
+   * twice (it recognises its own earlier effect). Tools with idempotentHint are so by nature.
+   */
+  rerunsWithKey?: boolean;
   handler(input: z.infer<S>, ctx: ToolContext): Promise<unknown>;
 }
 

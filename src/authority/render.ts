@@ -115,6 +115,12 @@ export function renderToolsDoc(tools: readonly ToolTier[]): string {
     "(other callers are bound by their tier only); calling it in another phase is a procedure",
     "violation. See [governance.md](governance.md).",
     "",
+    "Every tool that changes something also takes an optional `idempotency_key` (1–200 letters, digits",
+    "and `. _ : -`). A retry with the same key and arguments answers with the first call's answer and",
+    "acts only once; use one when a call timed out or was answered with an outcome that is *unknown*",
+    '(`UNAVAILABLE` with `outcome: "unknown"` in `_meta["agov/error"]`). See',
+    "[reliability.md](reliability.md).",
+    "",
     "| tool | tier | phases | what it does |",
     "|---|---|---|---|",
     ...tools.map(

@@ -73,7 +73,17 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
   };
   const ttl_ms = (timeoutS + 300) * 1000;
   const memory: Array<{ close(): Promise<void> }> = [];
+  // The run's agents live as long as the run: their tokens are withdrawn when it ends, however.
+  const issued: string[] = [];
+  const withdraw = () =>
+    Promise.allSettled(issued.splice(0).map((id) => rt.authority.revokeAgent(id)));
+  const stop = (signal: NodeJS.Signals) => {
+    void withdraw().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   const connect = async (who: Participant, agentId: string) => {
+    issued.push(agentId);
     const { token } = await rt.authority.issue({
       agent_id: agentId,
       tier: PARTICIPANT_TIERS[who] as Tier,
@@ -141,7 +151,10 @@ export async function runCommand(argv: string[], ctx: CliContext): Promise<numbe
     if (err instanceof AgentStopped) throw new UsageError(`run: ${err.message}`);
     throw err;
   } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
     await Promise.allSettled(memory.map((m) => m.close()));
+    await withdraw();
     gateway.close();
   }
 }

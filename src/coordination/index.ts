@@ -1,17 +1,34 @@
 // Coordination between agents: fenced locks, the versioned blackboard and messages. Holders and
 // authors are always the resolved caller, so no agent can act in another's name.
+
+import { createHash } from "node:crypto";
 import type { Caller } from "../authority/index.js";
-import type { BlackboardSection, MessageType, StateStore } from "../state/index.js";
+import type {
+  BlackboardEntry,
+  BlackboardSection,
+  MessageType,
+  StateStore,
+} from "../state/index.js";
 import { AgovError } from "../util/errors.js";
+import { canonicalJson } from "../util/json.js";
 
 export interface Coordination {
   locks: {
-    acquire(caller: Caller, input: { resource: string; ttl_ms: number }): Promise<unknown>;
+    /** With an idempotency key the lease id is derived from it, so a retry knows its own lease. */
+    acquire(
+      caller: Caller,
+      input: { resource: string; ttl_ms: number },
+      key?: string,
+    ): Promise<unknown>;
     refresh(
       caller: Caller,
       input: { resource: string; lease_id: string; ttl_ms: number },
     ): Promise<unknown>;
-    release(caller: Caller, input: { resource: string; lease_id: string }): Promise<unknown>;
+    release(
+      caller: Caller,
+      input: { resource: string; lease_id: string },
+      key?: string,
+    ): Promise<unknown>;
     status(input: { resource: string }): Promise<unknown>;
   };
   blackboard: {
@@ -24,6 +41,7 @@ export interface Coordination {
         value: unknown;
         expected_version: number;
       },
+      key?: string,
     ): Promise<unknown>;
     read(input: { task_id: string; section?: BlackboardSection | undefined }): Promise<unknown>;
   };
@@ -64,9 +82,15 @@ function assertLockName(resource: string): void {
 export function createCoordination(state: StateStore): Coordination {
   return {
     locks: {
-      async acquire(caller, { resource, ttl_ms }) {
+      async acquire(caller, { resource, ttl_ms }, key) {
         assertLockName(resource);
-        const res = await state.locks.acquire(resource, caller.agent_id, ttl_ms);
+        const leaseId = key ? keyedLease(caller.agent_id, key, resource) : undefined;
+        const res = await state.locks.acquire(resource, caller.agent_id, ttl_ms, leaseId);
+        if (!res.acquired && leaseId) {
+          // A retry whose first call took the lock (its answer was lost): that lease, not a refusal.
+          const mine = await state.locks.status(resource);
+          if (mine?.lease_id === leaseId && mine.holder === caller.agent_id) return mine;
+        }
         if (!res.acquired) {
           throw new AgovError(
             "CONFLICT",
@@ -82,10 +106,17 @@ export function createCoordination(state: StateStore): Coordination {
         await assertHolder(state, caller, resource, lease_id);
         return state.locks.refresh(resource, lease_id, ttl_ms);
       },
-      async release(caller, { resource, lease_id }) {
+      async release(caller, { resource, lease_id }, key) {
         assertLockName(resource);
         await assertHolder(state, caller, resource, lease_id);
-        await state.locks.release(resource, lease_id);
+        try {
+          await state.locks.release(resource, lease_id);
+        } catch (err) {
+          // A retry whose first call released the lease: the lease is gone either way.
+          const gone = key && err instanceof AgovError && err.code === "CONFLICT";
+          if (!gone || (await state.locks.status(resource))?.lease_id === lease_id) throw err;
+          return { released: true, resource, already: true };
+        }
         return { released: true, resource };
       },
       async status({ resource }) {
@@ -101,7 +132,7 @@ export function createCoordination(state: StateStore): Coordination {
       },
     },
     blackboard: {
-      async post(caller, input) {
+      async post(caller, input, key) {
         const reserved = input.task_id.startsWith("pipeline:")
           ? "the pipeline run list is written by agov's pipelines"
           : reservedEntry(input.section, input.key);
@@ -110,7 +141,15 @@ export function createCoordination(state: StateStore): Coordination {
             "DENIED",
             `${input.section}/${input.key} is written by agov itself (${reserved}); post under another key`,
           );
-        const entry = await state.blackboard.post({ ...input, author: caller.agent_id });
+        let entry: BlackboardEntry;
+        try {
+          entry = await state.blackboard.post({ ...input, author: caller.agent_id });
+        } catch (err) {
+          const own = key && err instanceof AgovError && err.code === "CONFLICT";
+          const first = own ? await ownEarlierPost(state, caller, input) : undefined;
+          if (!first) throw err;
+          return first;
+        }
         await state.events.publish({
           type: "blackboard",
           task_id: input.task_id,
@@ -154,4 +193,36 @@ async function assertHolder(
       `lock "${resource}" is held by ${lease.holder}, not ${caller.agent_id}`,
     );
   }
+}
+
+/** The lease id of a lock taken with an idempotency key: the same on every retry of that call. */
+function keyedLease(agentId: string, key: string, resource: string): string {
+  const h = createHash("sha256").update(`${agentId}\n${key}\n${resource}`).digest("hex");
+  return `k-${h.slice(0, 32)}`;
+}
+
+/**
+ * The entry a retried post (same key, same arguments) already wrote, if the version check refused
+ * it because of that very write: the caller's own value at the version it would have made.
+ */
+async function ownEarlierPost(
+  state: StateStore,
+  caller: Caller,
+  input: {
+    task_id: string;
+    section: BlackboardSection;
+    key: string;
+    value: unknown;
+    expected_version: number;
+  },
+): Promise<BlackboardEntry | undefined> {
+  const cur = (await state.blackboard.read(input.task_id, input.section)).find(
+    (e) => e.key === input.key,
+  );
+  const same =
+    cur &&
+    cur.author === caller.agent_id &&
+    cur.version === input.expected_version + 1 &&
+    canonicalJson(cur.value) === canonicalJson(input.value);
+  return same ? cur : undefined;
 }

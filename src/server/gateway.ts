@@ -5,11 +5,13 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
+import type { LedgerEvent } from "../ledger/index.js";
 import type { Runtime } from "../runtime.js";
 import { AgovError, toAgovError } from "../util/errors.js";
 import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
 import { clip } from "../util/text.js";
 import { errorResult, invalidInput, okResult } from "./errors.js";
+import { type Claimed, claim, IDEMPOTENCY_FIELD, keySchema, takeKey } from "./idempotency.js";
 import { knownCaller } from "./refusals.js";
 
 /** Hooks the governance engine attaches to the call path (lifecycle phases, error budgets). */
@@ -69,6 +71,14 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   // a revocation takes effect on the very next call; a remote authority (Vault) is cached briefly.
   const cacheTtl = runtime.authority.kind === "local" ? 0 : runtime.config.cache_ttl_ms;
   const hooks: CallHooks[] = [];
+  // Idempotency keys are claimed in the state store; this instance knows which of its own claims
+  // are still running.
+  const idem = {
+    state: runtime.state,
+    now: () => runtime.clock.now(),
+    instance: runtime.ids.next(),
+    inFlight: new Set<string>(),
+  };
   const attached = () => [...sessions.values()].reduce((n, set) => n + set.size, 0);
 
   async function identify(token: string): Promise<Identity> {
@@ -188,8 +198,15 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
         }),
       );
     }
-    const parsed = tool.input.safeParse(args ?? {});
-    if (!parsed.success) return fail(invalidInput(name, parsed.error, args));
+    let key: string | undefined;
+    let input: unknown = args;
+    try {
+      ({ key, args: input } = takeKey(tool, args));
+    } catch (err) {
+      return fail(toAgovError(err));
+    }
+    const parsed = tool.input.safeParse(input ?? {});
+    if (!parsed.success) return fail(invalidInput(name, parsed.error, input));
 
     const ctx: ToolContext = {
       caller,
@@ -204,6 +221,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       clock: runtime.clock,
       services: runtime.services,
       ...(session.elicit ? { elicit: session.elicit } : {}),
+      ...(key ? { idempotency_key: key } : {}),
     };
     try {
       for (const h of hooks) await h.before?.(ctx, tool, parsed.data);
@@ -222,6 +240,15 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       session_id: session.id,
       args_digest: argsDigest(parsed.data),
     };
+    let claimed: Claimed | undefined;
+    if (key) {
+      try {
+        claimed = await claim(idem, caller.agent_id, tool, key, entry.args_digest);
+      } catch (err) {
+        return fail(toAgovError(err));
+      }
+      if (claimed.kind === "replay") return replay(entry, claimed.result, key, started);
+    }
     // A tool that changes something is on the ledger before it runs. A read-only tool changes
     // nothing, so its row (with the outcome) is written once, after the read and before the answer
     // leaves: if the ledger cannot be written, the caller gets nothing unaudited.
@@ -247,8 +274,10 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
           : failure,
       );
     }
+    // A store that did not answer may still apply the change: the outcome is unknown, not failed.
+    const unknown = failure?.details?.outcome === "unknown";
     const outcome = {
-      success: !failure,
+      success: unknown ? null : !failure,
       error_type: failure?.code ?? null,
       error_message: failure?.message ?? null,
       latency_us: elapsedUs(started),
@@ -262,8 +291,36 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
         return ledgerDown(err, "the result was withheld");
       }
     } else runtime.ledger.complete(rowId, outcome);
+    if (claimed?.kind === "run")
+      await claimed.settle(result, unknown, failure?.retryable === true).catch(() => {
+        // The answer stands; a retry with the key finds the claim stale and treats it as unknown.
+      });
     if (failure) await runHook((h) => h.failed?.(caller, name, failure, session.id));
     return result;
+  }
+
+  /** Answers a retry with the first call's answer; the replay is on the record too. */
+  async function replay(
+    entry: LedgerEvent,
+    first: CallToolResult,
+    key: string,
+    started: bigint,
+  ): Promise<CallToolResult> {
+    const code = (first._meta?.["agov/error"] as { code?: string } | undefined)?.code ?? null;
+    try {
+      await runtime.ledger.record(
+        { ...entry, action: `tools/call (replay of the first call with idempotency_key ${key})` },
+        {
+          success: first.isError !== true,
+          error_type: code,
+          error_message: null,
+          latency_us: elapsedUs(started),
+        },
+      );
+    } catch (err) {
+      return ledgerDown(err, "the first answer was withheld");
+    }
+    return { ...first, _meta: { ...first._meta, "agov/idempotency": { key, replayed: true } } };
   }
 
   async function runHook(fn: (h: CallHooks) => Promise<void> | undefined): Promise<void> {
@@ -326,6 +383,12 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
 function describe(tool: ToolDef): Tool {
   const schema = z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>;
   delete schema.$schema;
+  // Every changing tool takes an idempotency key (the gateway's, not the tool's own input).
+  if (tool.annotations.readOnlyHint !== true)
+    schema.properties = {
+      ...(schema.properties as Record<string, unknown>),
+      [IDEMPOTENCY_FIELD]: keySchema,
+    };
   return {
     name: tool.name,
     title: tool.annotations.title,

@@ -54,6 +54,17 @@ export interface RevocationRecord {
   at: number;
 }
 
+export interface IdempotencyRecord {
+  digest: string;
+  /** running: claimed, not settled; done: `result` is the first outcome; unknown: it may or may not have taken effect. */
+  status: "running" | "done" | "unknown";
+  started_at: number;
+  /** The server instance that claimed it, which alone knows whether it is still running. */
+  instance?: string;
+  result?: unknown;
+}
+export type IdempotencyClaim = { first: true } | { first: false; record: IdempotencyRecord };
+
 /** Events every instance must see: they drive tools/list_changed and cache invalidation. */
 export type AgovEvent =
   | { type: "revoked"; agent_id: string }
@@ -65,7 +76,13 @@ export interface StateStore {
 
   locks: {
     /** Takes the lock if free or expired; the fencing token grows strictly per resource. */
-    acquire(resource: string, holder: string, ttlMs: number): Promise<AcquireResult>;
+    /** `leaseId` names the lease (e.g. derived from an idempotency key); a fresh id otherwise. */
+    acquire(
+      resource: string,
+      holder: string,
+      ttlMs: number,
+      leaseId?: string,
+    ): Promise<AcquireResult>;
     /** Extends a live lease. CONFLICT when the lease is not the current holder's (stale or taken). */
     refresh(resource: string, leaseId: string, ttlMs: number): Promise<LockLease>;
     /** Releases a live lease. CONFLICT when it is not the current one. */
@@ -140,6 +157,22 @@ export interface StateStore {
     append(rec: RevocationRecord): Promise<void>;
     /** Newest first. */
     recent(limit?: number): Promise<RevocationRecord[]>;
+  };
+
+  /**
+   * Idempotency keys of changing calls: the first call with a key claims it; a retry finds what
+   * the first left (its result, or that its outcome is unknown) instead of acting again.
+   */
+  idempotency: {
+    /** Claims the key atomically with this (running) record, unless a live one is there. */
+    claim(
+      agentId: string,
+      key: string,
+      record: IdempotencyRecord,
+      ttlMs: number,
+    ): Promise<IdempotencyClaim>;
+    /** Records how the call that claimed the key ended. */
+    settle(agentId: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<void>;
   };
 
   checkpoints: {

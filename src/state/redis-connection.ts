@@ -15,8 +15,11 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN
 
 export interface Connection {
   redis: Redis;
-  /** Maps anything a command threw to an AgovError; connection trouble is UNAVAILABLE. */
-  fail(err: unknown): AgovError;
+  /**
+   * Maps anything a command threw to an AgovError; connection trouble is UNAVAILABLE. A change
+   * sent but not answered has an unknown outcome; a read (`read`) never has one.
+   */
+  fail(err: unknown, read?: boolean): AgovError;
   close(): Promise<void>;
 }
 
@@ -49,22 +52,30 @@ export async function openConnection(opts: ConnectionOptions, name: string): Pro
   });
   const where = describeUrl(opts.url);
 
-  const unavailable = (why: string) =>
+  const unavailable = (why: string, outcome: "unknown" | "not applied" = "not applied") =>
     new AgovError(
       "UNAVAILABLE",
-      `state store (redis) unavailable: ${why}; check that Redis at ${where} is running (agov reconnects by itself), then retry`,
-      { store: "redis" },
+      outcome === "unknown"
+        ? `state store (redis at ${where}) ${why}: the change may or may not have taken effect; retry with the same idempotency_key to be safe`
+        : `state store (redis) unavailable: ${why}; check that Redis at ${where} is running (agov reconnects by itself), then retry`,
+      { store: "redis", outcome },
     );
-  const fail = (err: unknown): AgovError => {
+  const fail = (err: unknown, read = false): AgovError => {
     if (err instanceof AgovError) return err;
     const e = err instanceof Error ? err : new Error(String(err));
     if (e.name === "ReplyError" && !TRANSIENT_REPLY.test(e.message))
       return new AgovError("INTERNAL", `state store (redis at ${where}): ${e.message}`);
-    let why = e.message;
-    if (/enableOfflineQueue/.test(why)) why = `not connected (${lastError ?? redis.status})`;
-    else if (e.name === "MaxRetriesPerRequestError" || /Connection is closed/.test(why))
-      why = "connection lost during the call (it may or may not have taken effect)";
-    else if (/Command timed out/.test(why)) why = `no reply within ${timeout} ms`;
+    const why = e.message;
+    // Never sent: nothing happened, a retry is safe.
+    if (/enableOfflineQueue/.test(why))
+      return unavailable(`not connected (${lastError ?? redis.status})`);
+    // Sent, but no answer: Redis may still apply it (a stalled server runs its queue when it
+    // wakes), so the outcome is unknown, as with a connection lost mid-call.
+    const sent = read ? "not applied" : "unknown";
+    if (e.name === "MaxRetriesPerRequestError" || /Connection is closed/.test(why))
+      return unavailable("lost the connection during the call", sent);
+    if (/Command timed out/.test(why))
+      return unavailable(`gave no reply within ${timeout} ms`, sent);
     return unavailable(why);
   };
 

@@ -11,9 +11,13 @@ export function redisLocks({ r, k, clock, ids, gc }: RedisDeps) {
       `lease ${leaseId} on "${resource}" is not the current holder's (expired, released or taken)`,
     );
   return {
-    acquire: async (resource: string, holder: string, ttlMs: number): Promise<AcquireResult> => {
+    acquire: async (
+      resource: string,
+      holder: string,
+      ttlMs: number,
+      lease_id: string = ids.next(),
+    ): Promise<AcquireResult> => {
       const now = clock.now();
-      const lease_id = ids.next();
       const expires_at = now + ttlMs;
       const res = await r.agovAcquire(
         k.lock(resource),

@@ -24,6 +24,7 @@ export function keyspace(prefix: string) {
     /** resource → holder of every lock taken and not yet released, for releaseAll. */
     lockHolders: `${prefix}locks:holders`,
     checkpoint: (scope: string, key: string) => `${prefix}checkpoint:${s(scope)}:${s(key)}`,
+    idempotency: (agent: string, key: string) => `${prefix}idem:${s(agent)}:${s(key)}`,
     events: `${prefix}agov:events`,
   };
 }
@@ -125,6 +126,17 @@ if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], 'procedure_violations', 1)
 redis.call('HINCRBY', KEYS[1], 'type:' .. ARGV[1], 1)
 return redis.call('HGETALL', KEYS[1])`;
 
+/**
+ * An idempotency key is a hash {record, expires_at}: claimed when absent or expired by the
+ * clock (ARGV[1] now), otherwise the first call's record is returned.
+ */
+const IDEM_CLAIM = `
+local cur = redis.call('HMGET', KEYS[1], 'record', 'expires_at')
+if cur[1] and tonumber(cur[2]) > tonumber(ARGV[1]) then return cur[1] end
+redis.call('HSET', KEYS[1], 'record', ARGV[2], 'expires_at', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return false`;
+
 /** Registered with defineCommand; numberOfKeys undefined means the caller passes it first. */
 export const SCRIPTS = {
   agovAcquire: { numberOfKeys: 3, lua: ACQUIRE },
@@ -135,6 +147,7 @@ export const SCRIPTS = {
   agovSend: { numberOfKeys: 2, lua: SEND },
   agovRead: { numberOfKeys: 2, lua: READ },
   agovRecordError: { numberOfKeys: 1, lua: RECORD_ERROR },
+  agovIdemClaim: { numberOfKeys: 1, lua: IDEM_CLAIM },
 } as const;
 
 /** What each part of the adapter is built from. */
@@ -158,4 +171,5 @@ export interface ScriptCommands {
   agovSend(...a: Arg[]): Promise<number>;
   agovRead(...a: Arg[]): Promise<string[]>;
   agovRecordError(...a: Arg[]): Promise<string[]>;
+  agovIdemClaim(...a: Arg[]): Promise<string | null>;
 }

@@ -3,7 +3,13 @@
 // connection, and every failure to reach Redis surfaces as UNAVAILABLE without hanging.
 import type { Clock, Ids } from "../util/clock.js";
 import { dict } from "../util/dict.js";
-import type { AgovEvent, ErrorCounters, RevocationRecord, StateStore } from "./index.js";
+import type {
+  AgovEvent,
+  ErrorCounters,
+  IdempotencyRecord,
+  RevocationRecord,
+  StateStore,
+} from "./index.js";
 import { redisBlackboard, redisMessages } from "./redis-board.js";
 import { openConnection } from "./redis-connection.js";
 import { redisLocks } from "./redis-locks.js";
@@ -16,6 +22,21 @@ import { keyspace, type RedisDeps, SCRIPTS, type ScriptCommands } from "./redis-
  */
 const GC_GRACE_MS = 60_000;
 const json = (v: unknown) => JSON.stringify(v ?? null);
+/** StateStore methods that only read. */
+const READS: ReadonlySet<string> = new Set([
+  "status",
+  "read",
+  "lastHeartbeat",
+  "getState",
+  "getPacket",
+  "notes",
+  "get",
+  "getActiveAgent",
+  "artifacts",
+  "getHandoff",
+  "recent",
+  "load",
+]);
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
 export async function createRedisState(opts: {
@@ -40,14 +61,15 @@ export async function createRedisState(opts: {
   const gc = (ttlMs: number) => ttlMs + GC_GRACE_MS;
   const deps: RedisDeps = { r, k, clock, ids, gc };
 
-  // Every method goes through `guard`, so a caller only ever sees AgovErrors.
+  // Every method goes through `guard`, so a caller only ever sees AgovErrors. Reads are named:
+  // one that gets no answer changed nothing, while an unanswered change may yet be applied.
   type Fns = Record<string, (...a: never[]) => Promise<unknown>>;
   const guard = <T extends Fns>(ns: T): T => {
     const out: Record<string, unknown> = {};
     for (const [name, fn] of Object.entries(ns))
       out[name] = (...a: never[]) =>
         fn(...a).catch((err: unknown) => {
-          throw main.fail(err);
+          throw main.fail(err, READS.has(name));
         });
     return out as T;
   };
@@ -157,6 +179,31 @@ export async function createRedisState(opts: {
           : (await r.lrange(k.revocations, 0, limit - 1)).map(
               (s) => JSON.parse(s) as RevocationRecord,
             ),
+    }),
+
+    idempotency: guard({
+      claim: async (agentId: string, key: string, record: IdempotencyRecord, ttlMs: number) => {
+        const now = clock.now();
+        const first = await r.agovIdemClaim(
+          k.idempotency(agentId, key),
+          now,
+          json(record),
+          now + ttlMs,
+          gc(ttlMs),
+        );
+        return first === null
+          ? { first: true as const }
+          : { first: false as const, record: JSON.parse(first) as IdempotencyRecord };
+      },
+      settle: async (agentId: string, key: string, record: IdempotencyRecord, ttlMs: number) => {
+        const at = k.idempotency(agentId, key);
+        const expires = clock.now() + ttlMs;
+        await r
+          .multi()
+          .hset(at, "record", json(record), "expires_at", expires)
+          .pexpire(at, gc(ttlMs))
+          .exec();
+      },
     }),
 
     checkpoints: guard({

@@ -29,4 +29,8 @@ export const STATE_MIGRATIONS: readonly string[] = [
   CREATE TABLE agent_notes (seq INTEGER PRIMARY KEY AUTOINCREMENT, agent_id TEXT NOT NULL, note TEXT NOT NULL);
   CREATE INDEX agent_notes_agent ON agent_notes(agent_id, seq);
   `,
+  `
+  CREATE TABLE idempotency (agent_id TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (agent_id, key));
+  CREATE INDEX idempotency_expiry ON idempotency(expires_at);
+  `,
 ];

@@ -12,6 +12,7 @@ import type {
   BlackboardEntry,
   BlackboardSection,
   ErrorCounters,
+  IdempotencyRecord,
   LockLease,
   Message,
   RevocationRecord,
@@ -72,14 +73,14 @@ export function createSqliteState(opts: {
     return (...a: A): R => t.immediate(...a);
   };
 
-  const acquire = tx((resource: string, holder: string, ttlMs: number) => {
+  const acquire = tx((resource: string, holder: string, ttlMs: number, leaseId?: string) => {
     const row = lockRow.get(resource);
     if (live(row))
       return { acquired: false as const, resource, holder: row.holder, expires_at: row.expires_at };
     const next: LockRow = {
       resource,
       holder,
-      lease_id: ids.next(),
+      lease_id: leaseId ?? ids.next(),
       fence: (row?.fence ?? 0) + 1,
       expires_at: clock.now() + ttlMs,
     };
@@ -152,6 +153,23 @@ export function createSqliteState(opts: {
       q<{ counters: string }>("SELECT counters FROM error_counters WHERE agent_id = ?").get(agentId)
         ?.counters,
     );
+  const claimKey = tx((agentId: string, key: string, record: IdempotencyRecord, ttlMs: number) => {
+    const now = clock.now();
+    const row = q<{ record: string; expires_at: number }>(
+      "SELECT record, expires_at FROM idempotency WHERE agent_id = ? AND key = ?",
+    ).get(agentId, key);
+    if (row && row.expires_at > now)
+      return { first: false as const, record: JSON.parse(row.record) as IdempotencyRecord };
+    q(
+      "INSERT INTO idempotency VALUES (?, ?, ?, ?) ON CONFLICT(agent_id, key) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+    ).run(agentId, key, json(record), now + ttlMs);
+    // Expired keys go a few at a time, so the table stays the size of the keys in use.
+    q(
+      "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE expires_at <= ? LIMIT 16)",
+    ).run(now);
+    return { first: true as const };
+  });
+
   const recordError = tx((agentId: string, errorType: string, procedure: boolean) => {
     const c = readCounters(agentId);
     c.total_errors += 1;
@@ -182,7 +200,7 @@ export function createSqliteState(opts: {
   return {
     kind: "sqlite",
     locks: {
-      acquire: async (r, h, t) => acquire(r, h, t),
+      acquire: async (r, h, t, l) => acquire(r, h, t, l),
       refresh: async (r, l, t) => refresh(r, l, t),
       release: async (r, l) => release(r, l),
       status: async (r) => {
@@ -322,6 +340,14 @@ export function createSqliteState(opts: {
         q<{ record: string }>("SELECT record FROM revocations ORDER BY seq DESC LIMIT ?")
           .all(limit)
           .map((r) => JSON.parse(r.record) as RevocationRecord),
+    },
+    idempotency: {
+      claim: async (agentId, key, record, ttlMs) => claimKey(agentId, key, record, ttlMs),
+      settle: async (agentId, key, record, ttlMs) => {
+        q(
+          "INSERT INTO idempotency VALUES (?, ?, ?, ?) ON CONFLICT(agent_id, key) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+        ).run(agentId, key, json(record), clock.now() + ttlMs);
+      },
     },
     checkpoints: {
       save: async (scope, key, data) => {

@@ -279,5 +279,53 @@ export function stateConformance(name: string, factory: StateFactory): void {
       expect(seen[0]).toEqual({ type: "revoked", agent_id: "alpha" });
       expect(published).toBeGreaterThan(0);
     });
+
+    const running = (digest: string) => ({
+      digest,
+      status: "running" as const,
+      started_at: clock.now(),
+    });
+
+    it("claims an idempotency key once and hands later callers the first call's record", async () => {
+      expect(await store.idempotency.claim("alpha", "k1", running("d1"), 60_000)).toEqual({
+        first: true,
+      });
+      const again = await store.idempotency.claim("alpha", "k1", running("d1"), 60_000);
+      expect(again).toMatchObject({ first: false, record: { digest: "d1", status: "running" } });
+      await store.idempotency.settle(
+        "alpha",
+        "k1",
+        { digest: "d1", status: "done", started_at: clock.now(), result: { ok: 1 } },
+        60_000,
+      );
+      const fromOther = await (async () => {
+        const s = await other();
+        extra.push(s);
+        return s.idempotency.claim("alpha", "k1", running("d2"), 60_000);
+      })();
+      expect(fromOther).toMatchObject({
+        first: false,
+        record: { digest: "d1", status: "done", result: { ok: 1 } },
+      });
+      // Keys are per agent, and expire by the clock.
+      expect(await store.idempotency.claim("beta", "k1", running("d1"), 60_000)).toEqual({
+        first: true,
+      });
+      clock.advance(60_001);
+      expect(await store.idempotency.claim("alpha", "k1", running("d3"), 60_000)).toEqual({
+        first: true,
+      });
+    });
+
+    it("lets exactly one of many concurrent claims of a key be first", async () => {
+      const handles = [store, ...(await Promise.all([other(), other()]))];
+      extra.push(...handles.slice(1));
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          handles[i % handles.length]!.idempotency.claim("alpha", "race", running("d"), 60_000),
+        ),
+      );
+      expect(claims.filter((c) => c.first)).toHaveLength(1);
+    });
   });
 }

@@ -1,9 +1,11 @@
 // `agov run` as a newcomer runs it: the real binary, a fresh AGOV_HOME, no API key; in-process,
 // with one `agov serve` per agent over stdio, and against a running `agov serve --http`.
+
+import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { agov, httpServer, tempHome } from "../support/agov.js";
+import { agov, BIN, cleanEnv, httpServer, tempHome } from "../support/agov.js";
 
 const OBJECTIVE = "Design a distributed event-driven analytics platform";
 
@@ -26,6 +28,7 @@ describe("agov run", () => {
     expect(r.stderr).toMatch(/spawn GAMMA \(CONFLICT/);
     expect(r.stderr).toMatch(/ALPHA +EXIT/);
     expect(await auditedAgents(home)).toEqual(["alpha", "beta", "gamma", "orchestrator"]);
+    await expectNoLiveTokens(home, 4);
     // Everything agov left under AGOV_HOME is private to its user, whatever the umask.
     const modes = walk(home).map((p) => [p.slice(home.length), statSync(p).mode & 0o777]);
     expect(modes.length).toBeGreaterThan(5);
@@ -91,6 +94,32 @@ describe("agov run", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/UNAVAILABLE: cannot reach agov at http:\/\/127\.0\.0\.1:1\/mcp/);
+    await expectNoLiveTokens(home, 1);
+  });
+
+  it("withdraws its agents' tokens when it is interrupted", async () => {
+    const home = tempHome();
+    const child = spawn(process.execPath, [BIN, "run", OBJECTIVE], {
+      env: cleanEnv({ AGOV_HOME: home }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no progress: ${err}`)), 20_000);
+      child.stderr.on("data", (d) => {
+        err += d;
+        if (/ALPHA\s+BOOTSTRAP/.test(err)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.once("exit", (c) => resolve(c));
+      child.kill("SIGINT");
+    });
+    expect(code).toBe(130);
+    await expectNoLiveTokens(home, 3);
   });
 
   it("refuses a missing objective or a bad flag in one line", async () => {
@@ -115,4 +144,11 @@ function walk(dir: string): string[] {
     else out.push(p);
   }
   return out;
+}
+
+/** Every token the run issued was withdrawn when it ended. */
+async function expectNoLiveTokens(home: string, atLeast: number): Promise<void> {
+  const tokens = JSON.parse((await agov(["token", "list", "--json"], { AGOV_HOME: home })).stdout);
+  expect(tokens.length).toBeGreaterThanOrEqual(atLeast);
+  expect(tokens.filter((t: { status: string }) => t.status === "live")).toEqual([]);
 }

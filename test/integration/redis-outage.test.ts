@@ -109,7 +109,15 @@ describe.runIf(redisAvailable())("Redis outage", () => {
     try {
       const r = await settlesWithin(3000, s.agents.heartbeat("alpha", 1000));
       expect(codeOf(r)).toBe("UNAVAILABLE");
-      expect((r as PromiseRejectedResult).reason.message).toMatch(/no reply within 300 ms/);
+      expect((r as PromiseRejectedResult).reason.message).toMatch(
+        /no reply within 300 ms: the change may or may not have taken effect/,
+      );
+      expect((r as PromiseRejectedResult).reason.details).toMatchObject({ outcome: "unknown" });
+      // A read that gets no answer changed nothing: its outcome is known.
+      const read = await settlesWithin(3000, s.agents.getPacket("alpha"));
+      expect((read as PromiseRejectedResult).reason.details).toMatchObject({
+        outcome: "not applied",
+      });
     } finally {
       redis.thaw();
     }

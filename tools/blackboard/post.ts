@@ -21,5 +21,6 @@ export const blackboardPost = defineTool({
     destructiveHint: false,
   },
   phases: ["EXECUTE", "VERIFY", "REPORT"],
-  handler: (input, ctx) => ctx.coordination.blackboard.post(ctx.caller, input),
+  rerunsWithKey: true,
+  handler: (input, ctx) => ctx.coordination.blackboard.post(ctx.caller, input, ctx.idempotency_key),
 });

@@ -14,5 +14,6 @@ export const lockAcquire = defineTool({
     idempotentHint: false,
     destructiveHint: false,
   },
-  handler: (input, ctx) => ctx.coordination.locks.acquire(ctx.caller, input),
+  rerunsWithKey: true,
+  handler: (input, ctx) => ctx.coordination.locks.acquire(ctx.caller, input, ctx.idempotency_key),
 });

@@ -13,5 +13,7 @@ export const lockRefresh = defineTool({
     idempotentHint: true,
     destructiveHint: false,
   },
+  // Extending a live lease again from now is harmless: a retry after an unknown outcome may rerun.
+  rerunsWithKey: true,
   handler: (input, ctx) => ctx.coordination.locks.refresh(ctx.caller, input),
 });

@@ -14,5 +14,6 @@ export const lockRelease = defineTool({
     destructiveHint: false,
   },
   phases: "any",
-  handler: (input, ctx) => ctx.coordination.locks.release(ctx.caller, input),
+  rerunsWithKey: true,
+  handler: (input, ctx) => ctx.coordination.locks.release(ctx.caller, input, ctx.idempotency_key),
 });
