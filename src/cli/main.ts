@@ -2,6 +2,7 @@
 // Every failure is one line on stderr; stdout carries only results (and protocol, for serve).
 import { ConfigError, loadConfig } from "../config/index.js";
 import { AgovError } from "../util/errors.js";
+import { packageVersion } from "../util/paths.js";
 import { AGENT_HELP, agentCommand } from "./agent.js";
 import { UsageError } from "./args.js";
 import { AUDIT_HELP, auditCommand } from "./audit.js";
@@ -53,7 +54,7 @@ export async function main(
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-v") {
-    out("0.1.0");
+    out(packageVersion());
     return 0;
   }
   const command = COMMANDS[name];

@@ -6,11 +6,12 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprot
 import type { Elicit } from "../../tools/define.js";
 import type { Caller } from "../authority/index.js";
 import { AgovError, toAgovError } from "../util/errors.js";
+import { packageVersion } from "../util/paths.js";
 import { clip } from "../util/text.js";
 import type { Gateway, Identity } from "./gateway.js";
 import { registerPrompts } from "./prompts.js";
 
-export const SERVER_INFO = { name: "agov", version: "0.1.0" };
+export const SERVER_INFO = { name: "agov", version: packageVersion() };
 
 export interface McpSessionOptions {
   gateway: Gateway;

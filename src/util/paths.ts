@@ -21,3 +21,8 @@ export function packageRoot(): string {
 }
 
 export const bundledPolicies = () => join(packageRoot(), "policies");
+
+/** agov's version, as package.json states it: the one place it is written. */
+export function packageVersion(): string {
+  return String(JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")).version);
+}
