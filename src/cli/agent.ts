@@ -2,42 +2,15 @@
 // gateway's own role with --server; prints the role id and a fresh secret id, once.
 import { isTier, TIER_NAMES, type Tier } from "../authority/index.js";
 import { formatDuration } from "../util/duration.js";
-import { intOption, parse, required, UsageError } from "./args.js";
+import { intOption, type Parsed, required, UsageError } from "./args.js";
+import type { AGENT_CREATE } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { operatorVault, vaultAdmin } from "./policies.js";
 
-export const AGENT_HELP = `Usage:
-  agov agent create --agent <id> --tier <0-4> [--json]
-      Write the AppRole role <id> (token_policies = the tier's policy and agent-<id>; token TTL by
-      tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m; renewable up to 4x that) and print its role id
-      and a new secret id. Running it again changes the tier and issues another secret id.
-  agov agent create --server [--json]
-      The same for the gateway's own role, agov-server (policy agov-server; TTL 1h, max 24h).
-      Give its role id and secret id to 'agov serve' as VAULT_ROLE_ID and VAULT_SECRET_ID.
-  Needs VAULT_ADDR and an operator's VAULT_TOKEN; run 'agov policies apply' first.`;
-
-export async function agentCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h") {
-    ctx.out(AGENT_HELP);
-    return sub ? 0 : 2;
-  }
-  if (sub !== "create")
-    throw new UsageError(`agent: unknown command "${sub}"; see 'agov agent --help'`);
-  const { values } = parse(
-    rest,
-    {
-      agent: { type: "string" },
-      tier: { type: "string" },
-      server: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-    "agent create",
-  );
-  if (values.help) {
-    ctx.out(AGENT_HELP);
-    return 0;
-  }
+export async function create(
+  { values }: Parsed<typeof AGENT_CREATE>,
+  ctx: CliContext,
+): Promise<number> {
   let who: { agentId: string; tier: Tier } | { server: true };
   if (values.server) {
     if (values.agent || values.tier)

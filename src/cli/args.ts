@@ -7,20 +7,50 @@ export class UsageError extends Error {
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
-export function parse<O extends Options>(argv: string[], options: O, command: string) {
+/** What a command's handler receives: its options, typed from its declaration, and positionals. */
+export type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>
+>;
+
+/** How many positionals a command takes, and the one line to say when it got a wrong number. */
+export interface Positionals {
+  min: number;
+  max: number;
+  wrong: string;
+}
+
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+  command: string,
+  positionals: Positionals = { min: 0, max: 0, wrong: "" },
+): Parsed<O> {
+  let parsed: Parsed<O>;
   try {
-    return parseArgs({
-      args: argv,
-      options: { ...options, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: true,
-    });
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (err) {
     const msg = (err as Error).message
       .replace(/\. To specify a positional argument.*$/s, "")
       .replace(/^Unknown option '(.+)'$/, "unknown option $1");
     throw new UsageError(`${command}: ${msg}; see 'agov ${command} --help'`);
   }
+  const given = parsed.positionals;
+  if (positionals.max === 0 && given.length > 0)
+    throw new UsageError(
+      `${command}: unexpected argument "${given[0]}"; see 'agov ${command} --help'`,
+    );
+  if (given.length < positionals.min || given.length > positionals.max || given.includes(""))
+    throw new UsageError(`${command}: ${positionals.wrong}`);
+  return parsed;
+}
+
+/** --help or -h anywhere before `--` (after it, they are an argument like any other). */
+export function asksHelp(argv: string[]): boolean {
+  for (const arg of argv) {
+    if (arg === "--") return false;
+    if (arg === "--help" || arg === "-h") return true;
+  }
+  return false;
 }
 
 export function intOption(

@@ -2,54 +2,15 @@
 import { readFileSync } from "node:fs";
 import { type Anchor, LEDGER_KINDS, type LedgerKind } from "../ledger/index.js";
 import { parseDuration } from "../util/duration.js";
-import { intOption, parse, UsageError } from "./args.js";
+import { intOption, type Parsed, UsageError } from "./args.js";
+import type { AUDIT_ANCHOR, AUDIT_QUERY, AUDIT_VERIFY } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { table } from "./token.js";
 
-export const AUDIT_HELP = `Usage:
-  agov audit query [--agent <id>] [--tool <name>] [--decision allow|deny] [--kind <kind>]
-                   [--session <id>] [--since <iso time|duration>] [--limit N] [--json]
-      Rows of the audit ledger, newest first (default limit 50). --since 1h means the last hour.
-      Kinds: ${LEDGER_KINDS.join(", ")}.
-  agov audit verify [--anchor <file>] [--json]
-      Check the keyed hash chain and the signed anchors kept beside the ledger key (plus those in
-      <file>, as exported by 'audit anchor'): exit 0 when intact, 1 saying what was done to which
-      row (modified, missing, re-chained, truncated, wiped).
-  agov audit anchor
-      Sign an anchor of the current end of the ledger and print it as one JSON line, to keep
-      somewhere the ledger's owner cannot rewrite (a ticket, another machine, a printout).`;
-
-export async function auditCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h") {
-    ctx.out(AUDIT_HELP);
-    return sub ? 0 : 2;
-  }
-  if (sub === "query") return query(rest, ctx);
-  if (sub === "verify") return verify(rest, ctx);
-  if (sub === "anchor") return anchor(rest, ctx);
-  throw new UsageError(`audit: unknown command "${sub}"; see 'agov audit --help'`);
-}
-
-async function query(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      agent: { type: "string" },
-      tool: { type: "string" },
-      decision: { type: "string" },
-      kind: { type: "string" },
-      session: { type: "string" },
-      since: { type: "string" },
-      limit: { type: "string" },
-      json: { type: "boolean" },
-    },
-    "audit query",
-  );
-  if (values.help) {
-    ctx.out(AUDIT_HELP);
-    return 0;
-  }
+export async function query(
+  { values }: Parsed<typeof AUDIT_QUERY>,
+  ctx: CliContext,
+): Promise<number> {
   if (values.decision !== undefined && values.decision !== "allow" && values.decision !== "deny") {
     throw new UsageError(
       `audit query: --decision must be allow or deny (got "${values.decision}")`,
@@ -137,16 +98,10 @@ export function printable(text: string): string {
   );
 }
 
-async function verify(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(
-    argv,
-    { json: { type: "boolean" }, anchor: { type: "string", multiple: true } },
-    "audit verify",
-  );
-  if (values.help) {
-    ctx.out(AUDIT_HELP);
-    return 0;
-  }
+export async function verify(
+  { values }: Parsed<typeof AUDIT_VERIFY>,
+  ctx: CliContext,
+): Promise<number> {
   const anchors = (values.anchor ?? []).flatMap(readAnchors);
   const rt = await ctx.runtime();
   const result = await rt.ledger.verify({ anchors });
@@ -163,12 +118,7 @@ async function verify(argv: string[], ctx: CliContext): Promise<number> {
   return 1;
 }
 
-async function anchor(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(argv, {}, "audit anchor");
-  if (values.help) {
-    ctx.out(AUDIT_HELP);
-    return 0;
-  }
+export async function anchor(_args: Parsed<typeof AUDIT_ANCHOR>, ctx: CliContext): Promise<number> {
   const rt = await ctx.runtime();
   const a = await rt.ledger.anchor();
   if (!a) {

@@ -1,45 +1,63 @@
-// The `agov` command line: parses the command, loads the config once, runs, returns the exit code.
+// The `agov` command line: finds the command in the table, answers help and usage errors before
+// anything is read or created, then loads the config once, runs the command, returns the exit code.
 // Every failure is one line on stderr; stdout carries only results (and protocol, for serve).
 import { ConfigError, loadConfig } from "../config/index.js";
 import { AgovError } from "../util/errors.js";
 import { packageVersion } from "../util/paths.js";
-import { AGENT_HELP, agentCommand } from "./agent.js";
-import { UsageError } from "./args.js";
-import { AUDIT_HELP, auditCommand } from "./audit.js";
-import { createCliContext } from "./context.js";
-import { PIPELINE_HELP, pipelineCommand } from "./pipeline.js";
-import { POLICIES_HELP, policiesCommand } from "./policies.js";
-import { RUN_HELP, runCommand } from "./run.js";
-import { SERVE_HELP, serveCommand } from "./serve.js";
-import { TOKEN_HELP, tokenCommand } from "./token.js";
+import { asksHelp, UsageError } from "./args.js";
+import { type Command, type Entry, helpOf, overview } from "./command.js";
+import { COMMANDS } from "./commands.js";
+import type { CliContext } from "./context.js";
 
-const HELP = `agov — a governance gateway for AI agents (an MCP server).
+/** What the words on the command line name: a command, a family, or one of its subcommands. */
+interface Found {
+  entry: Entry;
+  sub?: Command;
+  path: string;
+  rest: string[];
+}
 
-Usage: agov <command> [options]
+function find(table: Record<string, Entry>, [name = "", ...rest]: string[]): Found {
+  const entry = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (!entry)
+    throw new UsageError(
+      name.startsWith("-")
+        ? `unknown option ${name}; see 'agov --help'`
+        : `unknown command "${name}"; see 'agov --help'`,
+    );
+  const [word, ...more] = rest;
+  if ("command" in entry || word === undefined || word === "--help" || word === "-h")
+    return { entry, path: name, rest };
+  const sub = Object.hasOwn(entry.subcommands, word) ? entry.subcommands[word] : undefined;
+  if (!sub) throw new UsageError(`${name}: unknown command "${word}"; see 'agov ${name} --help'`);
+  return { entry, sub, path: `${name} ${word}`, rest: more };
+}
 
-Commands:
-  run        Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed
-  serve      Serve the governed tools over MCP (stdio, or --http <port>)
-  pipeline   Validate, run, resume and approve pipelines (YAML stages, human gates)
-  token      Issue, revoke and list agent tokens
-  audit      Query the audit ledger and verify its hash chain
-  policies   Write the tier policies into Vault and enable AppRole (policies apply)
-  agent      Create an agent's Vault AppRole role at a tier (agent create)
+type Step = { print: string; code: number } | { start: (ctx: CliContext) => Promise<number> };
 
-Run 'agov <command> --help' for a command's options.
-Configuration: agov.config.yaml in the current folder, then environment variables
-(AGOV_HOME, AGOV_STATE, REDIS_URL, AGOV_AUTHORITY, VAULT_ADDR, AGOV_TOKEN, ...); see docs/configuration.md.`;
-
-type Command = (argv: string[], ctx: ReturnType<typeof createCliContext>) => Promise<number>;
-const COMMANDS: Record<string, { run: Command; help: string }> = {
-  run: { run: runCommand, help: RUN_HELP },
-  serve: { run: serveCommand, help: SERVE_HELP },
-  pipeline: { run: pipelineCommand, help: PIPELINE_HELP },
-  token: { run: tokenCommand, help: TOKEN_HELP },
-  audit: { run: auditCommand, help: AUDIT_HELP },
-  policies: { run: policiesCommand, help: POLICIES_HELP },
-  agent: { run: agentCommand, help: AGENT_HELP },
-};
+/** Everything decided from the words alone: help, version, usage errors, or the command to run. */
+export function route(argv: string[], table: Record<string, Entry> = COMMANDS): Step {
+  const [first, ...rest] = argv;
+  if (first === undefined) return { print: overview(table), code: 2 };
+  if (first === "--help" || first === "-h") return { print: overview(table), code: 0 };
+  if (first === "--version" || first === "-v") return { print: packageVersion(), code: 0 };
+  if (first === "help") {
+    if (rest.length === 0) return { print: overview(table), code: 0 };
+    const found = find(table, rest);
+    const [extra] = found.rest.filter((w) => w !== "--help" && w !== "-h");
+    if (extra !== undefined)
+      throw new UsageError(
+        `${found.path}: unknown command "${extra}"; see 'agov help ${found.path}'`,
+      );
+    return { print: helpOf(found.entry, found.sub), code: 0 };
+  }
+  const { entry, sub, path, rest: args } = find(table, argv);
+  const command = sub ?? ("command" in entry ? entry.command : undefined);
+  // A family without its subcommand: its usage, as a usage error unless help was asked for.
+  if (!command) return { print: helpOf(entry), code: args.length === 0 ? 2 : 0 };
+  if (asksHelp(args)) return { print: helpOf(entry, sub), code: 0 };
+  return { start: command.prepare(args, path) };
+}
 
 export async function main(
   argv: string[],
@@ -48,33 +66,18 @@ export async function main(
 ): Promise<number> {
   const out = (t: string) => process.stdout.write(`${t}\n`);
   const err = (t: string) => process.stderr.write(`${t}\n`);
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    out(HELP);
-    return name ? 0 : 2;
-  }
-  if (name === "--version" || name === "-v") {
-    out(packageVersion());
-    return 0;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    err(
-      name.startsWith("-")
-        ? `agov: unknown option ${name}; see 'agov --help'`
-        : `agov: unknown command "${name}"; see 'agov --help'`,
-    );
-    return 2;
-  }
-  if (rest[0] === "--help" || rest[0] === "-h") {
-    out(command.help);
-    return 0;
-  }
-  let ctx: ReturnType<typeof createCliContext> | undefined;
+  let ctx: CliContext | undefined;
   try {
+    const step = route(argv);
+    if ("print" in step) {
+      out(step.print);
+      return step.code;
+    }
     const config = loadConfig({ env, cwd });
+    // The context (and the runtime it builds) is loaded only when a command runs.
+    const { createCliContext } = await import("./context.js");
     ctx = createCliContext(config, { out, err });
-    return await command.run(rest, ctx);
+    return await step.start(ctx);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       err(`agov: ${e.message}`);

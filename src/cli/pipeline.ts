@@ -7,57 +7,18 @@ import { loadPipeline } from "../pipeline/load.js";
 import { runSummary } from "../pipeline/summary.js";
 import { templateLibrary } from "../pipeline/templates.js";
 import { createGateway } from "../server/gateway.js";
-import { parse, UsageError } from "./args.js";
+import { type Parsed, UsageError } from "./args.js";
+import type { PIPELINE_APPROVE, PIPELINE_JSON, PIPELINE_RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { installStageAgents } from "./pipeline-agents.js";
 import { describeDef, formatAgentEvent, formatEvent, formatRun } from "./pipeline-format.js";
 import { installServices } from "./services.js";
 
-export const PIPELINE_HELP = `Usage:
-  agov pipeline validate <file|name> [--json]
-      Check a pipeline: YAML, fields, roles, templates, requires, when, cycles. Each problem is
-      one line: file:line: field: what is wrong. Exit 0 when valid, 1 when not.
-  agov pipeline run <file|name> [--objective "<text>"] [--json]
-      Run it here with the bundled stage agents (offline model when no API key is set). Each
-      stage transition is a line on stderr; human gates wait for 'agov pipeline approve'.
-  agov pipeline resume <run-id> [--json]
-      Continue a stopped run (its runner crashed or was killed) from its last completed stage.
-  agov pipeline status [<run-id>] [--json]
-      A run's stages, or the most recent runs.
-  agov pipeline approve <run-id> <stage> [--reject] [--reason "<text>"] [--by <name>]
-      Decide a human gate the run is waiting at.
-
-A <name> is looked up in $AGOV_HOME/pipelines, then in the pipelines shipped with agov
-(infrastructure-deploy, ...). See docs/pipelines.md.`;
-
-export async function pipelineCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h") {
-    ctx.out(PIPELINE_HELP);
-    return sub ? 0 : 2;
-  }
-  const commands: Record<string, (a: string[], c: CliContext) => Promise<number>> = {
-    validate,
-    run,
-    resume,
-    status,
-    approve,
-  };
-  const command = commands[sub];
-  if (!command)
-    throw new UsageError(`pipeline: unknown command "${sub}"; see 'agov pipeline --help'`);
-  return command(rest, ctx);
-}
-
-function one(positionals: string[], what: string, command: string): string {
-  if (positionals.length !== 1 || !positionals[0])
-    throw new UsageError(`pipeline ${command}: give the ${what}; see 'agov pipeline --help'`);
-  return positionals[0];
-}
-
-async function validate(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: "boolean" } }, "pipeline validate");
-  const ref = one(positionals, "pipeline file or name", "validate");
+export async function validate(
+  { values, positionals }: Parsed<typeof PIPELINE_JSON>,
+  ctx: CliContext,
+): Promise<number> {
+  const [ref] = positionals as [string]; // exactly one, as the table declares
   const dirs = defaultDirs(ctx.config.home);
   const { text, file } = findPipeline(ref, dirs);
   try {
@@ -73,13 +34,11 @@ async function validate(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-async function run(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { objective: { type: "string" }, json: { type: "boolean" } },
-    "pipeline run",
-  );
-  const ref = one(positionals, "pipeline file or name", "run");
+export async function run(
+  { values, positionals }: Parsed<typeof PIPELINE_RUN>,
+  ctx: CliContext,
+): Promise<number> {
+  const [ref] = positionals as [string];
   return drive(ctx, !!values.json, async (rt) => {
     const { text, file } = rt.pipelines.find(ref);
     return rt.pipelines.start({
@@ -91,9 +50,11 @@ async function run(argv: string[], ctx: CliContext): Promise<number> {
   });
 }
 
-async function resume(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: "boolean" } }, "pipeline resume");
-  const runId = one(positionals, "run id", "resume");
+export async function resume(
+  { values, positionals }: Parsed<typeof PIPELINE_JSON>,
+  ctx: CliContext,
+): Promise<number> {
+  const [runId] = positionals as [string];
   return drive(ctx, !!values.json, (rt) => rt.pipelines.resume(runId, "operator:cli"));
 }
 
@@ -143,10 +104,12 @@ async function drive(
   }
 }
 
-async function status(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: "boolean" } }, "pipeline status");
+export async function status(
+  { values, positionals: [runId] }: Parsed<typeof PIPELINE_JSON>,
+  ctx: CliContext,
+): Promise<number> {
   const rt = await ctx.runtime();
-  if (positionals.length === 0) {
+  if (runId === undefined) {
     const runs = await rt.pipelines.list(20);
     if (values.json) ctx.out(JSON.stringify(runs, null, 2));
     else if (runs.length === 0)
@@ -156,7 +119,6 @@ async function status(argv: string[], ctx: CliContext): Promise<number> {
         ctx.out(`${r.run_id}  ${r.pipeline}  ${new Date(r.created_at).toISOString()}`);
     return 0;
   }
-  const runId = one(positionals, "run id", "status");
   const record = await rt.pipelines.status(runId);
   if (!record) throw new UsageError(`pipeline status: no run ${runId}; see 'agov pipeline status'`);
   const view = runSummary(record);
@@ -164,16 +126,10 @@ async function status(argv: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
-async function approve(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { reject: { type: "boolean" }, reason: { type: "string" }, by: { type: "string" } },
-    "pipeline approve",
-  );
-  if (positionals.length !== 2)
-    throw new UsageError(
-      "pipeline approve: give the run id and the gate's stage, e.g. agov pipeline approve <run-id> review",
-    );
+export async function approve(
+  { values, positionals }: Parsed<typeof PIPELINE_APPROVE>,
+  ctx: CliContext,
+): Promise<number> {
   const [runId, stage] = positionals as [string, string];
   if (values.by !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(values.by))
     throw new UsageError(

@@ -1,30 +1,14 @@
 // agov policies apply: writes policies/*.hcl into Vault and enables the AppRole mount, with an
 // operator's VAULT_TOKEN; the run is recorded in the audit ledger.
 import { policyDirs } from "../runtime.js";
-import { parse, UsageError } from "./args.js";
+import { type Parsed, UsageError } from "./args.js";
+import type { POLICIES_APPLY } from "./commands.js";
 import type { CliContext } from "./context.js";
 
-export const POLICIES_HELP = `Usage:
-  agov policies apply [--json]
-      Write the tier policies (t0-observer … t4-architect), agov-server and any policies in
-      $AGOV_HOME/policies into the Vault at VAULT_ADDR as ACL policies, and enable the AppRole
-      auth method at auth/approle/ if it is not enabled yet. Safe to run again after an upgrade.
-      Needs VAULT_ADDR and an operator's VAULT_TOKEN (may write sys/policies/acl/* and, once,
-      sudo on sys/auth/approle).`;
-
-export async function policiesCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h") {
-    ctx.out(POLICIES_HELP);
-    return sub ? 0 : 2;
-  }
-  if (sub !== "apply")
-    throw new UsageError(`policies: unknown command "${sub}"; see 'agov policies --help'`);
-  const { values } = parse(rest, { json: { type: "boolean" } }, "policies apply");
-  if (values.help) {
-    ctx.out(POLICIES_HELP);
-    return 0;
-  }
+export async function apply(
+  { values }: Parsed<typeof POLICIES_APPLY>,
+  ctx: CliContext,
+): Promise<number> {
   const { addr, token } = operatorVault(ctx, "policies apply");
   const { applyPolicies, createVaultHttp } = await vaultAdmin();
   const result = await applyPolicies(createVaultHttp(addr, 10_000), token, policyDirs(ctx.config));

@@ -17,39 +17,15 @@ import { createGateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
 import { AgovError } from "../util/errors.js";
 import { packageRoot } from "../util/paths.js";
-import { intOption, parse, UsageError } from "./args.js";
+import { intOption, type Parsed, UsageError } from "./args.js";
+import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { installServices } from "./services.js";
 
-export const RUN_HELP = `Usage:
-  agov run "<objective>" [--timeout 120] [--json] [--out report.md] [--server memory|stdio|<url>]
-
-Runs ALPHA (research) and BETA (synthesis) on the objective as governed MCP clients, spawns GAMMA
-(mediator) when a spawn condition fires, and prints the final report in Markdown (stdout, or the
---out file). Live progress goes to stderr. With --json, stdout carries the run's result and
-metrics as JSON instead. The model is OpenRouter (OPENROUTER_API_KEY), any OpenAI-compatible
-endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline deterministic model.
-
-  --timeout <s>     stop the run after this many seconds (default 120)
-  --server memory   agov in this process, each agent on its own in-memory session (default)
-  --server stdio    launch one \`agov serve\` per agent over stdio
-  --server <url>    connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)`;
-
-export async function runCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      timeout: { type: "string" },
-      json: { type: "boolean" },
-      out: { type: "string" },
-      server: { type: "string" },
-    },
-    "run",
-  );
-  if (values.help) {
-    ctx.out(RUN_HELP);
-    return 0;
-  }
+export async function run(
+  { values, positionals }: Parsed<typeof RUN>,
+  ctx: CliContext,
+): Promise<number> {
   const objective = positionals.join(" ").trim();
   if (!objective)
     throw new UsageError('run: give the objective, e.g. agov run "Design a data platform"');

@@ -3,23 +3,13 @@ import { TOOLS } from "../../tools/index.js";
 import { createGateway } from "../server/gateway.js";
 import { serveHttp } from "../server/http.js";
 import { serveStdio } from "../server/stdio.js";
-import { intOption, parse, UsageError } from "./args.js";
+import { intOption, type Parsed, UsageError } from "./args.js";
+import type { SERVE } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { installStageAgents } from "./pipeline-agents.js";
 import { installServices } from "./services.js";
 
-export const SERVE_HELP = `Usage:
-  agov serve                     MCP over stdio; the caller's token comes from AGOV_TOKEN
-  agov serve --http <port> [--host 127.0.0.1]
-                                 MCP over Streamable HTTP at http://<host>:<port>/mcp;
-                                 every request needs Authorization: Bearer <token>`;
-
-export async function serveCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(argv, { http: { type: "string" }, host: { type: "string" } }, "serve");
-  if (values.help) {
-    ctx.out(SERVE_HELP);
-    return 0;
-  }
+export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): Promise<number> {
   const port = intOption(values.http, "http", "serve", 0, 65535);
   if (port === undefined && values.host)
     throw new UsageError("serve: --host goes with --http <port>");

@@ -8,33 +8,11 @@ import {
   type Tier,
 } from "../authority/index.js";
 import { formatDuration, parseDuration } from "../util/duration.js";
-import { intOption, parse, required, UsageError } from "./args.js";
+import { intOption, type Parsed, required, UsageError } from "./args.js";
+import type { TOKEN_ISSUE, TOKEN_LIST, TOKEN_REVOKE } from "./commands.js";
 import type { CliContext } from "./context.js";
 
-export const TOKEN_HELP = `Usage:
-  agov token issue --agent <id> --tier <0-4> [--ttl <duration>] [--json]
-      Issue a token for an agent at a tier. The token is shown once and stored only as a hash.
-      Default TTL by tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m; --ttl from 1s to 366d.
-  agov token revoke --agent <id> [--reason <text>]
-      Revoke the agent as agent_revoke does: every live token, its run in progress (marked
-      revoked, locks released, a handoff left for its task), and its open sessions, on every
-      server, lose their tools at once. Exits 1 when there is nothing to revoke.
-  agov token list [--json]
-      Agents, tiers, expiry and revocation of every token (never the token itself).`;
-
 const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-
-export async function tokenCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h") {
-    ctx.out(TOKEN_HELP);
-    return sub ? 0 : 2;
-  }
-  if (sub === "issue") return issue(rest, ctx);
-  if (sub === "revoke") return revoke(rest, ctx);
-  if (sub === "list") return list(rest, ctx);
-  throw new UsageError(`token: unknown command "${sub}"; see 'agov token --help'`);
-}
 
 function agentOption(value: string | undefined, command: string): string {
   const agent = required(value, "agent", command);
@@ -45,21 +23,10 @@ function agentOption(value: string | undefined, command: string): string {
   return agent;
 }
 
-async function issue(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      agent: { type: "string" },
-      tier: { type: "string" },
-      ttl: { type: "string" },
-      json: { type: "boolean" },
-    },
-    "token issue",
-  );
-  if (values.help) {
-    ctx.out(TOKEN_HELP);
-    return 0;
-  }
+export async function issue(
+  { values }: Parsed<typeof TOKEN_ISSUE>,
+  ctx: CliContext,
+): Promise<number> {
   const agent = agentOption(values.agent, "token issue");
   const tier = intOption(required(values.tier, "tier", "token issue"), "tier", "token issue", 0, 4);
   if (!isTier(tier)) throw new UsageError("token issue: --tier must be 0-4");
@@ -108,16 +75,10 @@ function ttlOption(text: string): number {
   return ttl;
 }
 
-async function revoke(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(
-    argv,
-    { agent: { type: "string" }, reason: { type: "string" } },
-    "token revoke",
-  );
-  if (values.help) {
-    ctx.out(TOKEN_HELP);
-    return 0;
-  }
+export async function revoke(
+  { values }: Parsed<typeof TOKEN_REVOKE>,
+  ctx: CliContext,
+): Promise<number> {
   const agent = agentOption(values.agent, "token revoke");
   const reason = values.reason?.trim() || "revoked with agov token revoke";
   if (reason.length > 1000)
@@ -147,12 +108,10 @@ async function revoke(argv: string[], ctx: CliContext): Promise<number> {
   return 0;
 }
 
-async function list(argv: string[], ctx: CliContext): Promise<number> {
-  const { values } = parse(argv, { json: { type: "boolean" } }, "token list");
-  if (values.help) {
-    ctx.out(TOKEN_HELP);
-    return 0;
-  }
+export async function list(
+  { values }: Parsed<typeof TOKEN_LIST>,
+  ctx: CliContext,
+): Promise<number> {
   const rt = await ctx.runtime();
   const now = rt.clock.now();
   const rows = (await rt.authority.list()).map((t) => ({

@@ -1,0 +1,234 @@
+// Every agov command, once: its summary, usage, options and positionals, and a loader for its
+// handler. The dispatcher (main.ts) answers --help, `agov help` and usage errors from this table
+// alone, so a command's module is imported only when that command runs.
+import { LEDGER_KINDS } from "../ledger/index.js";
+import type { Options } from "./args.js";
+import { command, type Entry } from "./command.js";
+
+const json = { json: { type: "boolean" } } satisfies Options;
+export const RUN = {
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+  out: { type: "string" },
+  server: { type: "string" },
+} satisfies Options;
+export const SERVE = { http: { type: "string" }, host: { type: "string" } } satisfies Options;
+export const PIPELINE_RUN = { objective: { type: "string" }, ...json } satisfies Options;
+export const PIPELINE_JSON = json;
+export const PIPELINE_APPROVE = {
+  reject: { type: "boolean" },
+  reason: { type: "string" },
+  by: { type: "string" },
+} satisfies Options;
+export const TOKEN_ISSUE = {
+  agent: { type: "string" },
+  tier: { type: "string" },
+  ttl: { type: "string" },
+  ...json,
+} satisfies Options;
+export const TOKEN_REVOKE = {
+  agent: { type: "string" },
+  reason: { type: "string" },
+} satisfies Options;
+export const TOKEN_LIST = json;
+export const AUDIT_QUERY = {
+  agent: { type: "string" },
+  tool: { type: "string" },
+  decision: { type: "string" },
+  kind: { type: "string" },
+  session: { type: "string" },
+  since: { type: "string" },
+  limit: { type: "string" },
+  ...json,
+} satisfies Options;
+export const AUDIT_VERIFY = {
+  anchor: { type: "string", multiple: true },
+  ...json,
+} satisfies Options;
+export const AUDIT_ANCHOR = {} satisfies Options;
+export const POLICIES_APPLY = json;
+export const AGENT_CREATE = {
+  agent: { type: "string" },
+  tier: { type: "string" },
+  server: { type: "boolean" },
+  ...json,
+} satisfies Options;
+
+const pipelineRef = {
+  min: 1,
+  max: 1,
+  wrong: "give the pipeline file or name; see 'agov pipeline --help'",
+};
+const runId = { min: 1, max: 1, wrong: "give the run id; see 'agov pipeline --help'" };
+
+export const COMMANDS: Record<string, Entry> = {
+  run: {
+    summary: "Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed",
+    command: command({
+      usage: `  agov run "<objective>" [--timeout 120] [--json] [--out report.md] [--server memory|stdio|<url>]
+
+Runs ALPHA (research) and BETA (synthesis) on the objective as governed MCP clients, spawns GAMMA
+(mediator) when a spawn condition fires, and prints the final report in Markdown (stdout, or the
+--out file). Live progress goes to stderr. With --json, stdout carries the run's result and
+metrics as JSON instead. The model is OpenRouter (OPENROUTER_API_KEY), any OpenAI-compatible
+endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline deterministic model.
+
+  --timeout <s>     stop the run after this many seconds (default 120)
+  --server memory   agov in this process, each agent on its own in-memory session (default)
+  --server stdio    launch one \`agov serve\` per agent over stdio
+  --server <url>    connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)`,
+      options: RUN,
+      positionals: {
+        min: 1,
+        max: Number.POSITIVE_INFINITY,
+        wrong: 'give the objective, e.g. agov run "Design a data platform"',
+      },
+      load: () => import("./run.js").then((m) => m.run),
+    }),
+  },
+  serve: {
+    summary: "Serve the governed tools over MCP (stdio, or --http <port>)",
+    command: command({
+      usage: `  agov serve                     MCP over stdio; the caller's token comes from AGOV_TOKEN
+  agov serve --http <port> [--host 127.0.0.1]
+                                 MCP over Streamable HTTP at http://<host>:<port>/mcp;
+                                 every request needs Authorization: Bearer <token>`,
+      options: SERVE,
+      load: () => import("./serve.js").then((m) => m.serve),
+    }),
+  },
+  pipeline: {
+    summary: "Validate, run, resume and approve pipelines (YAML stages, human gates)",
+    subcommands: {
+      validate: command({
+        usage: `  agov pipeline validate <file|name> [--json]
+      Check a pipeline: YAML, fields, roles, templates, requires, when, cycles. Each problem is
+      one line: file:line: field: what is wrong. Exit 0 when valid, 1 when not.`,
+        options: PIPELINE_JSON,
+        positionals: pipelineRef,
+        load: () => import("./pipeline.js").then((m) => m.validate),
+      }),
+      run: command({
+        usage: `  agov pipeline run <file|name> [--objective "<text>"] [--json]
+      Run it here with the bundled stage agents (offline model when no API key is set). Each
+      stage transition is a line on stderr; human gates wait for 'agov pipeline approve'.`,
+        options: PIPELINE_RUN,
+        positionals: pipelineRef,
+        load: () => import("./pipeline.js").then((m) => m.run),
+      }),
+      resume: command({
+        usage: `  agov pipeline resume <run-id> [--json]
+      Continue a stopped run (its runner crashed or was killed) from its last completed stage.`,
+        options: PIPELINE_JSON,
+        positionals: runId,
+        load: () => import("./pipeline.js").then((m) => m.resume),
+      }),
+      status: command({
+        usage: `  agov pipeline status [<run-id>] [--json]
+      A run's stages, or the most recent runs.`,
+        options: PIPELINE_JSON,
+        positionals: { ...runId, min: 0 },
+        load: () => import("./pipeline.js").then((m) => m.status),
+      }),
+      approve: command({
+        usage: `  agov pipeline approve <run-id> <stage> [--reject] [--reason "<text>"] [--by <name>]
+      Decide a human gate the run is waiting at.`,
+        options: PIPELINE_APPROVE,
+        positionals: {
+          min: 2,
+          max: 2,
+          wrong: "give the run id and the gate's stage, e.g. agov pipeline approve <run-id> review",
+        },
+        load: () => import("./pipeline.js").then((m) => m.approve),
+      }),
+    },
+    note: `A <name> is looked up in $AGOV_HOME/pipelines, then in the pipelines shipped with agov
+(infrastructure-deploy, ...). See docs/pipelines.md.`,
+  },
+  token: {
+    summary: "Issue, revoke and list agent tokens",
+    subcommands: {
+      issue: command({
+        usage: `  agov token issue --agent <id> --tier <0-4> [--ttl <duration>] [--json]
+      Issue a token for an agent at a tier. The token is shown once and stored only as a hash.
+      Default TTL by tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m; --ttl from 1s to 366d.`,
+        options: TOKEN_ISSUE,
+        load: () => import("./token.js").then((m) => m.issue),
+      }),
+      revoke: command({
+        usage: `  agov token revoke --agent <id> [--reason <text>]
+      Revoke the agent as agent_revoke does: every live token, its run in progress (marked
+      revoked, locks released, a handoff left for its task), and its open sessions, on every
+      server, lose their tools at once. Exits 1 when there is nothing to revoke.`,
+        options: TOKEN_REVOKE,
+        load: () => import("./token.js").then((m) => m.revoke),
+      }),
+      list: command({
+        usage: `  agov token list [--json]
+      Agents, tiers, expiry and revocation of every token (never the token itself).`,
+        options: TOKEN_LIST,
+        load: () => import("./token.js").then((m) => m.list),
+      }),
+    },
+  },
+  audit: {
+    summary: "Query the audit ledger and verify its hash chain",
+    subcommands: {
+      query: command({
+        usage: `  agov audit query [--agent <id>] [--tool <name>] [--decision allow|deny] [--kind <kind>]
+                   [--session <id>] [--since <iso time|duration>] [--limit N] [--json]
+      Rows of the audit ledger, newest first (default limit 50). --since 1h means the last hour.
+      Kinds: ${LEDGER_KINDS.join(", ")}.`,
+        options: AUDIT_QUERY,
+        load: () => import("./audit.js").then((m) => m.query),
+      }),
+      verify: command({
+        usage: `  agov audit verify [--anchor <file>] [--json]
+      Check the keyed hash chain and the signed anchors kept beside the ledger key (plus those in
+      <file>, as exported by 'audit anchor'): exit 0 when intact, 1 saying what was done to which
+      row (modified, missing, re-chained, truncated, wiped).`,
+        options: AUDIT_VERIFY,
+        load: () => import("./audit.js").then((m) => m.verify),
+      }),
+      anchor: command({
+        usage: `  agov audit anchor
+      Sign an anchor of the current end of the ledger and print it as one JSON line, to keep
+      somewhere the ledger's owner cannot rewrite (a ticket, another machine, a printout).`,
+        options: AUDIT_ANCHOR,
+        load: () => import("./audit.js").then((m) => m.anchor),
+      }),
+    },
+  },
+  policies: {
+    summary: "Write the tier policies into Vault and enable AppRole (policies apply)",
+    subcommands: {
+      apply: command({
+        usage: `  agov policies apply [--json]
+      Write the tier policies (t0-observer … t4-architect), agov-server and any policies in
+      $AGOV_HOME/policies into the Vault at VAULT_ADDR as ACL policies, and enable the AppRole
+      auth method at auth/approle/ if it is not enabled yet. Safe to run again after an upgrade.
+      Needs VAULT_ADDR and an operator's VAULT_TOKEN (may write sys/policies/acl/* and, once,
+      sudo on sys/auth/approle).`,
+        options: POLICIES_APPLY,
+        load: () => import("./policies.js").then((m) => m.apply),
+      }),
+    },
+  },
+  agent: {
+    summary: "Create an agent's Vault AppRole role at a tier (agent create)",
+    subcommands: {
+      create: command({
+        usage: `  agov agent create --agent <id> --tier <0-4> [--json]
+      Write the AppRole role <id> (token_policies = the tier's policy and agent-<id>; token TTL by
+      tier: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m; renewable up to 4x that) and print its role id
+      and a new secret id. Running it again changes the tier and issues another secret id.
+  agov agent create --server [--json]
+      The same for the gateway's own role, agov-server (policy agov-server; TTL 1h, max 24h).
+      Give its role id and secret id to 'agov serve' as VAULT_ROLE_ID and VAULT_SECRET_ID.
+  Needs VAULT_ADDR and an operator's VAULT_TOKEN; run 'agov policies apply' first.`,
+        options: AGENT_CREATE,
+        load: () => import("./agent.js").then((m) => m.create),
+      }),
+    },
+  },
+};
