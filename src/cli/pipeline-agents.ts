@@ -5,13 +5,27 @@ import { createModel, type Model } from "../../agents/model.js";
 import type { ProgressEvent } from "../../agents/progress.js";
 import { createStageAgent } from "../../agents/stage-agent.js";
 import type { Config } from "../config/index.js";
+import type { StageExecutor } from "../pipeline/index.js";
 import type { Gateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
 
-export function installStageAgents(
+export interface StageAgentsOptions {
+  config?: Config;
+  model?: Model;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export function installStageAgents(gateway: Gateway, opts: StageAgentsOptions = {}): Model {
+  const { executor, model } = stageAgents(gateway, opts);
+  gateway.runtime.pipelines.executors.setDefault(executor);
+  return model;
+}
+
+/** The bundled stage agent and the model it thinks with, not yet installed. */
+export function stageAgents(
   gateway: Gateway,
-  opts: { config?: Config; model?: Model; onProgress?: (e: ProgressEvent) => void } = {},
-): Model {
+  opts: StageAgentsOptions = {},
+): { executor: StageExecutor; model: Model } {
   const c = opts.config;
   const model =
     opts.model ??
@@ -29,6 +43,5 @@ export function installStageAgents(
       return connectGoverned(agentId, conn.transport);
     },
   });
-  gateway.runtime.pipelines.executors.setDefault(executor);
-  return model;
+  return { executor, model };
 }

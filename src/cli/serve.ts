@@ -1,12 +1,13 @@
 // agov serve: the governed MCP server over stdio (default) or Streamable HTTP.
 import { TOOLS } from "../../tools/index.js";
-import { createGateway } from "../server/gateway.js";
+import type { Config } from "../config/index.js";
+import type { StageExecutor } from "../pipeline/index.js";
+import { createGateway, type Gateway } from "../server/gateway.js";
 import { serveHttp } from "../server/http.js";
 import { serveStdio } from "../server/stdio.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { SERVE } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { installStageAgents } from "./pipeline-agents.js";
 import { installServices } from "./services.js";
 
 export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): Promise<number> {
@@ -24,8 +25,7 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
   const rt = await ctx.runtime();
   const gateway = createGateway(rt, TOOLS);
   installServices(gateway);
-  // pipeline_run over MCP runs agent stages with the bundled stage agents, in this process.
-  installStageAgents(gateway, { config });
+  installStageAgentsOnUse(gateway, config);
   if (port === undefined) {
     // With Vault and no AGOV_TOKEN, the agent logs in with its own AppRole; the token is renewed
     // for as long as the session lives (up to the role's token_max_ttl).
@@ -61,4 +61,19 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
   await server.close();
   gateway.close();
   return 0;
+}
+
+/**
+ * pipeline_run over MCP runs agent stages with the bundled stage agents, in this process. They,
+ * and the model client behind them (the openai package), are loaded when the first stage runs:
+ * a server whose callers never run a pipeline does not load them at start-up.
+ */
+function installStageAgentsOnUse(gateway: Gateway, config: Config): void {
+  let executor: Promise<StageExecutor> | undefined;
+  gateway.runtime.pipelines.executors.setDefault(async (task) => {
+    executor ??= import("./pipeline-agents.js").then(
+      (m) => m.stageAgents(gateway, { config }).executor,
+    );
+    return (await executor)(task);
+  });
 }

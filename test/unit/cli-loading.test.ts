@@ -1,4 +1,5 @@
-// What the CLI loads before a command runs: the table and the dispatcher, never a command's module.
+// What the CLI loads before a command runs: the table and the dispatcher, never a command's module;
+// and `agov serve` never the runner or the pipeline commands (nor, through them, the openai package).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,5 +23,11 @@ describe("CLI start-up", () => {
       "commands.js",
       "main.js",
     ]);
+  });
+
+  it("keeps the runner and the pipeline commands out of agov serve", () => {
+    const serve = loads("serve.js");
+    for (const other of ["run.js", "pipeline.js", "pipeline-agents.js"])
+      expect(serve.has(other), other).toBe(false);
   });
 });
