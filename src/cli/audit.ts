@@ -95,6 +95,7 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
     decision: r.decision,
     success: r.success === null ? null : r.success === 1,
     error_type: r.error_type,
+    error_reason: r.error_reason,
     error_message: r.error_message,
     detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown),
     session_id: r.session_id,
@@ -116,7 +117,9 @@ async function query(argv: string[], ctx: CliContext): Promise<number> {
             r.tool ?? r.action,
             r.decision,
             r.success === null ? "?" : r.success ? "yes" : "no",
-            r.error_type ? `${r.error_type}: ${(r.error_message ?? "").slice(0, 60)}` : "",
+            r.error_type
+              ? `${r.error_type}${r.error_reason ? ` (${r.error_reason})` : ""}: ${(r.error_message ?? "").slice(0, 60)}`
+              : (r.error_message ?? "").slice(0, 60),
           ].map(printable),
         ),
       ),
