@@ -56,6 +56,7 @@ export async function query(
     decision: r.decision,
     success: r.success === null ? null : r.success === 1,
     error_type: r.error_type,
+    error_reason: r.error_reason,
     error_message: r.error_message,
     detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown),
     session_id: r.session_id,
@@ -77,7 +78,9 @@ export async function query(
             r.tool ?? r.action,
             r.decision,
             r.success === null ? "?" : r.success ? "yes" : "no",
-            r.error_type ? `${r.error_type}: ${(r.error_message ?? "").slice(0, 60)}` : "",
+            r.error_type
+              ? `${r.error_type}${r.error_reason ? ` (${r.error_reason})` : ""}: ${(r.error_message ?? "").slice(0, 60)}`
+              : (r.error_message ?? "").slice(0, 60),
           ].map(printable),
         ),
       ),

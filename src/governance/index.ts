@@ -58,7 +58,8 @@ export function createGovernance(deps: GovernanceDeps) {
           `${held.run.phase}: ${what}: ${input.message.slice(0, 200)}`,
         );
       }
-      // The error itself goes on the record (the call's own row only holds a digest of it).
+      // The error itself goes on the record (the call's own row only holds a digest of it). Its
+      // type is the agent's own word, so it is detail, not one of agov's error codes.
       await ledger.record(
         {
           kind: "error_report",
@@ -67,8 +68,9 @@ export function createGovernance(deps: GovernanceDeps) {
           action: `error_report: ${what}`,
           decision: "allow",
           tool: "error_report",
+          detail: { error_type: input.error_type, recovered: input.recovered === true },
         },
-        { success: false, error_type: input.error_type, error_message: input.message },
+        { success: false, error_message: input.message },
       );
       // Charged only within a run the agent is held to; a recovered error (a retry that then
       // worked) is on the record but not charged.

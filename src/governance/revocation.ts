@@ -165,7 +165,12 @@ export function createRevoker(deps: {
             severity: SEVERITY[req.reason],
           },
         },
-        { success: true, error_type: req.reason, error_message: req.details },
+        {
+          success: true,
+          error_type: "REVOKED",
+          error_reason: req.reason,
+          error_message: req.details,
+        },
       );
     });
     await step("revocations:ledger", () =>

@@ -52,8 +52,12 @@ export function createTransitions(ctx: GovernanceContext) {
     if (by === undefined || by <= own)
       throw new AgovError(
         "DENIED",
-        `PACKET_CREATOR_TIER: ${caller.agent_id}'s packet was written by ${packet.created_for}${by === undefined ? " before agov recorded a writer's tier" : ` at T${by}`}; ${caller.agent_id} is T${own}, and only a writer above its tier may govern it: ask for a packet from one`,
-        { tier: own, ...(by === undefined ? {} : { creator_tier: by }) },
+        `${caller.agent_id}'s packet was written by ${packet.created_for}${by === undefined ? " before agov recorded a writer's tier" : ` at T${by}`}; ${caller.agent_id} is T${own}, and only a writer above its tier may govern it: ask for a packet from one`,
+        {
+          reason: "PACKET_CREATOR_TIER",
+          tier: own,
+          ...(by === undefined ? {} : { creator_tier: by }),
+        },
       );
   }
 
@@ -83,13 +87,15 @@ export function createTransitions(ctx: GovernanceContext) {
     if (revoked)
       throw new AgovError(
         "DENIED",
-        `AGENT_PREVIOUSLY_REVOKED: ${agent} was revoked before and cannot BOOTSTRAP again; read the task's handoff and continue under a new agent id`,
+        `${agent} was revoked before and cannot BOOTSTRAP again; read the task's handoff and continue under a new agent id`,
+        { reason: "AGENT_PREVIOUSLY_REVOKED" },
       );
     const packet = await packetOf(agent);
     if (!packet)
       throw new AgovError(
         "NOT_FOUND",
-        `NO_INSTRUCTION_PACKET: no instruction packet for ${agent}; a T3 executor creates one with packet_create`,
+        `no instruction packet for ${agent}; a T3 executor creates one with packet_create`,
+        { reason: "NO_INSTRUCTION_PACKET" },
       );
     if (taskId && taskId !== packet.task_id)
       throw new AgovError(
@@ -101,7 +107,8 @@ export function createTransitions(ctx: GovernanceContext) {
     if (previous?.packet_at === packet.created_at && !lapsed)
       throw new AgovError(
         "NOT_FOUND",
-        `NO_INSTRUCTION_PACKET: ${agent}'s packet for task ${packet.task_id} was used by run ${previous.run_id}; each run needs a new packet`,
+        `${agent}'s packet for task ${packet.task_id} was used by run ${previous.run_id}; each run needs a new packet`,
+        { reason: "NO_INSTRUCTION_PACKET" },
       );
     const runId = ids.next();
     const lock = await state.locks.acquire(
@@ -112,7 +119,8 @@ export function createTransitions(ctx: GovernanceContext) {
     if (!lock.acquired)
       throw new AgovError(
         "CONFLICT",
-        `CANNOT_ACQUIRE_LOCK: ${agent}'s execution lock is held by ${lock.holder} (another run of this agent) until ${new Date(lock.expires_at).toISOString()}`,
+        `${agent}'s execution lock is held by ${lock.holder} (another run of this agent) until ${new Date(lock.expires_at).toISOString()}`,
+        { reason: "CANNOT_ACQUIRE_LOCK" },
       );
     // A run that died (its lock lapsed) is on the record as not compliant before the next starts.
     if (lapsed)
@@ -173,7 +181,8 @@ export function createTransitions(ctx: GovernanceContext) {
       if (lease)
         throw new AgovError(
           "CONFLICT",
-          `CANNOT_ACQUIRE_LOCK: ${agent} already has a run in ${from} holding its execution lock until ${new Date(lease.expires_at).toISOString()}`,
+          `${agent} already has a run in ${from} holding its execution lock until ${new Date(lease.expires_at).toISOString()}`,
+          { reason: "CANNOT_ACQUIRE_LOCK" },
         );
       from = null;
     }
@@ -209,7 +218,9 @@ export function createTransitions(ctx: GovernanceContext) {
           revoked_by: "governance",
           tool: "phase_transition",
         });
-        throw new AgovError("REVOKED", `${agent} revoked: ${details}`);
+        throw new AgovError("REVOKED", `${agent} revoked: ${details}`, {
+          reason: "MISSING_ARTIFACT",
+        });
       }
     }
     await keepAlive(agent, run);
@@ -223,7 +234,9 @@ export function createTransitions(ctx: GovernanceContext) {
         revoked_by: "governance",
         tool: "phase_transition",
       });
-      throw new AgovError("REVOKED", `${agent} revoked: ${trigger.details}`);
+      throw new AgovError("REVOKED", `${agent} revoked: ${trigger.details}`, {
+        reason: trigger.reason,
+      });
     }
     const now = clock.now();
     run.phase = input.phase;

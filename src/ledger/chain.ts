@@ -23,7 +23,8 @@ const LEGACY_ENTRY_FIELDS = [
   "args_digest",
 ] as const;
 const ENTRY_FIELDS = [...LEGACY_ENTRY_FIELDS, "kind", "detail"] as const;
-const OUTCOME_FIELDS = ["success", "error_type", "error_message", "latency_us"] as const;
+const LEGACY_OUTCOME_FIELDS = ["success", "error_type", "error_message", "latency_us"] as const;
+const OUTCOME_FIELDS = [...LEGACY_OUTCOME_FIELDS, "error_reason"] as const;
 
 type Row = Record<string, unknown>;
 const pick = (row: Row, fields: readonly string[]) =>
@@ -56,14 +57,22 @@ export const legacyChain = {
   entryHash: (prev: string, row: Row) =>
     sha256(`${prev}\n${canonicalJson(pick(row, LEGACY_ENTRY_FIELDS))}`),
   rowHash: (entry: string, row: Row) =>
-    sha256(`${entry}\n${canonicalJson(pick(row, OUTCOME_FIELDS))}`),
+    sha256(`${entry}\n${canonicalJson(pick(row, LEGACY_OUTCOME_FIELDS))}`),
 };
 
 export function outcomeColumns(outcome: ActionOutcome | undefined): Row {
-  if (!outcome) return { success: null, error_type: null, error_message: null, latency_us: null };
+  if (!outcome)
+    return {
+      success: null,
+      error_type: null,
+      error_message: null,
+      latency_us: null,
+      error_reason: null,
+    };
   return {
     success: outcome.success === null ? null : outcome.success ? 1 : 0,
     error_type: cap(outcome.error_type ?? null, 100),
+    error_reason: cap(outcome.error_reason ?? null, 100),
     error_message: cap(outcome.error_message ?? null, 2000),
     latency_us: outcome.latency_us ?? null,
   };

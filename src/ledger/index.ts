@@ -1,6 +1,8 @@
 // The audit ledger port: every governed call and every governance event is one row of a keyed
 // hash chain, written through one recorder that takes a fixed set of event kinds. Revocations,
 // violations, promotions and agent metrics are derived from chained rows, never stored apart.
+import type { ErrorCode, Reason } from "../util/errors.js";
+
 export { createSqliteLedger } from "./sqlite.js";
 
 export type Decision = "allow" | "deny";
@@ -99,7 +101,10 @@ export type LedgerEvent = EntryFields &
 /** What is known after the action ran. `success: null` marks an outcome that is not known. */
 export interface ActionOutcome {
   success: boolean | null;
-  error_type?: string | null;
+  /** One of the error codes (src/util/errors.ts). */
+  error_type?: ErrorCode | null;
+  /** The rule that answered, one of REASONS. */
+  error_reason?: Reason | null;
   error_message?: string | null;
   latency_us?: number | null;
 }
@@ -117,6 +122,7 @@ export interface ActionRow {
   confidence: number | null;
   success: number | null;
   error_type: string | null;
+  error_reason: string | null;
   error_message: string | null;
   tool: string | null;
   session_id: string | null;

@@ -114,4 +114,9 @@ export const MIGRATIONS: readonly string[] = [
       MAX(CASE WHEN r.kind = 'run' THEN r.timestamp END) AS last_active_at
     FROM agent_actions r WHERE r.kind IN ('run', 'tier', 'token') GROUP BY r.agent_id;
   `,
+  // v3: the rule that answered a call (one of REASONS in src/util/errors.ts), beside its code.
+  `
+  ALTER TABLE agent_actions ADD COLUMN error_reason TEXT;
+  CREATE INDEX agent_actions_error ON agent_actions(error_type, id);
+  `,
 ];

@@ -105,17 +105,17 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
 
   const insert = db.prepare(`INSERT INTO agent_actions
     (id, timestamp, kind, agent_id, agent_version, tier, action, decision, confidence, success,
-     error_type, error_message, tool, session_id, args_digest, latency_us, detail, prev_hash,
-     entry_hash, hash)
+     error_type, error_reason, error_message, tool, session_id, args_digest, latency_us, detail,
+     prev_hash, entry_hash, hash)
     VALUES (@id, @timestamp, @kind, @agent_id, @agent_version, @tier, @action, @decision,
-     @confidence, @success, @error_type, @error_message, @tool, @session_id, @args_digest,
-     @latency_us, @detail, @prev_hash, @entry_hash, @hash)`);
+     @confidence, @success, @error_type, @error_reason, @error_message, @tool, @session_id,
+     @args_digest, @latency_us, @detail, @prev_hash, @entry_hash, @hash)`);
   const setTip = db.prepare(
     "INSERT INTO ledger_tip (one, last_id, entry_hash) VALUES (1, @id, @entry_hash) ON CONFLICT(one) DO UPDATE SET last_id = @id, entry_hash = @entry_hash",
   );
   const getRow = db.prepare("SELECT * FROM agent_actions WHERE id = ?");
   const updateOutcome = db.prepare(
-    "UPDATE agent_actions SET success = @success, error_type = @error_type, error_message = @error_message, latency_us = @latency_us, hash = @hash WHERE id = @id",
+    "UPDATE agent_actions SET success = @success, error_type = @error_type, error_reason = @error_reason, error_message = @error_message, latency_us = @latency_us, hash = @hash WHERE id = @id",
   );
 
   let queue: Queued[] = [];

@@ -6,10 +6,18 @@ import { AgovError } from "../util/errors.js";
 import { clip, MAX_ECHO } from "../util/text.js";
 
 export function errorResult(err: AgovError): CallToolResult {
+  const label = err.reason ? `${err.code} (${err.reason})` : err.code;
   return {
     isError: true,
-    content: [{ type: "text", text: `${err.code}: ${err.message}` }],
-    _meta: { "agov/error": { code: err.code, retryable: err.retryable, ...(err.details ?? {}) } },
+    content: [{ type: "text", text: `${label}: ${err.message}` }],
+    _meta: {
+      "agov/error": {
+        ...(err.details ?? {}),
+        code: err.code,
+        ...(err.reason ? { reason: err.reason } : {}),
+        retryable: err.retryable,
+      },
+    },
   };
 }
 

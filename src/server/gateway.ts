@@ -7,7 +7,7 @@ import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
 import type { LedgerEvent } from "../ledger/index.js";
 import type { Runtime } from "../runtime.js";
-import { AgovError, toAgovError } from "../util/errors.js";
+import { AgovError, type ErrorCode, type Reason, toAgovError } from "../util/errors.js";
 import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
 import { clip } from "../util/text.js";
 import { errorResult, invalidInput, okResult } from "./errors.js";
@@ -129,6 +129,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
         {
           success: false,
           error_type: err.code,
+          error_reason: err.reason ?? null,
           error_message: err.message,
           latency_us: elapsedUs(started),
         },
@@ -279,6 +280,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     const outcome = {
       success: unknown ? null : !failure,
       error_type: failure?.code ?? null,
+      error_reason: failure?.reason ?? null,
       error_message: failure?.message ?? null,
       latency_us: elapsedUs(started),
     };
@@ -306,13 +308,14 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     key: string,
     started: bigint,
   ): Promise<CallToolResult> {
-    const code = (first._meta?.["agov/error"] as { code?: string } | undefined)?.code ?? null;
+    const meta = first._meta?.["agov/error"] as { code?: ErrorCode; reason?: Reason } | undefined;
     try {
       await runtime.ledger.record(
         { ...entry, action: `tools/call (replay of the first call with idempotency_key ${key})` },
         {
           success: first.isError !== true,
-          error_type: code,
+          error_type: meta?.code ?? null,
+          error_reason: meta?.reason ?? null,
           error_message: null,
           latency_us: elapsedUs(started),
         },

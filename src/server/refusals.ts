@@ -70,7 +70,12 @@ export function createRefusalLog(opts: {
           decision: "deny",
           detail: { source: w.source, count: w.more, from, to, codes: w.codes },
         },
-        { success: false, error_type: "REFUSALS_SUMMARISED", error_message: text },
+        {
+          success: false,
+          error_type: "UNAUTHENTICATED",
+          error_reason: "REFUSALS_SUMMARISED",
+          error_message: text,
+        },
       ),
     );
   }
@@ -119,7 +124,12 @@ export function createRefusalLog(opts: {
             decision: "deny",
             detail: { source },
           },
-          { success: false, error_type: err.code, error_message: err.message },
+          {
+            success: false,
+            error_type: err.code,
+            error_reason: err.reason ?? null,
+            error_message: err.message,
+          },
         ),
       );
     },

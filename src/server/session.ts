@@ -63,7 +63,12 @@ export async function openMcpSession(opts: {
     await ledger
       .record(
         { ...row("refused", opts.client), detail: { transport, ...e.details } },
-        { success: false, error_type: e.code, error_message: e.message },
+        {
+          success: false,
+          error_type: e.code,
+          error_reason: e.reason ?? null,
+          error_message: e.message,
+        },
       )
       .catch(() => {});
     throw e;

@@ -58,7 +58,7 @@ export async function openConnection(opts: ConnectionOptions, name: string): Pro
       outcome === "unknown"
         ? `state store (redis at ${where}) ${why}: the change may or may not have taken effect; retry with the same idempotency_key to be safe`
         : `state store (redis) unavailable: ${why}; check that Redis at ${where} is running (agov reconnects by itself), then retry`,
-      { store: "redis", outcome },
+      { store: "redis", outcome, ...(outcome === "unknown" ? { reason: "OUTCOME_UNKNOWN" } : {}) },
     );
   const fail = (err: unknown, read = false): AgovError => {
     if (err instanceof AgovError) return err;

@@ -1,39 +1,116 @@
-// Typed errors with stable codes. The server maps them to MCP errors in one place (src/server/errors.ts).
+// The one vocabulary of failures: a few codes (how a call was answered, and whether to retry) and
+// reasons (which rule answered it). The server maps them to MCP answers in one place
+// (src/server/errors.ts), the ledger records both, and docs/errors.md is generated from here.
 
-export const ERROR_CODES = [
-  "DENIED",
-  "REVOKED",
-  "EXPIRED",
-  "INVALID_INPUT",
-  "CONFLICT",
-  "BUDGET_EXCEEDED",
-  "UNAVAILABLE",
-  "NOT_FOUND",
-  "UNAUTHENTICATED",
-  "PROCEDURE_VIOLATION",
-  "FORBIDDEN_ACTION",
-  "INTERNAL",
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+interface CodeInfo {
+  retryable: boolean;
+  meaning: string;
+}
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(["UNAVAILABLE", "CONFLICT"]);
+export const ERRORS = {
+  DENIED: { retryable: false, meaning: "the caller may not do this (tier, policy or a rule)" },
+  REVOKED: { retryable: false, meaning: "the caller's token or run was revoked" },
+  EXPIRED: { retryable: false, meaning: "the caller's token expired; get a new one" },
+  UNAUTHENTICATED: { retryable: false, meaning: "no token, or one agov does not know" },
+  INVALID_INPUT: {
+    retryable: false,
+    meaning: "the arguments are wrong; the message names the field",
+  },
+  NOT_FOUND: { retryable: false, meaning: "what was named does not exist (or is not visible)" },
+  CONFLICT: {
+    retryable: true,
+    meaning:
+      "the state moved on (a lock held, a stale version, a call in progress): read and retry",
+  },
+  UNAVAILABLE: {
+    retryable: true,
+    meaning: "a dependency (state store, authority, ledger, model) cannot answer now: retry later",
+  },
+  PROCEDURE_VIOLATION: {
+    retryable: false,
+    meaning: "an agent under a packet broke its lifecycle (wrong phase, skipped or repeated step)",
+  },
+  FORBIDDEN_ACTION: {
+    retryable: false,
+    meaning: "an agent under a packet called a tool its packet forbids",
+  },
+  INTERNAL: { retryable: false, meaning: "a fault in agov itself; the message says where" },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/**
+ * Which rule gave an answer: a finer name under a code, for clients and auditors to act on.
+ * Revocation reasons (the seed's triggers) say why an agent was revoked; when a call both broke a
+ * rule and caused a revocation, its code and the revocation's reason carry the same name.
+ */
+export const REASONS = {
+  AGENT_PREVIOUSLY_REVOKED: {
+    code: "DENIED",
+    meaning:
+      "a revoked agent id can never BOOTSTRAP again: continue under a new id from the handoff",
+  },
+  NO_INSTRUCTION_PACKET: {
+    code: "NOT_FOUND",
+    meaning: "BOOTSTRAP needs an unused packet from a T3 executor (packet_create)",
+  },
+  PACKET_CREATOR_TIER: {
+    code: "DENIED",
+    meaning: "the packet was written by a tier not above the agent's own",
+  },
+  CANNOT_ACQUIRE_LOCK: {
+    code: "CONFLICT",
+    meaning: "another run of the agent holds its execution lock",
+  },
+  OUTCOME_UNKNOWN: {
+    code: "UNAVAILABLE",
+    meaning: "a change was sent but not answered: it may or may not have taken effect",
+  },
+  REFUSALS_SUMMARISED: {
+    code: "UNAUTHENTICATED",
+    meaning: "a ledger row counting bearer-token refusals from one source in one minute",
+  },
+  PROCEDURE_VIOLATION: {
+    code: "REVOKED",
+    meaning: "revoked: broke its lifecycle as often as its budget allows",
+  },
+  SAME_ERROR_REPEATED: {
+    code: "REVOKED",
+    meaning: "revoked: the same error repeated as often as its budget allows",
+  },
+  ERROR_BUDGET_EXCEEDED: { code: "REVOKED", meaning: "revoked: too many errors in one run" },
+  MISSING_ARTIFACT: {
+    code: "REVOKED",
+    meaning: "revoked: reached VERIFY (or finished a stage) without a declared deliverable",
+  },
+  FORBIDDEN_ACTION: { code: "REVOKED", meaning: "revoked: called a tool its packet forbids" },
+  MANUAL: { code: "REVOKED", meaning: "revoked by a T4 architect or an operator" },
+} as const satisfies Record<string, { code: ErrorCode; meaning: string }>;
+
+export type Reason = keyof typeof REASONS;
+export const REASON_NAMES = Object.keys(REASONS) as Reason[];
 
 export class AgovError extends Error {
   readonly code: ErrorCode;
+  readonly reason: Reason | undefined;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  /** `details.reason`, when given, names the rule (one of REASONS). */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown> & { reason?: Reason },
+  ) {
     super(message);
     this.name = "AgovError";
     this.code = code;
-    this.retryable = RETRYABLE.has(code);
-    this.details = details;
+    this.retryable = ERRORS[code].retryable;
+    const { reason, ...rest } = details ?? {};
+    this.reason = reason;
+    this.details = details && Object.keys(rest).length > 0 ? rest : undefined;
   }
-}
-
-export function isAgovError(err: unknown): err is AgovError {
-  return err instanceof AgovError;
 }
 
 /** Wraps any thrown value as an AgovError, keeping typed ones as they are. */

@@ -79,8 +79,8 @@ describe("refusal log", () => {
     await log.close();
     const rows = await refusals();
     expect(rows).toHaveLength(8);
-    const firsts = rows.filter((r) => r.error_type !== "REFUSALS_SUMMARISED");
-    const summaries = rows.filter((r) => r.error_type === "REFUSALS_SUMMARISED");
+    const firsts = rows.filter((r) => r.error_reason !== "REFUSALS_SUMMARISED");
+    const summaries = rows.filter((r) => r.error_reason === "REFUSALS_SUMMARISED");
     expect(firsts).toHaveLength(4);
     expect(summaries.map((r) => detail(r).source).sort()).toEqual([
       "(other sources)",

@@ -135,7 +135,7 @@ describe("agov run with an OpenAI-compatible model", () => {
     expect(run.result.metrics.consensus).toBe("accepted");
     const reported = (await env.rt.ledger.query({ tool: "error_report" }))
       .filter((r) => r.action.startsWith("error_report:"))
-      .map((r) => r.error_type);
+      .map((r) => (JSON.parse(r.detail ?? "{}") as { error_type?: string }).error_type);
     expect(reported).toEqual(
       expect.arrayContaining(["model_rate_limited", "model_malformed_output"]),
     );

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { TIER_NAMES, tierPolicyName } from "../../src/authority/index.js";
 import { capabilitiesFor, grantsTool, parsePolicy, toolPath } from "../../src/authority/policy.js";
 import { renderTierPolicies, renderToolsDoc } from "../../src/authority/render.js";
+import { renderErrorsDoc } from "../../src/util/errors-doc.js";
 import { TOOLS } from "../../tools/index.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -14,6 +15,10 @@ const read = (...p: string[]) => readFileSync(join(root, ...p), "utf8");
 describe("tool catalog", () => {
   it("ships policies/*.hcl exactly as rendered from tools/index.ts (run `npm run gen` if not)", () => {
     for (const [file, text] of renderTierPolicies(TOOLS)) expect(read("policies", file)).toBe(text);
+  });
+
+  it("ships docs/errors.md exactly as rendered from the table of codes and reasons", () => {
+    expect(read("docs", "errors.md")).toBe(renderErrorsDoc());
   });
 
   it("ships docs/tools.md exactly as rendered from tools/index.ts", () => {
