@@ -42,9 +42,10 @@ export function route(argv: string[], table: Record<string, Entry> = COMMANDS): 
   if (first === "--help" || first === "-h") return { print: overview(table), code: 0 };
   if (first === "--version" || first === "-v") return { print: packageVersion(), code: 0 };
   if (first === "help") {
-    if (rest.length === 0) return { print: overview(table), code: 0 };
-    const found = find(table, rest);
-    const [extra] = found.rest.filter((w) => w !== "--help" && w !== "-h");
+    const words = rest.filter((w) => w !== "--help" && w !== "-h");
+    if (words.length === 0) return { print: overview(table), code: 0 };
+    const found = find(table, words);
+    const [extra] = found.rest;
     if (extra !== undefined)
       throw new UsageError(
         `${found.path}: unknown command "${extra}"; see 'agov help ${found.path}'`,

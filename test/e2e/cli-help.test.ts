@@ -89,10 +89,12 @@ describe("agov help", () => {
   });
 
   it("lists every command in the overview", async () => {
-    const r = await agov(["help"], { AGOV_HOME: freshHome() });
-    expect(r.code).toBe(0);
-    for (const name of Object.keys(TABLE))
-      expect(r.stdout).toMatch(new RegExp(`^ {2}${name} +\\S`, "m"));
+    for (const args of [["help"], ["help", "--help"], ["--help"]]) {
+      const r = await agov(args, { AGOV_HOME: freshHome() });
+      expect(r.code, args.join(" ")).toBe(0);
+      for (const name of Object.keys(TABLE))
+        expect(r.stdout).toMatch(new RegExp(`^ {2}${name} +\\S`, "m"));
+    }
   });
 
   it.each([
