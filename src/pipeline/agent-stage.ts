@@ -2,6 +2,7 @@
 // stage's artifacts as deliverables) and a token at the stage's tier; a declared artifact missing
 // afterwards revokes the agent (MISSING_ARTIFACT); failures are retried with backoff.
 import { TASK_EXITS } from "../governance/index.js";
+import { type Clock, wait } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { toAgovError } from "../util/errors.js";
 import type { RunCtx } from "./run-context.js";
@@ -81,7 +82,11 @@ async function attemptOnce(
   const abort = new AbortController();
   const stop = () => abort.abort();
   ctx.signal.addEventListener("abort", stop, { once: true });
-  const timer = setTimeout(stop, def.timeout_ms);
+  // The stage's deadline runs on the injected clock; `ended` cancels it when the attempt ends.
+  const ended = new AbortController();
+  void wait(deps.clock, def.timeout_ms, ended.signal).then(() => {
+    if (!ended.signal.aborted) stop();
+  });
   // The agent is retired on every path from here (its token withdrawn, its locks freed).
   try {
     const task: StageTask = {
@@ -107,7 +112,10 @@ async function attemptOnce(
     try {
       // A stage's timeout is enforced, not only requested: an executor that ignores its signal
       // is left behind a short grace period after the deadline.
-      outcome = await Promise.race([executor(task), abandonedAfter(abort.signal, GRACE_MS)]);
+      outcome = await Promise.race([
+        executor(task),
+        abandonedAfter(deps.clock, abort.signal, GRACE_MS, ended.signal),
+      ]);
     } catch (err) {
       outcome = { ok: false, error: toAgovError(err).message };
     }
@@ -118,7 +126,7 @@ async function attemptOnce(
     if (revoked) return { ok: false, error: `${agentId} revoked: ${revoked}` };
     return outcome;
   } finally {
-    clearTimeout(timer);
+    ended.abort();
     ctx.signal.removeEventListener("abort", stop);
     await retireAgent(ctx, agentId);
   }
@@ -127,15 +135,22 @@ async function attemptOnce(
 /** How long an executor may keep running after its stage was stopped. */
 const GRACE_MS = 5000;
 
-/** Settles (as a failed outcome) `graceMs` after the signal aborts; never before. */
-function abandonedAfter(signal: AbortSignal, graceMs: number): Promise<StageOutcome> {
+/**
+ * Settles (as a failed outcome) `graceMs` of clock time after `signal` aborts; never before, and
+ * never once `ended` (the attempt finished first).
+ */
+function abandonedAfter(
+  clock: Clock,
+  signal: AbortSignal,
+  graceMs: number,
+  ended: AbortSignal,
+): Promise<StageOutcome> {
   return new Promise((resolve) => {
     const settle = () => {
-      const t = setTimeout(
-        () => resolve({ ok: false, error: "the stage's agent did not stop when asked" }),
-        graceMs,
-      );
-      t.unref();
+      void wait(clock, graceMs, ended).then(() => {
+        if (!ended.aborted)
+          resolve({ ok: false, error: "the stage's agent did not stop when asked" });
+      });
     };
     if (signal.aborted) settle();
     else signal.addEventListener("abort", settle, { once: true });

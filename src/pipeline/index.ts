@@ -2,6 +2,7 @@
 // process, checkpointed in the StateStore), answer status, take gate decisions and stage claims.
 import { hostname } from "node:os";
 import type { Caller } from "../authority/index.js";
+import { wait } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 import { createEngine } from "./engine.js";
 import { findByName, findPipeline, type PipelineDirs, templateDirsFor } from "./files.js";
@@ -47,7 +48,7 @@ export function createPipelines(deps: PipelineServiceDeps) {
     ...deps,
     store,
     executors,
-    sleep: deps.sleep ?? realSleep,
+    sleep: deps.sleep ?? ((ms, signal) => wait(deps.clock, ms, signal)),
     pollMs: deps.pollMs ?? 500,
     host: deps.host ?? hostname(),
     pid: deps.pid ?? process.pid,
@@ -188,19 +189,6 @@ function checkAssign(
       "INVALID_INPUT",
       `no stage agents run in this server: assign ${orphans.map((s) => s.name).join(", ")} to agents (assign: { stage: agent_id }), or run the pipeline with agov pipeline run`,
     );
-}
-
-export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 function pidAlive(pid: number): boolean {

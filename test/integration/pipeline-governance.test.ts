@@ -111,11 +111,17 @@ describe("missing artifacts", () => {
   it("enforces a stage's timeout on an agent that ignores being stopped, and retires it", async () => {
     env = await startPipelines();
     env.service.executors.swap("plan", () => new Promise(() => {})); // never answers
-    const final = await env.run(`pipeline:
-  name: stuck
-  stages:
-    - plan: { agent: planner, timeout: 1s }
-`);
+    const { done } = await env.service.start({
+      text: "pipeline:\n  name: stuck\n  stages:\n    - plan: { agent: planner, timeout: 1s }\n",
+      file: "stuck.yaml",
+      started_by: "test",
+    });
+    await env.waitFor((e) => e.type === "stage" && e.stage === "plan" && e.to === "running");
+    await new Promise((r) => setImmediate(r));
+    env.clock.advance(1000); // the stage's deadline: the agent is told to stop, and ignores it
+    await new Promise((r) => setImmediate(r));
+    env.clock.advance(5000); // the grace period after which it is left behind
+    const final = await done;
     expect(final.status).toBe("failed");
     expect(final.stages.plan!.reason).toMatch(/timed out after 1s/);
     const tokens = (await env.rt.authority.list()).filter(

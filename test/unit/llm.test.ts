@@ -62,7 +62,7 @@ describe("LLM model", () => {
       "hang",
       answer(GOOD_VOTE),
     );
-    const vote = await model({ maxAttempts: 6 }).generate(request(), Vote);
+    const vote = await model({ maxAttempts: 6, timeoutMs: 100 }).generate(request(), Vote);
 
     expect(vote).toEqual(GOOD_VOTE);
     expect(fake.requests).toHaveLength(6);
@@ -139,7 +139,9 @@ describe("LLM model", () => {
     expect(sleeps).toEqual([60_000]); // a huge Retry-After is capped
 
     fake.script.push("hang", "hang");
-    await expect(model({ maxAttempts: 2 }).generate(request(), Vote)).rejects.toMatchObject({
+    await expect(
+      model({ maxAttempts: 2, timeoutMs: 100 }).generate(request(), Vote),
+    ).rejects.toMatchObject({
       kind: "timeout",
       attempts: 2,
     });
