@@ -17,7 +17,12 @@ export function createCliContext(
   io: { out: (t: string) => void; err: (t: string) => void },
 ): CliContext {
   // Logs always go to stderr: in stdio mode stdout carries nothing but protocol.
-  const log = pino({ level: config.log_level, base: { name: "agov" } }, pino.destination(2));
+  // Written synchronously: logs are few, and a line must not arrive after what follows it on
+  // stderr (or be lost when the process exits).
+  const log = pino(
+    { level: config.log_level, base: { name: "agov" } },
+    pino.destination({ dest: 2, sync: true }),
+  );
   let rt: Promise<Runtime> | undefined;
   return {
     config,
