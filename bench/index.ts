@@ -15,7 +15,6 @@ import { createOfflineModel } from "../agents/offline-model.js";
 import { PARTICIPANT_TIERS, runTask } from "../agents/orchestrator.js";
 import { httpTransport, scopedFetch } from "../agents/transports.js";
 import type { Tier } from "../src/authority/index.js";
-import { installServices } from "../src/cli/services.js";
 import { defaults } from "../src/config/index.js";
 import { createRuntime } from "../src/runtime.js";
 import { createGateway } from "../src/server/gateway.js";
@@ -66,7 +65,6 @@ async function main(): Promise<void> {
   const rt = await createRuntime(config);
   const { token } = await rt.authority.issue({ agent_id: "bench", tier: 0, ttl_ms: 3_600_000 });
   const gateway = createGateway(rt, TOOLS);
-  installServices(gateway);
   const bareState = createSqliteState({ home, clock: systemClock, ids: randomIds });
   const env = { ...process.env, AGOV_HOME: home, AGOV_LOG_LEVEL: "warn" };
   const results: Comparison[] = [];

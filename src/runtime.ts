@@ -1,6 +1,7 @@
 // The composition root: builds the ports chosen by the configuration and the domain modules on
 // top of them. The CLI, the server and the runner all start here; tests build one in a few lines.
 import { join } from "node:path";
+import { type Audit, createAudit } from "./audit/index.js";
 import type { Authority } from "./authority/index.js";
 import { createLocalAuthority } from "./authority/local.js";
 import type { Config } from "./config/index.js";
@@ -27,8 +28,7 @@ export interface Runtime {
   consensus: Consensus;
   governance: Governance;
   pipelines: Pipelines;
-  /** Services of later layers (governance, pipelines), keyed by name. */
-  services: Record<string, unknown>;
+  audit: Audit;
   close(): Promise<void>;
 }
 
@@ -60,6 +60,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     throw err;
   }
   const governance = createGovernance({ state, ledger, authority, clock, ids });
+  const consensus = createConsensus({ state, ledger, clock, ids });
   const runtime: Runtime = {
     config,
     clock,
@@ -67,8 +68,8 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     authority,
     state,
     ledger,
-    coordination: createCoordination(state),
-    consensus: createConsensus({ state, ledger, clock, ids }),
+    coordination: createCoordination({ state, clock, consensus }),
+    consensus,
     governance,
     pipelines: createPipelines({
       state,
@@ -79,7 +80,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       governance,
       dirs: defaultDirs(config.home),
     }),
-    services: {},
+    audit: createAudit(ledger),
     async close() {
       await Promise.allSettled([authority.close(), state.close()]);
       await ledger.close();

@@ -1,13 +1,13 @@
 // The shape of one governed tool: name, tier, description, zod input, MCP annotations, handler.
-// Handlers receive the resolved caller from the server; they never trust an agent id in arguments.
+// Handlers receive the resolved caller from the server; they never trust an agent id in arguments,
+// and reach state and the ledger only through the domain modules, which keep their rules.
 import type { z } from "zod";
+import type { Audit } from "../src/audit/index.js";
 import type { Caller, Tier } from "../src/authority/index.js";
 import type { Consensus } from "../src/coordination/consensus.js";
 import type { Coordination } from "../src/coordination/index.js";
 import type { Governance, Phase } from "../src/governance/index.js";
-import type { Ledger } from "../src/ledger/index.js";
 import type { Pipelines } from "../src/pipeline/index.js";
-import type { StateStore } from "../src/state/index.js";
 import type { Clock } from "../src/util/clock.js";
 
 export interface ToolContext {
@@ -15,12 +15,11 @@ export interface ToolContext {
   session_id: string;
   /** The tools this caller may call right now. */
   granted: ReadonlySet<string>;
-  state: StateStore;
-  ledger: Ledger;
   coordination: Coordination;
   consensus: Consensus;
   governance: Governance;
   pipelines: Pipelines;
+  audit: Audit;
   clock: Clock;
   /**
    * Asks the person at the caller's MCP client (elicitation), when the client supports it and the
@@ -32,8 +31,6 @@ export interface ToolContext {
    * from the key (a lock's lease id) can recognise its own earlier success on a retry.
    */
   idempotency_key?: string;
-  /** Extra services later layers attach (governance, pipelines); typed where they are defined. */
-  services: Record<string, unknown>;
 }
 
 export type Elicit = (req: {

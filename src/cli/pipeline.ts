@@ -12,7 +12,6 @@ import type { PIPELINE_APPROVE, PIPELINE_JSON, PIPELINE_RUN } from "./commands.j
 import type { CliContext } from "./context.js";
 import { installStageAgents } from "./pipeline-agents.js";
 import { describeDef, formatAgentEvent, formatEvent, formatRun } from "./pipeline-format.js";
-import { installServices } from "./services.js";
 
 export async function validate(
   { values, positionals }: Parsed<typeof PIPELINE_JSON>,
@@ -68,7 +67,6 @@ async function drive(
 ): Promise<number> {
   const rt = await ctx.runtime();
   const gateway = createGateway(rt, TOOLS);
-  installServices(gateway);
   let runId = "";
   const model = installStageAgents(gateway, {
     config: ctx.config,

@@ -20,7 +20,6 @@ import { packageRoot } from "../util/paths.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { installServices } from "./services.js";
 
 export async function run(
   { values, positionals }: Parsed<typeof RUN>,
@@ -38,7 +37,6 @@ export async function run(
 
   const rt = await ctx.runtime();
   const gateway = createGateway(rt, TOOLS);
-  installServices(gateway);
   const suffix = randomBytes(3).toString("hex");
   const taskId = `run-${suffix}`;
   const agentIds: Record<Participant, string> = {

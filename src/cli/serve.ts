@@ -8,7 +8,6 @@ import { serveStdio } from "../server/stdio.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { SERVE } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { installServices } from "./services.js";
 
 export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): Promise<number> {
   const port = intOption(values.http, "http", "serve", 0, 65535);
@@ -24,7 +23,6 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
   }
   const rt = await ctx.runtime();
   const gateway = createGateway(rt, TOOLS);
-  installServices(gateway);
   installStageAgentsOnUse(gateway, config);
   if (port === undefined) {
     // With Vault and no AGOV_TOKEN, the agent logs in with its own AppRole; the token is renewed

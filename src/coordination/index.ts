@@ -9,8 +9,12 @@ import type {
   MessageType,
   StateStore,
 } from "../state/index.js";
+import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 import { canonicalJson } from "../util/json.js";
+import { createSessionCheckpoints, type SessionCheckpoints } from "./checkpoints.js";
+import type { Consensus } from "./consensus.js";
+import { type SpawnThresholds, spawnConditions } from "./spawn.js";
 
 export interface Coordination {
   locks: {
@@ -55,7 +59,16 @@ export interface Coordination {
       input: { task_id: string; after_id?: string | undefined; limit?: number | undefined },
     ): Promise<unknown>;
   };
+  /** The caller is alive: agents silent for the STUCK threshold (30 s) are counted as stuck. */
+  heartbeat(caller: Caller): Promise<{ agent_id: string; at: string }>;
+  /** Each agent's own session state. */
+  checkpoints: SessionCheckpoints;
+  /** Whether a task needs its mediator (the seed's STUCK/CONFLICT/COMPLEXITY/SUCCESS). */
+  spawnConditions(taskId: string, overrides?: Partial<SpawnThresholds>): Promise<unknown>;
 }
+
+/** How long one heartbeat keeps an agent live (every phase transition is one, too). */
+export const HEARTBEAT_TTL_MS = 60_000;
 
 /** Lock names agov keeps for itself (agents' execution locks, pipeline runners). */
 const RESERVED_LOCK = /^(agent|pipeline):/;
@@ -79,8 +92,19 @@ function assertLockName(resource: string): void {
     );
 }
 
-export function createCoordination(state: StateStore): Coordination {
+export function createCoordination(deps: {
+  state: StateStore;
+  clock: Clock;
+  consensus: Consensus;
+}): Coordination {
+  const { state } = deps;
   return {
+    async heartbeat(caller) {
+      await state.agents.heartbeat(caller.agent_id, HEARTBEAT_TTL_MS);
+      return { agent_id: caller.agent_id, at: new Date(deps.clock.now()).toISOString() };
+    },
+    checkpoints: createSessionCheckpoints(state),
+    spawnConditions: (taskId, overrides) => spawnConditions(deps, taskId, overrides),
     locks: {
       async acquire(caller, { resource, ttl_ms }, key) {
         assertLockName(resource);

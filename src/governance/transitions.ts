@@ -1,6 +1,8 @@
 // Lifecycle transitions: BOOTSTRAP's checks, one phase at a time, the plan and deliverable gates,
 // and EXIT. Each transition is a heartbeat, refreshes the execution lock and checks the budget.
+
 import type { Caller } from "../authority/index.js";
+import { HEARTBEAT_TTL_MS } from "../coordination/index.js";
 import { AgovError } from "../util/errors.js";
 import { authoredArtifacts, authorsFor } from "./artifacts.js";
 import { budgetTrigger } from "./budget.js";
@@ -15,7 +17,6 @@ export const TASK_EXITS = "task-exit:";
 
 /** Execution lock (agent:{id}:exec) TTL; every transition refreshes it. */
 export const EXEC_LOCK_TTL_MS = 10 * 60_000;
-const HEARTBEAT_TTL_MS = 60_000;
 
 export function createTransitions(ctx: GovernanceContext) {
   const { state, ledger, authority, clock, ids } = ctx.deps;

@@ -14,14 +14,6 @@ import { errorResult, invalidInput, okResult } from "./errors.js";
 import { type Claimed, claim, IDEMPOTENCY_FIELD, keySchema, takeKey } from "./idempotency.js";
 import { knownCaller } from "./refusals.js";
 
-/** Hooks the governance engine attaches to the call path (lifecycle phases, error budgets). */
-export interface CallHooks {
-  /** Throws to refuse the call (e.g. PROCEDURE_VIOLATION). */
-  before?(ctx: ToolContext, tool: ToolDef, args: unknown): Promise<void>;
-  /** Sees every refused or failed call, to charge the error budget. */
-  failed?(caller: Caller, tool: string, err: AgovError, sessionId: string): Promise<void>;
-}
-
 export interface SessionHandle {
   id: string;
   agent_id: string;
@@ -57,10 +49,13 @@ export interface Gateway {
   attached(): number;
   /** Drops cached identities of an agent and tells its sessions their tool list changed. */
   agentChanged(agentId: string): Promise<void>;
-  hooks: CallHooks[];
   close(): void;
 }
 
+/**
+ * The governance engine is not an add-on: every gateway takes its lifecycle gate and error budget
+ * from the runtime it is built on, so no transport, runner or test can get an ungoverned one.
+ */
 export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): Gateway {
   const tools = new Map(toolList.map((t) => [t.name, t]));
   const names = [...tools.keys()];
@@ -70,7 +65,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   // The local authority answers from a local file in microseconds, so it is asked every time and
   // a revocation takes effect on the very next call; a remote authority (Vault) is cached briefly.
   const cacheTtl = runtime.authority.kind === "local" ? 0 : runtime.config.cache_ttl_ms;
-  const hooks: CallHooks[] = [];
+  const { gate, failed: charge } = runtime.governance.hooks;
   // Idempotency keys are claimed in the state store; this instance knows which of its own claims
   // are still running.
   const idem = {
@@ -165,7 +160,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     const { caller, granted } = identity;
     const fail = async (err: AgovError) => {
       const result = await refuse(caller, shown, args, session, err, started);
-      await runHook((h) => h.failed?.(caller, shown, err, session.id));
+      await charged(caller, shown, err);
       return result;
     };
     // Before anything walks the arguments recursively (zod, a handler, JSON.stringify): a value
@@ -213,19 +208,21 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       caller,
       session_id: session.id,
       granted,
-      state: runtime.state,
-      ledger: runtime.ledger,
       coordination: runtime.coordination,
       consensus: runtime.consensus,
       governance: runtime.governance,
       pipelines: runtime.pipelines,
       clock: runtime.clock,
-      services: runtime.services,
+      audit: runtime.audit,
       ...(session.elicit ? { elicit: session.elicit } : {}),
       ...(key ? { idempotency_key: key } : {}),
     };
     try {
-      for (const h of hooks) await h.before?.(ctx, tool, parsed.data);
+      await gate(caller, {
+        name: tool.name,
+        readOnly: tool.annotations.readOnlyHint === true,
+        ...(tool.phases ? { phases: tool.phases } : {}),
+      });
     } catch (err) {
       return fail(toAgovError(err));
     }
@@ -297,7 +294,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       await claimed.settle(result, unknown, failure?.retryable === true).catch(() => {
         // The answer stands; a retry with the key finds the claim stale and treats it as unknown.
       });
-    if (failure) await runHook((h) => h.failed?.(caller, name, failure, session.id));
+    if (failure) await charged(caller, name, failure);
     return result;
   }
 
@@ -326,13 +323,13 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     return { ...first, _meta: { ...first._meta, "agov/idempotency": { key, replayed: true } } };
   }
 
-  async function runHook(fn: (h: CallHooks) => Promise<void> | undefined): Promise<void> {
-    for (const h of hooks) {
-      try {
-        await fn(h);
-      } catch {
-        // A hook's failure must not change the answer already decided for this call.
-      }
+  /** Charges a refused or failed call to the caller's error budget (when it is held to a run). */
+  async function charged(caller: Caller, tool: string, err: AgovError): Promise<void> {
+    try {
+      await charge(caller, tool, err);
+    } catch {
+      // The charge must not change the answer already decided for this call; a budget that
+      // could not be charged (the store is down) is an outage, which is never the agent's fault.
     }
   }
 
@@ -378,7 +375,6 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     },
     attached,
     agentChanged,
-    hooks,
     close: unsubscribe,
   };
 }

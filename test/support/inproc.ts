@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { installServices } from "../../src/cli/services.js";
 import { type Config, defaults } from "../../src/config/index.js";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../../src/runtime.js";
 import { createGateway, type Gateway } from "../../src/server/gateway.js";
@@ -43,7 +42,6 @@ export async function startInProc(
   const home = mkdtempSync(join(tmpdir(), "agov-inproc-"));
   const rt = await createRuntime({ ...defaults(home), home, log_level: "silent", ...config }, opts);
   const gateway = createGateway(rt, TOOLS);
-  installServices(gateway);
   const clients: AgentClient[] = [];
   return {
     rt,

@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 
-const HEARTBEAT_TTL_MS = 60_000;
-
 export const heartbeat = defineTool({
   name: "heartbeat",
   tier: 0,
@@ -10,8 +8,5 @@ export const heartbeat = defineTool({
   input: z.strictObject({}),
   annotations: { title: "Heartbeat", readOnlyHint: false, idempotentHint: true },
   phases: "any",
-  async handler(_input, { caller, state, clock }) {
-    await state.agents.heartbeat(caller.agent_id, HEARTBEAT_TTL_MS);
-    return { agent_id: caller.agent_id, at: new Date(clock.now()).toISOString() };
-  },
+  handler: (_input, ctx) => ctx.coordination.heartbeat(ctx.caller),
 });

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { spawnConditions as evaluate } from "../../src/coordination/spawn.js";
 import { defineTool } from "../define.js";
 import { taskId } from "../fields.js";
 
@@ -16,8 +15,7 @@ export const spawnConditions = defineTool({
   }),
   annotations: { title: "Spawn conditions", readOnlyHint: true, idempotentHint: true },
   handler: ({ task_id, ...overrides }, ctx) =>
-    evaluate(
-      { state: ctx.state, clock: ctx.clock, consensus: ctx.consensus },
+    ctx.coordination.spawnConditions(
       task_id,
       Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
     ),

@@ -3,9 +3,6 @@ import { z } from "zod";
 import { defineTool } from "../define.js";
 import { identifier, jsonValue } from "../fields.js";
 
-/** Each agent's session state lives in its own scope: no agent reads or overwrites another's. */
-export const sessionScope = (agentId: string) => `session:${agentId}`;
-
 export const checkpointSave = defineTool({
   name: "checkpoint_save",
   tier: 1,
@@ -14,12 +11,5 @@ export const checkpointSave = defineTool({
   input: z.strictObject({ key: identifier("checkpoint key"), data: jsonValue }),
   annotations: { title: "Save checkpoint", readOnlyHint: false, idempotentHint: true },
   phases: "any",
-  async handler(input, ctx) {
-    const saved = await ctx.state.checkpoints.save(
-      sessionScope(ctx.caller.agent_id),
-      input.key,
-      input.data,
-    );
-    return { key: input.key, saved_at: new Date(saved.saved_at).toISOString() };
-  },
+  handler: (input, ctx) => ctx.coordination.checkpoints.save(ctx.caller, input.key, input.data),
 });
