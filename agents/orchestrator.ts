@@ -195,14 +195,8 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   }
 
   async function activeVoters(stuck: Set<string>): Promise<string[]> {
-    const r = await orchOf().call("blackboard_read", {
-      task_id: opts.taskId,
-      section: "progress",
-    });
-    const roster = r.ok
-      ? (((r.data.entries as Array<{ key: string; value: unknown }>).find((e) => e.key === "agents")
-          ?.value ?? {}) as Record<string, { phase: string }>)
-      : {};
+    const r = await orchOf().call("spawn_conditions", { task_id: opts.taskId });
+    const roster = r.ok ? ((r.data.roster ?? {}) as Record<string, { phase: string }>) : {};
     return [ids.ALPHA, ids.BETA].filter((id) => {
       const phase = roster[id]?.phase;
       return (

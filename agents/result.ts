@@ -66,11 +66,9 @@ export async function collectOutcome(i: {
   )?.value;
   const handoff = await i.orch.must("handoff_read", { task_id: i.taskId });
   // Revocations the agents did not see as such (a refused call whose failure revoked them) are on
-  // the progress board.
-  const progress = await i.orch.must("blackboard_read", { task_id: i.taskId, section: "progress" });
-  const roster = ((progress.entries as Array<{ key: string; value: unknown }>).find(
-    (e) => e.key === "agents",
-  )?.value ?? {}) as Record<string, { phase: string; step: string }>;
+  // the task's roster (spawn_conditions carries it).
+  const conditions = await i.orch.must("spawn_conditions", { task_id: i.taskId });
+  const roster = (conditions.roster ?? {}) as Record<string, { phase: string; step: string }>;
   const revoked = new Map(i.revoked);
   for (const [agent, line] of Object.entries(roster))
     if (line.phase === "REVOKED" && !revoked.has(agent)) revoked.set(agent, line.step);

@@ -3,9 +3,6 @@
 import type { Caller } from "../authority/index.js";
 import type { StateStore } from "../state/index.js";
 
-/** Each agent's session state lives in its own scope: no agent reads or overwrites another's. */
-const sessionScope = (agentId: string) => `session:${agentId}`;
-
 export interface SessionCheckpoints {
   save(caller: Caller, key: string, data: unknown): Promise<{ key: string; saved_at: string }>;
   load(
@@ -19,11 +16,11 @@ export interface SessionCheckpoints {
 export function createSessionCheckpoints(state: StateStore): SessionCheckpoints {
   return {
     async save(caller, key, data) {
-      const saved = await state.checkpoints.save(sessionScope(caller.agent_id), key, data);
+      const saved = await state.sessions.save(caller.agent_id, key, data);
       return { key, saved_at: new Date(saved.saved_at).toISOString() };
     },
     async load(caller, key) {
-      const hit = await state.checkpoints.load(sessionScope(caller.agent_id), key);
+      const hit = await state.sessions.load(caller.agent_id, key);
       if (!hit) return { key, found: false };
       return { key, found: true, data: hit.data, saved_at: new Date(hit.saved_at).toISOString() };
     },

@@ -73,14 +73,12 @@ export const HEARTBEAT_TTL_MS = 60_000;
 /** Lock names agov keeps for itself (agents' execution locks, pipeline runners). */
 const RESERVED_LOCK = /^(agent|pipeline):/;
 
-/** Blackboard entries only agov writes: votes, results, proposals and the progress board. */
+/** Blackboard entries only agov writes: votes, results and proposals. */
 export function reservedEntry(section: string, key: string): string | null {
   if (section === "consensus" && (/^(votes|result):/.test(key) || key === "final"))
     return "votes and results are written by vote_cast";
   if (section === "solutions" && key.startsWith("proposal:"))
     return "proposals are written by proposal_create";
-  if (section === "progress" && key === "agents")
-    return "the progress board is written by phase_transition";
   return null;
 }
 
@@ -157,9 +155,7 @@ export function createCoordination(deps: {
     },
     blackboard: {
       async post(caller, input, key) {
-        const reserved = input.task_id.startsWith("pipeline:")
-          ? "the pipeline run list is written by agov's pipelines"
-          : reservedEntry(input.section, input.key);
+        const reserved = reservedEntry(input.section, input.key);
         if (reserved)
           throw new AgovError(
             "DENIED",

@@ -1,7 +1,7 @@
 // Spawn signals for the orchestrator (the seed's conditional spawning of the mediator): STUCK,
-// CONFLICT, COMPLEXITY and SUCCESS, computed from the task's progress board, heartbeats,
+// CONFLICT, COMPLEXITY and SUCCESS, computed from the task's progress roster, heartbeats,
 // proposals and votes. Time comes from the injected clock.
-import type { StateStore } from "../state/index.js";
+import type { RosterLine, StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import type { Consensus } from "./consensus.js";
 
@@ -18,25 +18,23 @@ export interface Condition {
   agents?: string[];
 }
 
-interface RosterLine {
-  phase: string;
-  step: string;
-  at: number;
-}
-
 const FINISHED = new Set(["REPORT", "EXIT", "REVOKED"]);
 
 export async function spawnConditions(
   deps: { state: StateStore; clock: Clock; consensus: Consensus },
   taskId: string,
   overrides: Partial<SpawnThresholds> = {},
-): Promise<{ task_id: string; conditions: Condition[]; spawn: Condition["condition"] | null }> {
+): Promise<{
+  task_id: string;
+  conditions: Condition[];
+  spawn: Condition["condition"] | null;
+  /** Every agent's phase, step and time of its last transition on the task. */
+  roster: Record<string, RosterLine>;
+}> {
   const t = { ...SPAWN_DEFAULTS, ...overrides };
   const { state, clock } = deps;
   const now = clock.now();
-  const board = await state.blackboard.read(taskId);
-  const roster = (board.find((e) => e.section === "progress" && e.key === "agents")?.value ??
-    {}) as Record<string, RosterLine>;
+  const roster = await state.roster.read(taskId);
   const active = Object.entries(roster).filter(([, r]) => !FINISHED.has(r.phase));
 
   const stuck: string[] = [];
@@ -52,7 +50,9 @@ export async function spawnConditions(
   const { proposals } = await deps.consensus.status({ task_id: taskId });
   const conflicting = proposals.filter((p) => p.status !== "accepted" && p.reject > 0);
 
-  const complexityEntry = board.find((e) => e.section === "problem" && e.key === "complexity");
+  const complexityEntry = (await state.blackboard.read(taskId, "problem")).find(
+    (e) => e.section === "problem" && e.key === "complexity",
+  );
   const score = Number((complexityEntry?.value as { score?: unknown })?.score ?? 0) || 0;
 
   const names = Object.keys(roster);
@@ -101,5 +101,10 @@ export async function spawnConditions(
         : `${active.length} agent(s) still working`,
     },
   ];
-  return { task_id: taskId, conditions, spawn: conditions.find((c) => c.fired)?.condition ?? null };
+  return {
+    task_id: taskId,
+    conditions,
+    spawn: conditions.find((c) => c.fired)?.condition ?? null,
+    roster,
+  };
 }

@@ -5,7 +5,7 @@ import type { Caller } from "../authority/index.js";
 import type { StateStore } from "../state/index.js";
 import { AgovError } from "../util/errors.js";
 import type { GovernanceContext } from "./context.js";
-import { type AgentRun, getRun, noteTried, planMark } from "./runs.js";
+import { type AgentRun, getRun, noteTried } from "./runs.js";
 
 /** Whose artifacts on `taskId` count for the agent: itself, and for its run's task its predecessors. */
 export function authorsFor(agentId: string, run: AgentRun | null, taskId: string): string[] {
@@ -24,9 +24,8 @@ export async function authoredArtifacts(
   const mine: string[] = [];
   for (const name of names) {
     if (!listed.has(name)) continue;
-    const saved = await state.checkpoints.load(`artifact:${taskId}`, name);
-    const author = (saved?.data as { author?: unknown } | undefined)?.author;
-    if (typeof author === "string" && who.has(author)) mine.push(name);
+    const saved = await state.artifacts.get(taskId, name);
+    if (saved && who.has(saved.author)) mine.push(name);
   }
   return mine;
 }
@@ -66,7 +65,7 @@ export function createArtifacts(ctx: GovernanceContext) {
             `task_id: task ${taskId} belongs to ${active}'s run; artifacts are recorded by the agents working it`,
           );
       }
-      const saved = await state.checkpoints.save(`artifact:${taskId}`, input.name, {
+      const saved = await state.artifacts.put(taskId, input.name, {
         kind: input.kind,
         content: input.content,
         author: caller.agent_id,
@@ -74,9 +73,7 @@ export function createArtifacts(ctx: GovernanceContext) {
       const existing = await state.tasks.artifacts(taskId);
       if (!existing.includes(input.name)) await state.tasks.addArtifact(taskId, input.name);
       if (held && input.kind === "plan") {
-        await state.checkpoints.save(planMark(caller.agent_id), held.run.run_id, {
-          name: input.name,
-        });
+        await state.plans.mark(caller.agent_id, held.run.run_id, input.name);
         await noteTried(
           state,
           caller.agent_id,

@@ -16,7 +16,7 @@ export { PHASES, type Phase } from "./lifecycle.js";
 export { DEFAULT_BUDGET, type InstructionPacket, packetInput } from "./packets.js";
 export { PROMOTION_THRESHOLDS } from "./promotion.js";
 export type { Handoff, RevokeResult } from "./revocation.js";
-export { EXEC_LOCK_TTL_MS, TASK_EXITS } from "./transitions.js";
+export { EXEC_LOCK_TTL_MS } from "./transitions.js";
 
 export type Governance = ReturnType<typeof createGovernance>;
 

@@ -214,7 +214,7 @@ export function createRevoker(deps: {
         };
         await state.tasks.putHandoff(taskId, handoff as unknown as Record<string, unknown>);
       });
-      await step("progress board", () =>
+      await step("progress roster", () =>
         updateRoster(state, taskId, agent, { phase: "REVOKED", step: req.reason, at }),
       );
     }

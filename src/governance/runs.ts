@@ -1,9 +1,9 @@
 // An agent's current run (agent:{id}:state): its task, phase and step, what it has tried, and the
-// lease of its execution lock. The progress board (blackboard progress/agents) mirrors it per task
-// for other agents and for the spawn monitor.
+// lease of its execution lock. The task's progress roster mirrors it for the spawn monitor.
+import { z } from "zod";
 import type { StateStore } from "../state/index.js";
-import { updateEntry } from "../state/update.js";
-import type { Phase } from "./lifecycle.js";
+import { AgovError } from "../util/errors.js";
+import { PHASES, type Phase } from "./lifecycle.js";
 
 export interface AgentRun {
   run_id: string;
@@ -33,13 +33,34 @@ export interface RosterEntry {
 
 const TRIED_MAX = 30;
 
+/** A stored run is checked on read: foreign or damaged data is an error, never a silent cast. */
+const RUN = z.object({
+  run_id: z.string(),
+  task_id: z.string(),
+  phase: z.enum(PHASES),
+  step: z.string(),
+  started_at: z.number(),
+  updated_at: z.number(),
+  exec_lease: z.object({ resource: z.string(), lease_id: z.string() }).nullable(),
+  revoked: z.boolean(),
+  revocation_done: z.boolean().optional(),
+  packet_at: z.string().optional(),
+  continues_from: z.array(z.string()).optional(),
+}) satisfies z.ZodType<AgentRun>;
+
 export async function getRun(state: StateStore, agentId: string): Promise<AgentRun | null> {
   const raw = await state.agents.getState(agentId);
-  return raw && typeof raw.run_id === "string" ? (raw as unknown as AgentRun) : null;
+  if (!raw || raw.run_id === undefined) return null;
+  const run = RUN.safeParse(raw);
+  if (run.success) return run.data;
+  throw new AgovError(
+    "INTERNAL",
+    `stored run of ${agentId} is not in the shape agov writes (${run.error.issues[0]?.message}); the state store holds foreign or damaged data`,
+  );
 }
 
 export async function putRun(state: StateStore, agentId: string, run: AgentRun): Promise<void> {
-  await state.agents.setState(agentId, run as unknown as Record<string, unknown>);
+  await state.agents.setState(agentId, { ...run });
 }
 
 /**
@@ -65,27 +86,12 @@ export function heldRun(run: AgentRun | null, packet: { created_at: string } | n
     : null;
 }
 
-/** Where a run's plan artifact is marked (a plan is needed before EXECUTE). */
-export const planMark = (agentId: string) => `plan:${agentId}`;
-
-/** Updates this agent's line on the task's progress board, retrying on concurrent writers. */
+/** Updates this agent's line on the task's progress roster (its own line: no writer is lost). */
 export async function updateRoster(
   state: StateStore,
   taskId: string,
   agentId: string,
   entry: RosterEntry,
 ): Promise<void> {
-  await updateEntry<Record<string, RosterEntry>>(
-    state,
-    { task_id: taskId, section: "progress", key: "agents", author: agentId },
-    (roster) => ({ ...roster, [agentId]: entry }),
-  );
-}
-
-export async function readRoster(
-  state: StateStore,
-  taskId: string,
-): Promise<Record<string, RosterEntry>> {
-  const entry = (await state.blackboard.read(taskId, "progress")).find((e) => e.key === "agents");
-  return (entry?.value as Record<string, RosterEntry>) ?? {};
+  await state.roster.set(taskId, agentId, entry);
 }

@@ -10,10 +10,9 @@ import type { GovernanceContext } from "./context.js";
 import { type Phase, transitionProblem } from "./lifecycle.js";
 import { ENGINE, type InstructionPacket } from "./packets.js";
 import type { Handoff } from "./revocation.js";
-import { type AgentRun, getRun, noteTried, planMark, putRun, updateRoster } from "./runs.js";
+import { type AgentRun, getRun, noteTried, putRun, updateRoster } from "./runs.js";
 
 /** Checkpoint scope of the record of agents that reached EXIT on a task. */
-export const TASK_EXITS = "task-exit:";
 
 /** Execution lock (agent:{id}:exec) TTL; every transition refreshes it. */
 export const EXEC_LOCK_TTL_MS = 10 * 60_000;
@@ -196,7 +195,7 @@ export function createTransitions(ctx: GovernanceContext) {
     }
     const run = current!;
     if (!packet) throw new AgovError("NOT_FOUND", `no instruction packet for ${agent}`);
-    if (input.phase === "EXECUTE" && !(await state.checkpoints.load(planMark(agent), run.run_id)))
+    if (input.phase === "EXECUTE" && !(await state.plans.get(agent, run.run_id)))
       throw new AgovError(
         "PROCEDURE_VIOLATION",
         "PLAN → EXECUTE without a plan artifact: record one with artifact_record (kind plan) first",
@@ -268,7 +267,7 @@ export function createTransitions(ctx: GovernanceContext) {
       );
       const metrics = await ledger.metrics(agent);
       // Who finished which task stays readable after the agent's next run replaces this one.
-      await state.checkpoints.save(`${TASK_EXITS}${run.task_id}`, agent, {
+      await state.exits.mark(run.task_id, agent, {
         run_id: run.run_id,
         started_at: run.started_at,
         at: now,

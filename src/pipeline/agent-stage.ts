@@ -1,7 +1,6 @@
 // One agent stage under governance: each attempt gets a fresh agent with its own packet (the
 // stage's artifacts as deliverables) and a token at the stage's tier; a declared artifact missing
 // afterwards revokes the agent (MISSING_ARTIFACT); failures are retried with backoff.
-import { TASK_EXITS } from "../governance/index.js";
 import { type Clock, wait } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { toAgovError } from "../util/errors.js";
@@ -211,7 +210,7 @@ export async function finishedOnRecord(
 ): Promise<boolean> {
   const { deps, record } = ctx;
   const taskId = record.stages[def.name]!.task_id;
-  if (!(await deps.state.checkpoints.load(`${TASK_EXITS}${taskId}`, agentId))) return false;
+  if (!(await deps.state.exits.get(taskId, agentId))) return false;
   if ((await deps.ledger.revocations(agentId)).length > 0) return false;
   const have = await authoredArtifacts(ctx, taskId, def.artifacts, agentId);
   return def.artifacts.every((a) => have.includes(a));

@@ -2,7 +2,6 @@
 // stage_run, which gives it the stage's packet; the run follows that agent's governed lifecycle
 // and moves on when it reaches EXIT with the artifacts, or fails when it is revoked or late.
 
-import { TASK_EXITS } from "../governance/index.js";
 import { formatDuration } from "../util/duration.js";
 import { authoredArtifacts } from "./agent-stage.js";
 import type { RunCtx } from "./run-context.js";
@@ -38,9 +37,8 @@ export async function runAssigned(ctx: RunCtx, def: AgentStageDef): Promise<bool
   }
   const end = await poll(ctx, def.name, async () => {
     // The assignee's EXIT on this task is on record even if it has started another run since.
-    const exited = await deps.state.checkpoints.load(`${TASK_EXITS}${s.task_id}`, assignee);
-    if (exited && (exited.data as { started_at: number }).started_at >= claim.at)
-      return "exit" as const;
+    const exited = await deps.state.exits.get(s.task_id, assignee);
+    if (exited && exited.started_at >= claim.at) return "exit" as const;
     const run = await deps.governance.getRun(assignee);
     if (!run || run.task_id !== s.task_id || run.started_at < claim.at) return null;
     if (run.revoked) return "revoked" as const;

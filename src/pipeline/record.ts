@@ -1,35 +1,18 @@
 // Durable run state: the run record, checkpointed in the StateStore with a ledger row on every
 // transition, and the two things written by others while a run waits (gate decisions, stage claims).
+
+import { z } from "zod";
 import type { Ledger } from "../ledger/index.js";
-import type { StateStore } from "../state/index.js";
-import { updateEntry } from "../state/update.js";
+import type { GateDecision, PipelineRunSummary, StageClaim, StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { dict } from "../util/dict.js";
-import type { PipelineDef, RunRecord, StageRecord } from "./types.js";
+import { AgovError } from "../util/errors.js";
+import { type PipelineDef, type RunRecord, STAGE_STATUSES, type StageRecord } from "./types.js";
 
-const RUNS = "pipeline:run";
-const INDEX = "pipeline:index";
-const DECISIONS = "pipeline:gate";
-const CLAIMS = "pipeline:claim";
 const INDEX_MAX = 200;
 
-export interface GateDecision {
-  decision: "approve" | "reject";
-  by: string;
-  reason: string;
-  at: number;
-}
-
-export interface StageClaim {
-  agent_id: string;
-  at: number;
-}
-
-export interface RunSummary {
-  run_id: string;
-  pipeline: string;
-  created_at: number;
-}
+export type { GateDecision, StageClaim } from "../state/index.js";
+export type RunSummary = PipelineRunSummary;
 
 export const stageTaskId = (runId: string, stage: string) => `${runId}/${stage}`;
 export const runnerLock = (runId: string) => `pipeline:run:${runId}`;
@@ -75,18 +58,35 @@ export function newRecord(
   };
 }
 
+/**
+ * The stored run is checked on read: its envelope exactly, the pipeline definition and stage
+ * records by shape (the definition was validated when the run started).
+ */
+const RUN_RECORD = z.looseObject({
+  run_id: z.string(),
+  pipeline: z.looseObject({ name: z.string(), stages: z.array(z.looseObject({})) }),
+  objective: z.string(),
+  status: z.enum(["running", "waiting", "succeeded", "failed", "rejected"]),
+  reason: z.string().nullable(),
+  started_by: z.string(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  seq: z.number(),
+  stages: z.record(z.string(), z.looseObject({ status: z.enum(STAGE_STATUSES) })),
+  assign: z.record(z.string(), z.string()),
+  runner: z.looseObject({ holder: z.string(), lease_id: z.string() }).nullable(),
+});
+
 export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock: Clock }) {
   const { state, ledger, clock } = deps;
-  const cp = state.checkpoints;
-  const indexEntry = async () =>
-    (await state.blackboard.read(INDEX, "progress")).find((e) => e.key === "runs");
+  const runs = state.pipelineRuns;
 
   return {
     /** Checkpoints the record (state first, then its ledger row: what happened, and why). */
     async checkpoint(record: RunRecord, what: string): Promise<void> {
       record.seq++;
       record.updated_at = clock.now();
-      await cp.save(RUNS, record.run_id, record);
+      await runs.put(record.run_id, record);
       await ledger.record(
         {
           kind: "pipeline",
@@ -98,45 +98,33 @@ export function createRunStore(deps: { state: StateStore; ledger: Ledger; clock:
       );
     },
     async load(runId: string): Promise<RunRecord | null> {
-      return ((await cp.load(RUNS, runId))?.data as RunRecord | undefined) ?? null;
+      const raw = await runs.get(runId);
+      if (raw === null) return null;
+      const parsed = RUN_RECORD.safeParse(raw);
+      if (!parsed.success)
+        throw new AgovError(
+          "INTERNAL",
+          `stored pipeline run ${runId} is not in the shape agov writes (${parsed.error.issues[0]?.message}); the state store holds foreign or damaged data`,
+        );
+      // The check above is the shape; the record is what this module wrote.
+      return parsed.data as unknown as RunRecord;
     },
-    /**
-     * Adds the run to the list of runs. The list is a versioned blackboard entry written with a
-     * version check, so runs started at the same moment by several processes are all kept.
-     */
+    /** Adds the run to the list of runs (its own entry: runs started together are all kept). */
     async index(record: RunRecord): Promise<void> {
-      const entry = {
+      await runs.index({
         run_id: record.run_id,
         pipeline: record.pipeline.name,
         created_at: record.created_at,
-      };
-      await updateEntry<RunSummary[]>(
-        state,
-        { task_id: INDEX, section: "progress", key: "runs", author: "pipeline" },
-        (runs = []) => [entry, ...runs].slice(0, INDEX_MAX),
-        50,
-      );
+      });
     },
     /** Newest first. */
-    async list(): Promise<RunSummary[]> {
-      return ((await indexEntry())?.value as RunSummary[] | undefined) ?? [];
-    },
-    async decision(runId: string, stage: string): Promise<GateDecision | null> {
-      return ((await cp.load(DECISIONS, `${runId}/${stage}`))?.data as GateDecision) ?? null;
-    },
-    async decide(runId: string, stage: string, d: GateDecision): Promise<void> {
-      await cp.save(DECISIONS, `${runId}/${stage}`, d);
-    },
+    list: (): Promise<RunSummary[]> => runs.list(INDEX_MAX),
+    decision: (runId: string, stage: string) => runs.decision(runId, stage),
+    decide: (runId: string, stage: string, d: GateDecision) => runs.putDecision(runId, stage, d),
     /** A reopened gate starts with no decision: one stored for its last wait no longer counts. */
-    async clearDecision(runId: string, stage: string): Promise<void> {
-      await cp.save(DECISIONS, `${runId}/${stage}`, null);
-    },
-    async claim(runId: string, stage: string): Promise<StageClaim | null> {
-      return ((await cp.load(CLAIMS, `${runId}/${stage}`))?.data as StageClaim) ?? null;
-    },
-    async putClaim(runId: string, stage: string, c: StageClaim): Promise<void> {
-      await cp.save(CLAIMS, `${runId}/${stage}`, c);
-    },
+    clearDecision: (runId: string, stage: string) => runs.putDecision(runId, stage, null),
+    claim: (runId: string, stage: string) => runs.claim(runId, stage),
+    putClaim: (runId: string, stage: string, c: StageClaim) => runs.putClaim(runId, stage, c),
   };
 }
 

@@ -3,6 +3,17 @@
 // atomicity. Time always comes from the injected clock, never from the engine, so TTL behaviour is
 // the same (and testable) on every adapter. Contract: test/conformance/state.suite.ts.
 
+import type { DomainRecords } from "./records.js";
+
+export type {
+  ArtifactRecord,
+  GateDecision,
+  PipelineRunSummary,
+  RosterLine,
+  StageClaim,
+  TaskExit,
+} from "./records.js";
+
 export const BLACKBOARD_SECTIONS = ["problem", "solutions", "progress", "consensus"] as const;
 export type BlackboardSection = (typeof BLACKBOARD_SECTIONS)[number];
 export const MESSAGE_TYPES = ["PROPOSAL", "FEEDBACK", "HANDOFF", "INFO"] as const;
@@ -175,10 +186,18 @@ export interface StateStore {
     settle(agentId: string, key: string, record: IdempotencyRecord, ttlMs: number): Promise<void>;
   };
 
-  checkpoints: {
-    save(scope: string, key: string, data: unknown): Promise<{ saved_at: number }>;
-    load(scope: string, key: string): Promise<{ data: unknown; saved_at: number } | null>;
-  };
+  /** An agent's own session checkpoints (checkpoint_save/load): a scope per agent. */
+  sessions: DomainRecords["sessions"];
+  /** Artifact records by task and name (the names list is tasks.artifacts). */
+  artifacts: DomainRecords["artifacts"];
+  /** Which run of an agent has recorded its plan. */
+  plans: DomainRecords["plans"];
+  /** Who finished which task, kept after the agent's run record moves on. */
+  exits: DomainRecords["exits"];
+  /** Each task's progress roster: one line per agent (phase, step, time). */
+  roster: DomainRecords["roster"];
+  /** Pipeline run records, their newest-first index, gate decisions and stage claims. */
+  pipelineRuns: DomainRecords["pipelineRuns"];
 
   events: {
     publish(event: AgovEvent): Promise<void>;

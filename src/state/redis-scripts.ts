@@ -24,6 +24,8 @@ export function keyspace(prefix: string) {
     /** resource → holder of every lock taken and not yet released, for releaseAll. */
     lockHolders: `${prefix}locks:holders`,
     checkpoint: (scope: string, key: string) => `${prefix}checkpoint:${s(scope)}:${s(key)}`,
+    /** The keys of a scope's documents, scored by save time. */
+    documents: (scope: string) => `${prefix}checkpoints:${s(scope)}`,
     idempotency: (agent: string, key: string) => `${prefix}idem:${s(agent)}:${s(key)}`,
     events: `${prefix}agov:events`,
   };

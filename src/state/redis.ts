@@ -10,6 +10,7 @@ import type {
   RevocationRecord,
   StateStore,
 } from "./index.js";
+import { type Documents, domainRecords } from "./records.js";
 import { redisBlackboard, redisMessages } from "./redis-board.js";
 import { openConnection } from "./redis-connection.js";
 import { redisLocks } from "./redis-locks.js";
@@ -36,6 +37,7 @@ const READS: ReadonlySet<string> = new Set([
   "getHandoff",
   "recent",
   "load",
+  "entries",
 ]);
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -97,6 +99,31 @@ export async function createRedisState(opts: {
     await Promise.all([main.close(), events.close()]);
     throw main.fail(err);
   }
+
+  // Domain records are documents: one string key each, and a sorted set per scope (by save
+  // time) so a scope lists without a keyspace scan.
+  const docs: Documents = guard({
+    save: async (scope: string, key: string, data: unknown) => {
+      const saved_at = clock.now();
+      await r
+        .multi()
+        .set(k.checkpoint(scope, key), json({ data, saved_at }))
+        .zadd(k.documents(scope), saved_at, key)
+        .exec();
+      return { saved_at };
+    },
+    load: async (scope: string, key: string) =>
+      parse<{ data: unknown; saved_at: number }>(await r.get(k.checkpoint(scope, key))),
+    entries: async (scope: string, limit: number) => {
+      const keys = await r.zrevrange(k.documents(scope), 0, limit - 1);
+      if (keys.length === 0) return [];
+      const raw = await r.mget(keys.map((key) => k.checkpoint(scope, key)));
+      return keys.flatMap((key, i) => {
+        const doc = parse<{ data: unknown; saved_at: number }>(raw[i] ?? null);
+        return doc ? [{ key, ...doc }] : [];
+      });
+    },
+  });
 
   return {
     kind: "redis",
@@ -206,15 +233,7 @@ export async function createRedisState(opts: {
       },
     }),
 
-    checkpoints: guard({
-      save: async (scope: string, key: string, data: unknown) => {
-        const saved_at = clock.now();
-        await r.set(k.checkpoint(scope, key), json({ data, saved_at }));
-        return { saved_at };
-      },
-      load: async (scope: string, key: string) =>
-        parse<{ data: unknown; saved_at: number }>(await r.get(k.checkpoint(scope, key))),
-    }),
+    ...domainRecords(docs),
 
     events: {
       publish: async (event) => {

@@ -18,6 +18,7 @@ import type {
   RevocationRecord,
   StateStore,
 } from "./index.js";
+import { type Documents, domainRecords } from "./records.js";
 import { STATE_MIGRATIONS } from "./sqlite-schema.js";
 
 const POLL_MS = 100;
@@ -197,6 +198,29 @@ export function createSqliteState(opts: {
     }
   };
 
+  // Domain records (sessions, artifacts, rosters, pipeline runs) are documents in one table.
+  const docs: Documents = {
+    save: async (scope, key, data) => {
+      const saved_at = clock.now();
+      q(
+        "INSERT INTO checkpoints VALUES (?, ?, ?, ?) ON CONFLICT(scope, key) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at",
+      ).run(scope, key, json(data), saved_at);
+      return { saved_at };
+    },
+    load: async (scope, key) => {
+      const row = q<{ data: string; saved_at: number }>(
+        "SELECT data, saved_at FROM checkpoints WHERE scope = ? AND key = ?",
+      ).get(scope, key);
+      return row ? { data: JSON.parse(row.data), saved_at: row.saved_at } : null;
+    },
+    entries: async (scope, limit) =>
+      q<{ key: string; data: string; saved_at: number }>(
+        "SELECT key, data, saved_at FROM checkpoints WHERE scope = ? ORDER BY saved_at DESC, rowid DESC LIMIT ?",
+      )
+        .all(scope, limit)
+        .map((r) => ({ key: r.key, data: JSON.parse(r.data), saved_at: r.saved_at })),
+  };
+
   return {
     kind: "sqlite",
     locks: {
@@ -349,21 +373,7 @@ export function createSqliteState(opts: {
         ).run(agentId, key, json(record), clock.now() + ttlMs);
       },
     },
-    checkpoints: {
-      save: async (scope, key, data) => {
-        const saved_at = clock.now();
-        q(
-          "INSERT INTO checkpoints VALUES (?, ?, ?, ?) ON CONFLICT(scope, key) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at",
-        ).run(scope, key, json(data), saved_at);
-        return { saved_at };
-      },
-      load: async (scope, key) => {
-        const row = q<{ data: string; saved_at: number }>(
-          "SELECT data, saved_at FROM checkpoints WHERE scope = ? AND key = ?",
-        ).get(scope, key);
-        return row ? { data: JSON.parse(row.data), saved_at: row.saved_at } : null;
-      },
-    },
+    ...domainRecords(docs),
     events: {
       publish: async (event) => {
         const now = clock.now();

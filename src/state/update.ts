@@ -1,5 +1,5 @@
 // Read-modify-write of one blackboard entry under its version check: the one way the domain
-// modules rewrite shared entries (progress board, votes, the run list) without losing a writer.
+// modules rewrite shared entries (votes and results) without losing a writer.
 import { AgovError } from "../util/errors.js";
 import type { BlackboardEntry, BlackboardSection, StateStore } from "./index.js";
 

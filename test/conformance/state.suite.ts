@@ -251,9 +251,73 @@ export function stateConformance(name: string, factory: StateFactory): void {
         at: 2,
       });
       expect((await store.revocations.recent(10)).map((r) => r.agent_id)).toEqual(["b", "a"]);
-      expect(await store.checkpoints.load("run", "k")).toBeNull();
-      await store.checkpoints.save("run", "k", { stage: 2 });
-      expect(await store.checkpoints.load("run", "k")).toMatchObject({ data: { stage: 2 } });
+    });
+
+    it("keeps each agent's session checkpoints in its own scope", async () => {
+      expect(await store.sessions.load("a", "k")).toBeNull();
+      await store.sessions.save("a", "k", { stage: 2 });
+      expect(await store.sessions.load("a", "k")).toMatchObject({ data: { stage: 2 } });
+      expect(await store.sessions.load("b", "k")).toBeNull();
+    });
+
+    it("keeps artifact records, plan marks and task exits, typed on read", async () => {
+      expect(await store.artifacts.get("t", "plan")).toBeNull();
+      await store.artifacts.put("t", "plan", { kind: "plan", content: { s: 1 }, author: "a" });
+      expect(await store.artifacts.get("t", "plan")).toEqual({
+        kind: "plan",
+        content: { s: 1 },
+        author: "a",
+      });
+      expect(await store.plans.get("a", "run-1")).toBeNull();
+      await store.plans.mark("a", "run-1", "plan");
+      expect(await store.plans.get("a", "run-1")).toBe("plan");
+      expect(await store.plans.get("a", "run-2")).toBeNull();
+      await store.exits.mark("t", "a", { run_id: "run-1", started_at: 1, at: 2 });
+      expect(await store.exits.get("t", "a")).toEqual({ run_id: "run-1", started_at: 1, at: 2 });
+      expect(await store.exits.get("t", "b")).toBeNull();
+    });
+
+    it("refuses a stored record that is not in the shape agov writes", async () => {
+      // A value written past the types (as a foreign writer would) is refused on read.
+      await expect(
+        store.pipelineRuns
+          .putDecision("r", "gate", { decision: "maybe" } as never)
+          .then(() => store.pipelineRuns.decision("r", "gate")),
+      ).rejects.toMatchObject({ code: "INTERNAL" });
+    });
+
+    it("keeps one roster line per agent, none lost to a concurrent writer", async () => {
+      expect(await store.roster.read("t")).toEqual({});
+      await Promise.all(
+        ["a", "b", "c", "d"].map((agent, i) =>
+          store.roster.set("t", agent, { phase: "PLAN", step: `s${i}`, at: i }),
+        ),
+      );
+      await store.roster.set("t", "a", { phase: "EXECUTE", step: "go", at: 9 });
+      const roster = await store.roster.read("t");
+      expect(Object.keys(roster).sort()).toEqual(["a", "b", "c", "d"]);
+      expect(roster.a).toEqual({ phase: "EXECUTE", step: "go", at: 9 });
+      expect(await store.roster.read("other")).toEqual({});
+    });
+
+    it("lists pipeline runs newest first, with their gate decisions and stage claims", async () => {
+      for (const [i, id] of ["r1", "r2", "r3"].entries()) {
+        await store.pipelineRuns.index({ run_id: id, pipeline: "p", created_at: i });
+        await store.pipelineRuns.put(id, { run_id: id, seq: i });
+        clock.advance(1);
+      }
+      expect((await store.pipelineRuns.list(10)).map((r) => r.run_id)).toEqual(["r3", "r2", "r1"]);
+      expect((await store.pipelineRuns.list(2)).map((r) => r.run_id)).toEqual(["r3", "r2"]);
+      expect(await store.pipelineRuns.get("r2")).toEqual({ run_id: "r2", seq: 1 });
+      expect(await store.pipelineRuns.get("nope")).toBeNull();
+      const d = { decision: "approve" as const, by: "op", reason: "", at: 5 };
+      await store.pipelineRuns.putDecision("r1", "review", d);
+      expect(await store.pipelineRuns.decision("r1", "review")).toEqual(d);
+      await store.pipelineRuns.putDecision("r1", "review", null);
+      expect(await store.pipelineRuns.decision("r1", "review")).toBeNull();
+      await store.pipelineRuns.putClaim("r1", "s", { agent_id: "a", at: 3 });
+      expect(await store.pipelineRuns.claim("r1", "s")).toEqual({ agent_id: "a", at: 3 });
+      expect(await store.pipelineRuns.claim("r1", "t")).toBeNull();
     });
 
     it("shares state and events with another handle on the same store", async () => {

@@ -1,5 +1,5 @@
 // Ways an agent could try to get around its governance, each refused: forging votes or the
-// progress board, writing its own packet, reusing a packet to farm promotions, taking another
+// progress roster, writing its own packet, reusing a packet to farm promotions, taking another
 // agent's execution lock, writing another task's artifacts, a forbidden tool it is not even
 // granted, and a burst of bad calls counted as one revocation.
 import { afterEach, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ async function setup(opts = {}) {
 }
 
 describe("forged coordination state", () => {
-  it("refuses blackboard writes to votes, results, proposals and the progress board", async () => {
+  it("refuses blackboard writes to votes, results and proposals", async () => {
     await setup();
     const mallory = await env.connect("mallory", 1);
     for (const [section, key] of [
@@ -26,7 +26,6 @@ describe("forged coordination state", () => {
       ["consensus", "result:p1"],
       ["consensus", "final"],
       ["solutions", "proposal:p1"],
-      ["progress", "agents"],
     ]) {
       const r = await mallory.call("blackboard_post", {
         task_id: "t",
@@ -47,6 +46,26 @@ describe("forged coordination state", () => {
       expected_version: 0,
     });
     expect(fine.isError).toBe(false);
+  });
+
+  it("keeps the progress roster out of agents' reach: a forged board entry changes nothing", async () => {
+    const { orch } = await setup();
+    const mallory = await env.connect("mallory", 1);
+    await env.rt.state.roster.set("t", "alpha", { phase: "EXECUTE", step: "work", at: 0 });
+    const forged = await mallory.call("blackboard_post", {
+      task_id: "t",
+      section: "progress",
+      key: "agents",
+      value: { alpha: { phase: "EXIT", step: "", at: 0 } },
+      expected_version: 0,
+    });
+    expect(forged.isError).toBe(false);
+    const cond = await orch.call("spawn_conditions", { task_id: "t" });
+    expect(cond.data.roster).toEqual({ alpha: { phase: "EXECUTE", step: "work", at: 0 } });
+    const success = (cond.data.conditions as Array<{ condition: string; fired: boolean }>).find(
+      (c) => c.condition === "SUCCESS",
+    );
+    expect(success?.fired).toBe(false);
   });
 
   it("keeps agents off the execution-lock namespace", async () => {

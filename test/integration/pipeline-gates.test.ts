@@ -140,7 +140,7 @@ describe("a reopened gate", () => {
       const first = await done;
       expect(first.stages.review!.status).toBe("timed_out");
       // A decision written at the deadline instant, after the engine had timed the gate out.
-      await env.rt.state.checkpoints.save("pipeline:gate", `${record.run_id}/review`, {
+      await env.rt.state.pipelineRuns.putDecision(record.run_id, "review", {
         decision: "approve",
         by: "operator:late",
         reason: "",

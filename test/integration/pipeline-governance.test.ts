@@ -95,7 +95,8 @@ describe("missing artifacts", () => {
       });
       refusals.push(r.code ?? "accepted");
       // Even written behind the tools' back, an artifact by another author does not count.
-      await env.rt.state.checkpoints.save(`artifact:${task.task_id}`, "terraform-plan", {
+      await env.rt.state.artifacts.put(task.task_id, "terraform-plan", {
+        kind: "deliverable",
         author: "obs-1",
         content: { forged: true },
       });

@@ -50,8 +50,8 @@ describe("infrastructure-deploy (the seed's example)", () => {
     expect(await env.rt.state.tasks.artifacts(`${run}/plan`)).toEqual(
       expect.arrayContaining(["plan", "terraform-plan", "stage-report"]),
     );
-    const tfPlan = await env.rt.state.checkpoints.load(`artifact:${run}/plan`, "terraform-plan");
-    expect(tfPlan?.data).toMatchObject({ kind: "deliverable", author: `${run}-plan-1` });
+    const tfPlan = await env.rt.state.artifacts.get(`${run}/plan`, "terraform-plan");
+    expect(tfPlan).toMatchObject({ kind: "deliverable", author: `${run}-plan-1` });
 
     // Governance: each agent's calls are audited at its stage's tier, through the whole lifecycle.
     const planRows = await agentRows(env, `${run}-plan-1`);
@@ -66,9 +66,9 @@ describe("infrastructure-deploy (the seed's example)", () => {
     const rows = (await agentRows(env, `pipeline:${run}`)).map((r) => r.action);
     expect(rows.filter((a) => / stage \w+: /.test(a))).toHaveLength(6);
     expect(rows.at(-1)).toMatch(/#\d+: run succeeded$/);
-    const stored = await env.rt.state.checkpoints.load("pipeline:run", run);
+    const stored = await env.rt.state.pipelineRuns.get(run);
     expect(stored).not.toBeNull();
-    expect((stored!.data as RunRecord).seq).toBe(rows.length);
+    expect((stored as RunRecord).seq).toBe(rows.length);
     expect((await env.rt.ledger.verify()).ok).toBe(true);
 
     // Nothing is left behind: the run's lock and the agents' execution locks are free, the

@@ -91,11 +91,8 @@ describe("agov run with the offline model", () => {
           if (role !== "BETA" || phase !== "EXECUTE") return;
           // BETA goes silent in PLAN; once ALPHA waits in VERIFY, 30 s pass on the server.
           for (;;) {
-            const roster = await inProc!.rt.state.blackboard.read("task-1", "progress");
-            const agents = roster.find((e) => e.key === "agents")?.value as
-              | Record<string, { phase: string }>
-              | undefined;
-            if (agents?.alpha?.phase === "VERIFY" || signal.aborted) break;
+            const roster = await inProc!.rt.state.roster.read("task-1");
+            if (roster.alpha?.phase === "VERIFY" || signal.aborted) break;
             await new Promise((r) => setTimeout(r, 10));
           }
           clock.advance(30_000);

@@ -6,7 +6,7 @@ export const spawnConditions = defineTool({
   name: "spawn_conditions",
   tier: 0,
   description:
-    "Whether a task needs its mediator: STUCK (an agent silent for 30 s), CONFLICT (3 or more proposals not accepted and with a REJECT), COMPLEXITY (problem/complexity score above 0.8), SUCCESS (every agent finished: validate). Thresholds can be overridden per call.",
+    "Whether a task needs its mediator: STUCK (an agent silent for 30 s), CONFLICT (3 or more proposals not accepted and with a REJECT), COMPLEXITY (problem/complexity score above 0.8), SUCCESS (every agent finished: validate). Thresholds can be overridden per call. Also returns the task's roster: each agent's phase, step and time of its last transition.",
   input: z.strictObject({
     task_id: taskId,
     stuck_ms: z.number().int().min(1000).max(3_600_000).optional(),
