@@ -2,21 +2,12 @@
 // (reporting its failures through error_report so the error budget governs the model too), waits
 // for peers by polling its inbox, and stops the moment agov says it is revoked.
 import type { z } from "zod";
+import { PHASES as LIFECYCLE, type Phase } from "../protocol/lifecycle.js";
 import { AgentRevoked, CallRefusedError, type GovernedClient } from "./client.js";
 import { type AgentRole, type Model, ModelError, type ModelTaskKind } from "./model.js";
 import type { ProgressEvent } from "./progress.js";
 
-export const LIFECYCLE = [
-  "BOOTSTRAP",
-  "PREFLIGHT",
-  "PLAN",
-  "EXECUTE",
-  "VERIFY",
-  "PACKAGE",
-  "REPORT",
-  "EXIT",
-] as const;
-export type Phase = (typeof LIFECYCLE)[number];
+export { LIFECYCLE, type Phase };
 
 export interface AgentHooks {
   /** Runs before each phase transition; tests use it to stall an agent (honour the signal). */

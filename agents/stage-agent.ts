@@ -1,34 +1,17 @@
 // The bundled stage agent: does one pipeline stage's work as a governed MCP client with its own
 // token — walks the lifecycle, plans and writes each declared artifact with the model, records
 // them with artifact_record — so the stage is audited and its artifacts land in task:{id}:artifacts.
+
+import type { StageOutcome, StageTask } from "../protocol/pipeline.js";
 import { AgentStopped, createAgentKit } from "./agent.js";
 import { AgentRevoked, type GovernedClient } from "./client.js";
 import type { AgentRole, Model } from "./model.js";
 import type { ProgressEvent } from "./progress.js";
 import { Plan, Proposal } from "./schemas.js";
 
-/** What agov's pipeline engine hands a stage (the same shape as its StageTask). */
-export interface StageAgentTask {
-  run_id: string;
-  pipeline: string;
-  stage: string;
-  attempt: number;
-  agent_id: string;
-  token: string;
-  task_id: string;
-  role: { name: string; tier: number; description: string };
-  objective: string;
-  artifacts: string[];
-  inputs: Array<{ stage: string; status: string; artifacts: string[] }>;
-  handoff: boolean;
-  signal: AbortSignal;
-}
-
-export interface StageAgentOutcome {
-  ok: boolean;
-  summary?: string;
-  error?: string;
-}
+/** What agov's pipeline engine hands a stage, and what the stage tells it back. */
+export type StageAgentTask = StageTask;
+export type StageAgentOutcome = StageOutcome;
 
 export interface StageAgentOptions {
   /** Connects the stage's agent to agov with the token the engine issued for it. */

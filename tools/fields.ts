@@ -1,7 +1,7 @@
 // Input fields shared by several tools, so limits and messages are the same everywhere.
 import { z } from "zod";
+import { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../src/coordination/index.js";
 import { PHASES } from "../src/governance/lifecycle.js";
-import { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../src/state/index.js";
 import { JSON_LIMITS, jsonBoundsProblem } from "../src/util/json.js";
 
 export const identifier = (what: string) =>

@@ -1,9 +1,10 @@
 // The Authority port: who is calling, at which tier, and which tools their policies grant.
 // Adapters: `local` (embedded, tokens in SQLite, policies evaluated in-process) and `vault`.
+
+import { TIER_NAMES, type Tier } from "../../protocol/lifecycle.js";
 import { AgovError } from "../util/errors.js";
 
-export const TIER_NAMES = ["observer", "operator", "builder", "executor", "architect"] as const;
-export type Tier = 0 | 1 | 2 | 3 | 4;
+export { TIER_NAMES, type Tier };
 
 /** Token TTLs per tier, from the seed: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m. */
 export const TIER_TTL_MS: Record<Tier, number> = {

@@ -1,6 +1,7 @@
 // Renders the tier policies (policies/t0-observer.hcl … t4-architect.hcl) from the tool list, so
 // grants cannot drift from the tools: each tier holds its own tools and everything below it, plus
 // the seed's infrastructure paths for that tier.
+import { DEFAULT_WRITE_PHASES } from "../../protocol/lifecycle.js";
 import { TIER_NAMES, tierPolicyName } from "./index.js";
 import { toolPath } from "./policy.js";
 
@@ -15,7 +16,7 @@ interface ToolTier {
 /** When an agent under an instruction packet may call the tool (see docs/governance.md). */
 function phasesOf(t: ToolTier): string {
   if (t.annotations?.readOnlyHint || t.phases === "any") return "any";
-  return (t.phases ?? ["EXECUTE", "VERIFY"]).join(", ");
+  return (t.phases ?? DEFAULT_WRITE_PHASES).join(", ");
 }
 
 /** The seed's tier capabilities, mapped to Vault paths. */

@@ -67,6 +67,9 @@ export interface Coordination {
   spawnConditions(taskId: string, overrides?: Partial<SpawnThresholds>): Promise<unknown>;
 }
 
+/** The blackboard's sections and the message types, as tools validate them. */
+export { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../state/index.js";
+
 /** How long one heartbeat keeps an agent live (every phase transition is one, too). */
 export const HEARTBEAT_TTL_MS = 60_000;
 

@@ -1,19 +1,8 @@
 // The agent lifecycle: BOOTSTRAP → PREFLIGHT → PLAN → EXECUTE → VERIFY → PACKAGE → REPORT → EXIT,
 // one phase at a time, and which tools each phase allows. Pure rules; the engine applies them.
-export const PHASES = [
-  "BOOTSTRAP",
-  "PREFLIGHT",
-  "PLAN",
-  "EXECUTE",
-  "VERIFY",
-  "PACKAGE",
-  "REPORT",
-  "EXIT",
-] as const;
-export type Phase = (typeof PHASES)[number];
+import { DEFAULT_WRITE_PHASES, PHASES, type Phase } from "../../protocol/lifecycle.js";
 
-/** Phases in which a tool that changes something may run, unless its definition says otherwise. */
-export const DEFAULT_WRITE_PHASES: readonly Phase[] = ["EXECUTE", "VERIFY"];
+export { DEFAULT_WRITE_PHASES, PHASES, type Phase };
 
 /** What the engine needs to know about a tool to gate it. */
 export interface GatedTool {

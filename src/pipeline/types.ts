@@ -58,18 +58,9 @@ export interface PipelineDef {
   stages: StageDef[];
 }
 
-export const STAGE_STATUSES = [
-  "pending",
-  "running",
-  "waiting",
-  "succeeded",
-  "failed",
-  "skipped",
-  "approved",
-  "rejected",
-  "timed_out",
-] as const;
-export type StageStatus = (typeof STAGE_STATUSES)[number];
+import { STAGE_STATUSES, type StageStatus } from "../../protocol/pipeline.js";
+
+export { STAGE_STATUSES, type StageStatus };
 
 export type RunStatus = "running" | "waiting" | "succeeded" | "failed" | "rejected";
 
@@ -114,30 +105,9 @@ export interface RunnerInfo {
   pid: number;
 }
 
-/** What a stage's agent is given. The engine has issued its token and written its packet. */
-export interface StageTask {
-  run_id: string;
-  pipeline: string;
-  stage: string;
-  attempt: number;
-  agent_id: string;
-  token: string;
-  task_id: string;
-  role: { name: string; tier: Tier; description: string };
-  objective: string;
-  artifacts: string[];
-  /** The stages this one requires, with their artifacts. */
-  inputs: Array<{ stage: string; status: StageStatus; artifacts: string[] }>;
-  /** True when an earlier attempt of this stage left a handoff to read. */
-  handoff: boolean;
-  signal: AbortSignal;
-}
+import type { StageOutcome, StageTask } from "../../protocol/pipeline.js";
 
-export interface StageOutcome {
-  ok: boolean;
-  summary?: string;
-  error?: string;
-}
+export type { StageOutcome, StageTask };
 
 /** Does the work of one agent stage. The default (the bundled stage agent) lives in agents/. */
 export type StageExecutor = (task: StageTask) => Promise<StageOutcome>;
