@@ -143,9 +143,6 @@ async function createAuthority(config: Config, clock: Clock, ids: Ids): Promise<
     const { createVaultAuthority } = await import("./authority/vault.js");
     return createVaultAuthority({
       ...vaultLogin(config),
-      // The gateway caches identities for cache_ttl_ms and drops them on revocation events from
-      // every process; a second cache here would not hear those events, so it stays off.
-      cacheTtlMs: 0,
       clock,
     });
   }

@@ -1,5 +1,6 @@
 // Input fields shared by several tools, so limits and messages are the same everywhere.
 import { z } from "zod";
+import { AGENT_ID, AGENT_ID_RULE } from "../src/authority/index.js";
 import { BLACKBOARD_SECTIONS, MESSAGE_TYPES } from "../src/coordination/index.js";
 import { PHASES } from "../src/governance/lifecycle.js";
 import { JSON_LIMITS, jsonBoundsProblem } from "../src/util/json.js";
@@ -15,7 +16,7 @@ export const identifier = (what: string) =>
     );
 
 export const taskId = identifier("task id");
-export const agentId = identifier("agent id");
+export const agentId = z.string().regex(AGENT_ID, `agent id: ${AGENT_ID_RULE}`);
 export const resource = identifier("resource name");
 export const leaseId = z.string().min(1).max(100);
 export const ttlMs = z.number().int().min(100).max(600_000);

@@ -6,6 +6,14 @@ import { AgovError } from "../util/errors.js";
 
 export { TIER_NAMES, type Tier };
 
+/**
+ * What an agent id may be, everywhere (tools, CLI, authority): it names a Vault AppRole role and
+ * appears in key names and paths, so no "/" and nothing that needs quoting.
+ */
+export const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+export const AGENT_ID_RULE =
+  "letters, digits and . _ : - only, starting with a letter or digit, at most 200 characters";
+
 /** Token TTLs per tier, from the seed: T0 1h, T1 30m, T2 30m, T3 15m, T4 15m. */
 export const TIER_TTL_MS: Record<Tier, number> = {
   0: 3_600_000,

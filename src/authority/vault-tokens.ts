@@ -18,10 +18,8 @@ export function createAgentTokens(deps: {
   session: ServerSession;
   clock: Clock;
   memory: ReturnType<typeof createTokenMemory>;
-  /** Drops the agent's cached lookups. */
-  forget(agentId: string): void;
 }) {
-  const { http, session, clock, memory, forget } = deps;
+  const { http, session, clock, memory } = deps;
   /** Tokens resolved here, by agent (bounded), so that they can revoke themselves if need be. */
   const seen = new Map<string, Map<string, string>>();
 
@@ -103,7 +101,6 @@ export function createAgentTokens(deps: {
       n = await revokeSeen(agentId);
       if (n === 0) throw err;
     }
-    forget(agentId);
     return n;
   }
 

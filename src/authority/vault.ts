@@ -36,27 +36,18 @@ export interface VaultAuthorityOptions {
   token?: string | undefined;
   roleId?: string | undefined;
   secretId?: string | undefined;
-  /** How long a lookup (caller and grants) is reused; 0 asks Vault on every call. */
-  cacheTtlMs: number;
   clock: Clock;
-  /** Revocations and tier changes made by any process; each drops that agent's cached lookups. */
-  events?: { subscribe(handler: (e: { type: string; agent_id?: string }) => void): () => void };
   /** A Vault that does not answer within this long counts as unreachable (default 5 s). */
   timeoutMs?: number;
   /** How often the gateway's own token is checked for renewal (default 30 s; 0: only on use). */
   renewCheckMs?: number;
 }
 
-export type VaultAuthority = Authority & {
-  /** Drops every cached lookup of the agent. */
-  forget(agentId: string): void;
-};
-
-interface Cached {
-  at: number;
-  caller: Caller;
-  grants: Map<string, Set<string>>;
-}
+/**
+ * Asks Vault on every call: the gateway caches identities (cache_ttl_ms) and drops them on
+ * revocation events from every process, so a second cache here could only serve stale answers.
+ */
+export type VaultAuthority = Authority;
 
 export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthority {
   const { clock } = opts;
@@ -70,28 +61,14 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
     checkEveryMs: opts.renewCheckMs ?? 30_000,
   });
   const memory = createTokenMemory(clock);
-  const cache = new Map<string, Cached>();
-  const forget = (agentId: string) => {
-    for (const [key, c] of cache) if (c.caller.agent_id === agentId) cache.delete(key);
-  };
-  const tokens = createAgentTokens({ http, session, clock, memory, forget });
-  const fresh = (c: Cached | undefined): c is Cached => {
-    const now = clock.now();
-    return !!c && now - c.at < opts.cacheTtlMs && c.caller.expires_at > now;
-  };
-  const unsubscribe = opts.events?.subscribe((e) => {
-    if ((e.type === "revoked" || e.type === "tier_changed") && e.agent_id) forget(e.agent_id);
-  });
+  const tokens = createAgentTokens({ http, session, clock, memory });
 
   /** A request made with the caller's token: Vault's 403 becomes the caller's refusal. */
   async function asCaller<T>(key: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
-      if (isVaultStatus(err, 403)) {
-        cache.delete(key);
-        throw memory.refusal(key);
-      }
+      if (isVaultStatus(err, 403)) throw memory.refusal(key);
       if (err instanceof AgovError) throw err;
       throw new AgovError("INTERNAL", `Vault: ${(err as Error).message}`);
     }
@@ -99,11 +76,8 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
 
   return {
     kind: "vault",
-    forget,
     async resolve(token) {
       const key = sha256(token);
-      const hit = cache.get(key);
-      if (fresh(hit)) return hit.caller;
       const body = await asCaller(key, () => http.read("auth/token/lookup-self", token));
       const caller = callerOf(parseTokenData(body, "lookup-self"), clock.now());
       if (!caller)
@@ -113,15 +87,10 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
         );
       memory.remember(key, caller);
       tokens.noteSeen(caller, token);
-      if (opts.cacheTtlMs > 0) cache.set(key, { at: clock.now(), caller, grants: new Map() });
       return caller;
     },
     async grants(token, _caller, tools) {
       const key = sha256(token);
-      const hit = cache.get(key);
-      const toolsKey = tools.join("\n");
-      const memo = fresh(hit) ? hit.grants.get(toolsKey) : undefined;
-      if (memo) return new Set(memo);
       const paths = tools.map(toolPath);
       const res = await asCaller(key, () => http.write("sys/capabilities-self", { paths }, token));
       // Vault answers each path under `data` and, for older clients, at the top level as well.
@@ -132,8 +101,7 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
           return Array.isArray(caps) && grantsTool(caps.map(String));
         }),
       );
-      if (fresh(hit)) hit.grants.set(toolsKey, granted);
-      return new Set(granted);
+      return granted;
     },
     async issue({ agent_id, tier, ttl_ms }) {
       checkTokenTtl(ttl_ms);
@@ -227,7 +195,6 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
       await tokens.revoke(agentId);
     },
     async close() {
-      unsubscribe?.();
       session.close();
     },
   };

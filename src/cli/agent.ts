@@ -2,7 +2,7 @@
 // gateway's own role with --server; prints the role id and a fresh secret id, once.
 import { isTier, TIER_NAMES, type Tier } from "../authority/index.js";
 import { formatDuration } from "../util/duration.js";
-import { intOption, type Parsed, required, UsageError } from "./args.js";
+import { agentOption, intOption, type Parsed, required, UsageError } from "./args.js";
 import type { AGENT_CREATE } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { operatorVault, vaultAdmin } from "./policies.js";
@@ -17,7 +17,7 @@ export async function create(
       throw new UsageError("agent create: --server takes neither --agent nor --tier");
     who = { server: true };
   } else {
-    const agentId = required(values.agent, "agent", "agent create");
+    const agentId = agentOption(values.agent, "agent create");
     const tier = intOption(
       required(values.tier, "tier", "agent create"),
       "tier",

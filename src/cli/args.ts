@@ -1,5 +1,7 @@
 // Argument parsing for every command: strict (unknown flags are errors), one line per problem.
+
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { AGENT_ID, AGENT_ID_RULE } from "../authority/index.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -73,4 +75,12 @@ export function required(value: string | undefined, name: string, command: strin
   if (value === undefined || value === "")
     throw new UsageError(`${command}: --${name} is required; see 'agov ${command} --help'`);
   return value;
+}
+
+/** --agent, required and held to the one agent-id rule the tools and the authority use. */
+export function agentOption(value: string | undefined, command: string): string {
+  const agent = required(value, "agent", command);
+  if (!AGENT_ID.test(agent))
+    throw new UsageError(`${command}: --agent must be ${AGENT_ID_RULE} (got "${agent}")`);
+  return agent;
 }

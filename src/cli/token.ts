@@ -8,20 +8,9 @@ import {
   type Tier,
 } from "../authority/index.js";
 import { formatDuration, parseDuration } from "../util/duration.js";
-import { intOption, type Parsed, required, UsageError } from "./args.js";
+import { agentOption, intOption, type Parsed, required, UsageError } from "./args.js";
 import type { TOKEN_ISSUE, TOKEN_LIST, TOKEN_REVOKE } from "./commands.js";
 import type { CliContext } from "./context.js";
-
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-
-function agentOption(value: string | undefined, command: string): string {
-  const agent = required(value, "agent", command);
-  if (!AGENT_ID.test(agent))
-    throw new UsageError(
-      `${command}: --agent must be letters, digits and . _ : - (got "${agent}")`,
-    );
-  return agent;
-}
 
 export async function issue(
   { values }: Parsed<typeof TOKEN_ISSUE>,

@@ -168,27 +168,42 @@ export function createConsensus(deps: {
       input: { task_id: string; proposal_id: string; vote: VoteValue; reasoning: string },
     ) {
       const p = await proposal(input.task_id, input.proposal_id);
-      const written = await updateEntry<Record<string, Vote>>(
-        state,
-        { task_id: p.task_id, section: "consensus", key: votesKey(p.id), author: caller.agent_id },
-        (stored) => {
-          // Rebuilt through a Map: an agent id is a caller's string, never an object key lookup.
-          const votes = new Map(votesOf(stored).map((v) => [v.agent, v] as const));
-          const before = tallyOf(p, [...votes.values()]);
-          if (before.status !== "pending")
-            throw new AgovError(
-              "CONFLICT",
-              `proposal ${p.id} is already ${before.status}: ${before.reason}`,
-            );
-          votes.set(caller.agent_id, {
-            agent: caller.agent_id,
-            vote: input.vote,
-            reasoning: input.reasoning,
-            timestamp: new Date(clock.now()).toISOString(),
-          });
-          return Object.fromEntries(votes);
-        },
-      );
+      let decided: Tally | undefined;
+      let written: BlackboardEntry;
+      try {
+        written = await updateEntry<Record<string, Vote>>(
+          state,
+          {
+            task_id: p.task_id,
+            section: "consensus",
+            key: votesKey(p.id),
+            author: caller.agent_id,
+          },
+          (stored) => {
+            // Rebuilt through a Map: an agent id is a caller's string, never an object key lookup.
+            const votes = new Map(votesOf(stored).map((v) => [v.agent, v] as const));
+            const before = tallyOf(p, [...votes.values()]);
+            if (before.status !== "pending") {
+              decided = before;
+              throw new AgovError(
+                "CONFLICT",
+                `proposal ${p.id} is already ${before.status}: ${before.reason}`,
+              );
+            }
+            votes.set(caller.agent_id, {
+              agent: caller.agent_id,
+              vote: input.vote,
+              reasoning: input.reasoning,
+              timestamp: new Date(clock.now()).toISOString(),
+            });
+            return Object.fromEntries(votes);
+          },
+        );
+      } catch (err) {
+        // A decision whose result an outage kept from being saved is saved by the next vote.
+        if (decided && !(await resultSaved(p))) await settle(caller, p, decided);
+        throw err;
+      }
       const after = status(p, written);
       if (after.status !== "pending") await settle(caller, p, after);
       return { proposal_id: p.id, recorded: input.vote, ...after };
@@ -216,6 +231,13 @@ export function createConsensus(deps: {
     },
   };
 
+  async function resultSaved(p: Proposal): Promise<boolean> {
+    const board = await state.blackboard.read(p.task_id, "consensus");
+    const result = board.find((e) => e.key === `result:${p.id}`);
+    const accepted = (result?.value as { status?: string } | undefined)?.status === "accepted";
+    return !!result && (!accepted || board.some((e) => e.key === "final"));
+  }
+
   async function settle(caller: Caller, p: Proposal, t: Tally): Promise<void> {
     const result = {
       proposal_id: p.id,
@@ -233,13 +255,18 @@ export function createConsensus(deps: {
         author: caller.agent_id,
         expected_version: 0,
       })
-      .catch(() => {});
+      .catch((err: unknown) => {
+        // Another voter's call settled it first: the result is saved, once.
+        if (!(err instanceof AgovError && err.code === "CONFLICT")) throw err;
+      });
+    // Not swallowed: a store that fails here fails the vote (UNAVAILABLE, retryable), and the
+    // next vote on the proposal saves the missing result.
     if (t.status === "accepted")
       await updateEntry(
         state,
         { task_id: p.task_id, section: "consensus", key: "final", author: caller.agent_id },
         () => ({ ...result, proposal: p }),
-      ).catch(() => {});
+      );
     await ledger.record(
       {
         kind: "consensus",

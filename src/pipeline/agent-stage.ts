@@ -225,7 +225,28 @@ export async function retireAgent(ctx: RunCtx, agentId: string): Promise<void> {
       .release(run.exec_lease.resource, run.exec_lease.lease_id)
       .catch(() => {});
   await deps.state.locks.releaseAll(agentId);
-  await deps.authority.revokeAgent(agentId).catch(() => 0);
+  try {
+    await deps.authority.revokeAgent(agentId);
+  } catch (err) {
+    // Not swallowed: the run goes on (the token still ends at its TTL), and the ledger says that
+    // this agent's token outlived its stage, and why.
+    const e = toAgovError(err);
+    await deps.ledger.record(
+      {
+        kind: "token",
+        agent_id: agentId,
+        action: `withdraw the token of ${agentId} after its stage: failed, it stays valid until its TTL`,
+        decision: "allow",
+        detail: { op: "revoke", by: `pipeline:${ctx.record.run_id}` },
+      },
+      {
+        success: false,
+        error_type: e.code,
+        error_reason: e.reason ?? null,
+        error_message: e.message,
+      },
+    );
+  }
 }
 
 /** The instruction packet of a stage's agent: the stage's artifacts are its deliverables. */

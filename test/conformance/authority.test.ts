@@ -34,7 +34,6 @@ authorityConformance(REAL_VAULT ? "vault (real Vault)" : "vault (HTTP double)", 
     authority: createVaultAuthority({
       addr: env.addr,
       token: await env.serverToken(),
-      cacheTtlMs: 0,
       clock: env.clock,
       renewCheckMs: 0,
     }),

@@ -81,6 +81,14 @@ describe("agov CLI", () => {
     [["audit", "query", "--decision", "maybe"], /--decision must be allow or deny/],
     [["audit", "query", "--since", "yesterday"], /--since must be an ISO time/],
     [["frobnicate"], /unknown command "frobnicate"/],
+    [
+      ["token", "issue", "--agent", "a/b", "--tier", "1"],
+      /--agent must be letters, digits and \. _ : - only/,
+    ],
+    [
+      ["agent", "create", "--agent", "a/b", "--tier", "1"],
+      /--agent must be letters, digits and \. _ : - only/,
+    ],
   ])("refuses %j with one clear line and writes nothing", async (args, message) => {
     const home = join(tempHome(), "h");
     const r = await agov(args, { AGOV_HOME: home });

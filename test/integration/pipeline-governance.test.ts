@@ -6,6 +6,7 @@ import { connectGoverned } from "../../agents/client.js";
 import { createOfflineModel } from "../../agents/offline-model.js";
 import { createStageAgent } from "../../agents/stage-agent.js";
 import { connectInMemory } from "../../src/server/memory.js";
+import { AgovError } from "../../src/util/errors.js";
 import { type PipelineEnv, startPipelines } from "../support/pipelines.js";
 
 let env: PipelineEnv;
@@ -153,5 +154,37 @@ describe("missing artifacts", () => {
       tool: "handoff_read",
     });
     expect(reads).toHaveLength(1);
+  });
+});
+
+describe("a stage agent's token", () => {
+  it("is withdrawn after its stage, and a failure to withdraw it is on the ledger", async () => {
+    let refused = 0;
+    env = await startPipelines({
+      authority: (real) => ({
+        ...real,
+        async revokeAgent(agentId) {
+          if (agentId.endsWith("-plan-1")) {
+            refused++;
+            throw new AgovError("UNAVAILABLE", "authority unreachable");
+          }
+          return real.revokeAgent(agentId);
+        },
+      }),
+    });
+    const final = await env.run(ONE_STAGE());
+    expect(final.status).toBe("succeeded");
+    expect(refused).toBeGreaterThan(0);
+    const rows = await env.rt.ledger.query({ kind: "token", limit: 100 });
+    const failed = rows.filter((r) => r.agent_id === `${final.run_id}-plan-1`);
+    expect(failed[0]).toMatchObject({ success: 0, error_type: "UNAVAILABLE" });
+    expect(failed[0]?.action).toMatch(/failed, it stays valid until its TTL/);
+    // The other stage's agent was withdrawn as usual; the refused one's token is still live.
+    const live = (agent: string) =>
+      env.rt.authority
+        .list()
+        .then((ts) => ts.filter((t) => t.agent_id === agent && !t.revoked).length);
+    expect(await live(`${final.run_id}-apply-1`)).toBe(0);
+    expect(await live(`${final.run_id}-plan-1`)).toBe(1);
   });
 });

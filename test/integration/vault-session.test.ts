@@ -1,8 +1,15 @@
-// The Vault authority's own state: its lookup cache (dropped by revocation events) and the
-// gateway's own Vault token (AppRole login, renewal before expiry, a new login near max TTL).
+// Vault lookups cached by the gateway (dropped by revocation events) and the gateway's own Vault
+// token (AppRole login, renewal before expiry, a new login near max TTL).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agentLogin, createVaultAuthority } from "../../src/authority/vault.js";
 import { createRole } from "../../src/authority/vault-admin.js";
+import { defaults } from "../../src/config/index.js";
+import { createRuntime } from "../../src/runtime.js";
+import { createGateway } from "../../src/server/gateway.js";
+import { TOOLS } from "../../tools/index.js";
 import { REAL_VAULT, type VaultEnv, vaultEnv } from "../support/vault-env.js";
 
 // Every test here moves the clock by minutes or hours, or reads the double's request log.
@@ -14,35 +21,25 @@ beforeEach(async () => {
 });
 afterEach(async () => env.close());
 
-function bus() {
-  const handlers = new Set<(e: { type: string; agent_id?: string }) => void>();
-  return {
-    subscribe(h: (e: { type: string; agent_id?: string }) => void) {
-      handlers.add(h);
-      return () => void handlers.delete(h);
-    },
-    emit: (e: { type: string; agent_id: string }) => {
-      for (const h of handlers) h(e);
-    },
-  };
-}
-
 async function login(name: string, tier: 0 | 1) {
   const role = await createRole(env.http, env.operatorToken, { agentId: name, tier });
   return { id: name, role, ...(await env.login(role)) };
 }
 
 describeDouble("lookup cache", () => {
-  it("reuses a lookup for cacheTtlMs, and drops an agent's on a revocation event from anywhere", async () => {
-    const events = bus();
+  it("reuses a lookup for cache_ttl_ms in the gateway, and drops an agent's on a revocation event from anywhere", async () => {
     const auth = createVaultAuthority({
       addr: env.addr,
       token: await env.serverToken(),
-      cacheTtlMs: 60_000,
       clock: env.clock,
-      events,
       renewCheckMs: 0,
     });
+    const home = mkdtempSync(join(tmpdir(), "agov-vault-cache-"));
+    const rt = await createRuntime(
+      { ...defaults(home), home, log_level: "silent", cache_ttl_ms: 60_000 },
+      { authority: auth, clock: env.clock },
+    );
+    const gateway = createGateway(rt, TOOLS);
     const alpha = await login("alpha", 1);
     const beta = await login("beta", 0);
     const lookups = (accessor: string) =>
@@ -50,28 +47,29 @@ describeDouble("lookup cache", () => {
         (r) => r.path === "auth/token/lookup-self" && r.accessor === accessor,
       ).length;
     for (let i = 0; i < 2; i++) {
-      await auth.grants(alpha.token, await auth.resolve(alpha.token), ["whoami"]);
-      await auth.resolve(beta.token);
+      await gateway.identify(alpha.token);
+      await gateway.identify(beta.token);
     }
     expect([lookups(alpha.accessor), lookups(beta.accessor)]).toEqual([1, 1]);
-    expect(env.double!.count("POST", "sys/capabilities-self")).toBe(1);
+    expect(env.double!.count("POST", "sys/capabilities-self")).toBe(2);
 
-    events.emit({ type: "revoked", agent_id: "alpha" });
-    await auth.resolve(alpha.token);
-    await auth.resolve(beta.token);
+    // A revocation made by any process reaches every gateway as an event.
+    await rt.state.events.publish({ type: "revoked", agent_id: "alpha" });
+    await gateway.identify(alpha.token);
+    await gateway.identify(beta.token);
     expect([lookups(alpha.accessor), lookups(beta.accessor)]).toEqual([2, 1]);
 
     await env.advance(60_000);
-    await auth.resolve(beta.token);
+    await gateway.identify(beta.token);
     expect(lookups(beta.accessor)).toBe(2);
-    await auth.close();
+    gateway.close();
+    await rt.close();
   });
 
   it("refuses a cached token at once when the revocation is made through it", async () => {
     const auth = createVaultAuthority({
       addr: env.addr,
       token: await env.serverToken(),
-      cacheTtlMs: 60_000,
       clock: env.clock,
       renewCheckMs: 0,
     });
@@ -90,7 +88,6 @@ describeDouble("the gateway's own token", () => {
       addr: env.addr,
       roleId: server.role_id,
       secretId: server.secret_id,
-      cacheTtlMs: 0,
       clock: env.clock,
       renewCheckMs: 0,
     });
@@ -117,7 +114,6 @@ describeDouble("the gateway's own token", () => {
     const auth = createVaultAuthority({
       addr: env.addr,
       token: await env.serverToken("1h"),
-      cacheTtlMs: 0,
       clock: env.clock,
       renewCheckMs: 0,
     });
@@ -133,7 +129,7 @@ describeDouble("the gateway's own token", () => {
 
 describe("credentials", () => {
   it("says so when it has no Vault credentials of its own, or Vault turns them down", async () => {
-    const auth = createVaultAuthority({ addr: env.addr, cacheTtlMs: 0, clock: env.clock });
+    const auth = createVaultAuthority({ addr: env.addr, clock: env.clock });
     await expect(auth.issue({ agent_id: "beta", tier: 0 })).rejects.toMatchObject({
       code: "UNAUTHENTICATED",
       message: expect.stringMatching(/no Vault credentials of its own/),
@@ -142,7 +138,6 @@ describe("credentials", () => {
     const forged = createVaultAuthority({
       addr: env.addr,
       token: "hvs.not-a-token",
-      cacheTtlMs: 0,
       clock: env.clock,
     });
     await expect(forged.list()).rejects.toMatchObject({
@@ -155,7 +150,7 @@ describe("credentials", () => {
   it("without a token of its own, still revokes the agent tokens it has seen, by themselves", async () => {
     const alpha = await login(env.unique("alpha"), 1);
     const other = await env.login(alpha.role);
-    const auth = createVaultAuthority({ addr: env.addr, cacheTtlMs: 0, clock: env.clock });
+    const auth = createVaultAuthority({ addr: env.addr, clock: env.clock });
     await auth.resolve(alpha.token);
     expect(await auth.revokeAgent(alpha.id)).toBe(1);
     await expect(auth.resolve(alpha.token)).rejects.toMatchObject({
@@ -173,7 +168,6 @@ describe("credentials", () => {
       addr: env.addr,
       roleId: alpha.role.role_id,
       secretId: alpha.role.secret_id,
-      cacheTtlMs: 0,
       clock: env.clock,
       renewCheckMs: 0,
     });
@@ -183,7 +177,6 @@ describe("credentials", () => {
     const gateway = createVaultAuthority({
       addr: env.addr,
       token: await env.serverToken(),
-      cacheTtlMs: 0,
       clock: env.clock,
     });
     expect((await gateway.list()).filter((t) => t.agent_id === alpha.id)).toEqual([]);
@@ -196,7 +189,6 @@ describe("credentials", () => {
     const auth = createVaultAuthority({
       addr: env.addr,
       token: alpha.token,
-      cacheTtlMs: 0,
       clock: env.clock,
       renewCheckMs: 0,
     });
@@ -215,7 +207,7 @@ describe("credentials", () => {
       secretId: alpha.role.secret_id,
       clock: env.clock,
     });
-    const auth = createVaultAuthority({ addr: env.addr, cacheTtlMs: 0, clock: env.clock });
+    const auth = createVaultAuthority({ addr: env.addr, clock: env.clock });
     await expect(auth.resolve(session.token)).resolves.toMatchObject({
       agent_id: alpha.id,
       tier: 1,

@@ -24,7 +24,6 @@ async function authority(extra: Partial<VaultAuthorityOptions> = {}) {
   const a = createVaultAuthority({
     addr: env.addr,
     token: await env.serverToken(),
-    cacheTtlMs: 0,
     clock: env.clock,
     renewCheckMs: 0,
     ...extra,
@@ -237,7 +236,6 @@ describe("failing closed", () => {
     const port = (silent.address() as { port: number }).port;
     const auth = createVaultAuthority({
       addr: `http://127.0.0.1:${port}`,
-      cacheTtlMs: 0,
       clock: env.clock,
       timeoutMs: 300,
       renewCheckMs: 0,

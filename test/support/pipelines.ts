@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { Model } from "../../agents/model.js";
 import { createOfflineModel } from "../../agents/offline-model.js";
+import type { Authority } from "../../src/authority/index.js";
 import { installStageAgents } from "../../src/cli/pipeline-agents.js";
 import { createPipelines, type PipelineEvent, type Pipelines } from "../../src/pipeline/index.js";
 import { manualClock } from "../../src/util/clock.js";
@@ -35,6 +36,8 @@ export async function startPipelines(
     /** "clock": each wait moves the manual clock (default); "real": a short real wait instead. */
     wait?: "clock" | "real";
     alive?: (pid: number) => boolean;
+    /** Wraps the authority the engine uses (a test makes it fail). */
+    authority?: (real: Authority) => Authority;
   } = {},
 ): Promise<PipelineEnv> {
   const clock = manualClock();
@@ -46,7 +49,7 @@ export async function startPipelines(
     state: env.rt.state,
     ledger: env.rt.ledger,
     governance: env.rt.governance,
-    authority: env.rt.authority,
+    authority: opts.authority ? opts.authority(env.rt.authority) : env.rt.authority,
     clock,
     ids: env.rt.ids,
     dirs: { pipelines: [join(ROOT, "pipelines")], templates: [join(ROOT, "templates")] },
