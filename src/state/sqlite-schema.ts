@@ -33,4 +33,9 @@ export const STATE_MIGRATIONS: readonly string[] = [
   CREATE TABLE idempotency (agent_id TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (agent_id, key));
   CREATE INDEX idempotency_expiry ON idempotency(expires_at);
   `,
+  // Pruning old events and listing a scope's documents newest first stay indexed as data grows.
+  `
+  CREATE INDEX events_at ON events(at);
+  CREATE INDEX checkpoints_saved ON checkpoints(scope, saved_at);
+  `,
 ];
