@@ -51,7 +51,7 @@ describe("layer rule", () => {
 
   it("keeps the domain and the ports free of tools/ and src/server", () => {
     const lower = ["src/governance", "src/coordination", "src/pipeline", "src/authority"]
-      .concat(["src/state", "src/ledger", "src/util", "src/config"])
+      .concat(["src/state", "src/ledger", "src/util", "src/config", "src/health"])
       .flatMap(sources);
     expect(lower.length).toBeGreaterThan(10);
     const bad = offenders(
