@@ -5,6 +5,7 @@ import type { Caller, Tier } from "../src/authority/index.js";
 import type { Consensus } from "../src/coordination/consensus.js";
 import type { Coordination } from "../src/coordination/index.js";
 import type { Governance, Phase } from "../src/governance/index.js";
+import type { Health } from "../src/health/index.js";
 import type { Ledger } from "../src/ledger/index.js";
 import type { Pipelines } from "../src/pipeline/index.js";
 import type { StateStore } from "../src/state/index.js";
@@ -22,6 +23,8 @@ export interface ToolContext {
   governance: Governance;
   pipelines: Pipelines;
   clock: Clock;
+  /** The state of every dependency of this server. */
+  health: Health;
   /**
    * Asks the person at the caller's MCP client (elicitation), when the client supports it and the
    * session can carry the question (stdio, SSE). Undefined otherwise.

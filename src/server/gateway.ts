@@ -220,6 +220,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       governance: runtime.governance,
       pipelines: runtime.pipelines,
       clock: runtime.clock,
+      health: runtime.health,
       services: runtime.services,
       ...(session.elicit ? { elicit: session.elicit } : {}),
       ...(key ? { idempotency_key: key } : {}),
