@@ -160,6 +160,7 @@ describe("stdio transport", () => {
 /** One valid argument set per tool; the test fails when a tool is added without one. */
 const VALID: Record<string, Record<string, unknown>> = {
   whoami: {},
+  health: {},
   heartbeat: {},
   lock_status: { resource: "r" },
   blackboard_read: { task_id: "t" },
