@@ -40,6 +40,12 @@ export interface InboxMessage {
 
 /** Attempts per model step; each failure after the model's own retries is charged to the budget. */
 const STEP_ATTEMPTS = 3;
+/**
+ * Tries of a step through an outage of the model endpoint (5xx, timeouts, rate limits), which are
+ * not the agent's fault and not charged: the model's breaker paces them (its cool-down doubles up
+ * to 30 s), so this rides out several minutes of outage, or until the run is stopped.
+ */
+const OUTAGE_STEPS = 20;
 
 export function createAgentKit(env: AgentEnv) {
   let cursor: string | undefined;
@@ -60,11 +66,14 @@ export function createAgentKit(env: AgentEnv) {
     context: Record<string, unknown>,
     schema: z.ZodType<T>,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    let failed = 0;
+    let outages = 0;
+    for (;;) {
       env.counters.modelCalls++;
       // Failed attempts are reported once their step's outcome is known: as recovered when a
       // retry then worked, folded into the one charged error when the step failed.
-      const retried: Array<{ kind: string; attempt: number; message: string }> = [];
+      const retried: Array<{ kind: string; attempt: number; message: string; outage: boolean }> =
+        [];
       try {
         const out = await env.model.generate(
           {
@@ -80,7 +89,12 @@ export function createAgentKit(env: AgentEnv) {
                 kind: f.kind,
                 recovered: true,
               });
-              retried.push({ kind: f.kind, attempt: f.attempt, message: f.message });
+              retried.push({
+                kind: f.kind,
+                attempt: f.attempt,
+                message: f.message,
+                outage: f.outage,
+              });
             },
           },
           schema,
@@ -90,6 +104,8 @@ export function createAgentKit(env: AgentEnv) {
             error_type: `model_${f.kind}`,
             message: `${kind} attempt ${f.attempt}: ${f.message}`.slice(0, 2000),
             recovered: true,
+            // The endpoint's outage is the model's, never the agent's: recorded, not charged.
+            ...(f.outage ? { dependency: "model" } : {}),
           });
         return out;
       } catch (err) {
@@ -103,10 +119,12 @@ export function createAgentKit(env: AgentEnv) {
               0,
               2000,
             ),
+          // An outage the model client could not ride out is still not the agent's fault.
+          ...(err.outage ? { dependency: "model" } : {}),
         });
         if (r.ok && r.data.revoked)
           throw new AgentRevoked(env.agentId, `revoked after ${err.kind}`);
-        if (attempt >= STEP_ATTEMPTS) throw err;
+        if (err.outage ? ++outages >= OUTAGE_STEPS : ++failed >= STEP_ATTEMPTS) throw err;
       }
     }
   }

@@ -5,7 +5,8 @@ import OpenAI from "openai";
 import type { z } from "zod";
 import { buildMessages, type ChatMessage, correction } from "./llm-prompts.js";
 import type { Model, ModelRequest } from "./model.js";
-import { ModelError, type ModelErrorKind } from "./model-error.js";
+import { createModelBreaker, type ModelBreaker } from "./model-breaker.js";
+import { ModelError, type ModelErrorKind, OUTAGE_KINDS } from "./model-error.js";
 
 export interface LlmConfig {
   /** Used in `name` only: "openrouter" or "openai". */
@@ -19,6 +20,8 @@ export interface LlmConfig {
 export interface LlmOptions {
   /** Attempts per request, the first included (default 3). */
   maxAttempts?: number;
+  /** The breaker shared by every request of this model (default: one of its own). */
+  breaker?: ModelBreaker;
   /** Per attempt (default 60 s). */
   timeoutMs?: number;
   /** First backoff step; doubles per attempt up to maxDelayMs (defaults 500 ms, 30 s). */
@@ -66,6 +69,8 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
     });
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
+  // Shared by both peers using this model: one endpoint outage, one breaker, one wait.
+  const breaker = opts.breaker ?? createModelBreaker({ now });
   const client = new OpenAI({
     apiKey: config.apiKey,
     baseURL: config.baseURL,
@@ -128,7 +133,13 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
       let messages = base;
       for (let attempt = 1; ; attempt++) {
         req.signal?.throwIfAborted();
+        // An open breaker: the endpoint is down, so wait out its cool-down rather than ask.
+        const wait = breaker.waitMs();
+        if (wait > 0) await sleep(wait, req.signal);
         const outcome = await attemptOnce(messages, req, schema);
+        const outage = !outcome.ok && OUTAGE_KINDS.has(outcome.failure.kind);
+        if (outage) breaker.failure();
+        else breaker.success(); // it answered, even if the answer was wrong
         if (outcome.ok) return outcome.value as T;
         const { failure } = outcome;
         if (!RETRYABLE.has(failure.kind) || attempt >= maxAttempts) {
@@ -155,6 +166,7 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
           message: failure.message,
           ...(failure.status !== undefined && { status: failure.status }),
           delayMs,
+          outage,
         });
         await sleep(delayMs, req.signal);
       }

@@ -8,10 +8,19 @@ export type ModelErrorKind =
   | "server_error"
   | "client_error";
 
+/** Kinds that mean the endpoint is down or overloaded: an outage, never the agent's fault. */
+export const OUTAGE_KINDS: ReadonlySet<ModelErrorKind> = new Set([
+  "timeout",
+  "rate_limited",
+  "server_error",
+]);
+
 export class ModelError extends Error {
   override readonly name = "ModelError";
   /** Worth another try later (the runner may retry the step); a client error never is. */
   readonly retryable: boolean;
+  /** The endpoint's outage (reported with dependency "model", not charged to the agent). */
+  readonly outage: boolean;
 
   constructor(
     readonly kind: ModelErrorKind,
@@ -22,5 +31,6 @@ export class ModelError extends Error {
   ) {
     super(message, options);
     this.retryable = kind !== "client_error";
+    this.outage = OUTAGE_KINDS.has(kind);
   }
 }

@@ -20,6 +20,8 @@ export interface AttemptFailure {
   status?: number;
   /** How long the model will wait before the next attempt. */
   delayMs: number;
+  /** The endpoint is down or overloaded (5xx, timeout, rate limit): its outage, not the agent's. */
+  outage: boolean;
 }
 
 /**

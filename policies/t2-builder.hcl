@@ -6,6 +6,9 @@
 path "governance/tools/whoami" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/health" {
+  capabilities = ["read", "update"]
+}
 path "governance/tools/heartbeat" {
   capabilities = ["read", "update"]
 }

@@ -8,6 +8,9 @@ import type { Config } from "./config/index.js";
 import { type Consensus, createConsensus } from "./coordination/consensus.js";
 import { type Coordination, createCoordination } from "./coordination/index.js";
 import { createGovernance, type Governance } from "./governance/index.js";
+import { authorityDependency, stateDependency } from "./health/dependencies.js";
+import { guardAuthority, guardLedger, guardState } from "./health/guard.js";
+import { createHealth, type Health, type HealthLog } from "./health/index.js";
 import { createSqliteLedger, type Ledger } from "./ledger/index.js";
 import { defaultDirs } from "./pipeline/files.js";
 import { createPipelines, type Pipelines } from "./pipeline/index.js";
@@ -29,6 +32,8 @@ export interface Runtime {
   governance: Governance;
   pipelines: Pipelines;
   audit: Audit;
+  /** Every dependency's state, fed by the breakers around the ports and by probes. */
+  health: Health;
   close(): Promise<void>;
 }
 
@@ -38,25 +43,55 @@ export interface RuntimeOptions {
   /** Use these instead of building them from the config (tests, benchmarks). */
   authority?: Authority;
   state?: StateStore;
+  /** Where outages (a dependency down, back, data lost) are logged; silent without one. */
+  log?: HealthLog;
+  /** Probe timing for the health manager (tests move an injected clock instead of waiting). */
+  probeIntervalMs?: number;
 }
 
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const ids = opts.ids ?? randomIds;
   privateDir(config.home, true);
-  const ledger = createSqliteLedger({
+  const health = createHealth({
+    clock,
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.probeIntervalMs ? { probeIntervalMs: opts.probeIntervalMs } : {}),
+  });
+  const rawLedger = createSqliteLedger({
     home: config.home,
     clock,
     ...(await ledgerKey(config, clock)),
   });
-  const state = opts.state ?? (await createState(config, clock, ids));
+  const ledger = guardLedger(
+    rawLedger,
+    health.add({
+      name: "ledger",
+      kind: "sqlite",
+      target: join(config.home, "ledger.db"),
+      label: "audit ledger (sqlite)",
+      critical: true,
+      probe: () => rawLedger.query({ limit: 1 }),
+      // Watched, never cut off: each call tries, and its own refusal is already the answer.
+      breaker: { failFast: false },
+    }),
+  );
+  let rawState: StateStore;
+  try {
+    rawState = opts.state ?? (await createState(config, clock, ids, opts.log));
+  } catch (err) {
+    await rawLedger.close();
+    throw err;
+  }
+  const state = guardState(rawState, health.add(stateDependency(config, rawState)));
   let authority: Authority;
   try {
-    authority = opts.authority ?? (await createAuthority(config, clock, ids));
+    const raw = opts.authority ?? (await createAuthority(config, clock, ids));
+    authority = guardAuthority(raw, health.add(authorityDependency(config, raw)));
   } catch (err) {
     // Nothing half-open is left behind: the store's connections close with the failed start.
-    await state.close().catch(() => {});
-    await ledger.close();
+    await rawState.close().catch(() => {});
+    await rawLedger.close();
     throw err;
   }
   const governance = createGovernance({ state, ledger, authority, clock, ids });
@@ -81,7 +116,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       dirs: defaultDirs(config.home),
     }),
     audit: createAudit(ledger),
+    health,
     async close() {
+      health.close();
       await Promise.allSettled([authority.close(), state.close()]);
       await ledger.close();
     },
@@ -89,11 +126,21 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   return runtime;
 }
 
-async function createState(config: Config, clock: Clock, ids: Ids): Promise<StateStore> {
+async function createState(
+  config: Config,
+  clock: Clock,
+  ids: Ids,
+  log: HealthLog | undefined,
+): Promise<StateStore> {
   if (config.state === "redis") {
     // Loaded only when chosen, so the embedded default never opens a Redis client.
     const { createRedisState } = await import("./state/redis.js");
-    return createRedisState({ url: await redisUrl(config, clock), clock, ids });
+    return createRedisState({
+      url: await redisUrl(config, clock),
+      clock,
+      ids,
+      ...(log ? { log } : {}),
+    });
   }
   return createSqliteState({ home: config.home, clock, ids });
 }

@@ -7,6 +7,7 @@ import type { Caller, Tier } from "../src/authority/index.js";
 import type { Consensus } from "../src/coordination/consensus.js";
 import type { Coordination } from "../src/coordination/index.js";
 import type { Governance, Phase } from "../src/governance/index.js";
+import type { Health } from "../src/health/index.js";
 import type { Pipelines } from "../src/pipeline/index.js";
 import type { Clock } from "../src/util/clock.js";
 
@@ -21,6 +22,8 @@ export interface ToolContext {
   pipelines: Pipelines;
   audit: Audit;
   clock: Clock;
+  /** The state of every dependency of this server. */
+  health: Health;
   /**
    * Asks the person at the caller's MCP client (elicitation), when the client supports it and the
    * session can carry the question (stdio, SSE). Undefined otherwise.

@@ -20,6 +20,7 @@ import { packetGet } from "./governance/packet-get.js";
 import { phaseTransition } from "./governance/phase-transition.js";
 import { promotionApprove } from "./governance/promotion-approve.js";
 import { promotionRequest } from "./governance/promotion-request.js";
+import { health } from "./health/health.js";
 import { lockAcquire } from "./locks/acquire.js";
 import { lockRefresh } from "./locks/refresh.js";
 import { lockRelease } from "./locks/release.js";
@@ -35,6 +36,7 @@ import { stageRun } from "./pipeline/stage-run.js";
 
 export const TOOLS: readonly ToolDef[] = [
   whoami,
+  health,
   heartbeat,
   lockStatus,
   blackboardRead,

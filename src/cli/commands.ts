@@ -47,6 +47,7 @@ export const AUDIT_VERIFY = {
 } satisfies Options;
 export const AUDIT_ANCHOR = {} satisfies Options;
 export const POLICIES_APPLY = json;
+export const DOCTOR = json;
 export const AGENT_CREATE = {
   agent: { type: "string" },
   tier: { type: "string" },
@@ -95,6 +96,19 @@ endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline determ
                                  every request needs Authorization: Bearer <token>`,
       options: SERVE,
       load: () => import("./serve.js").then((m) => m.serve),
+    }),
+  },
+  doctor: {
+    summary: "Check the configuration, AGOV_HOME and every dependency, and say what to fix",
+    command: command({
+      usage: `  agov doctor [--json]
+
+Checks the configuration, AGOV_HOME (present or creatable, private, writable) and the files in it,
+Redis (when AGOV_STATE=redis), Vault (when AGOV_AUTHORITY=vault) and the model endpoint (when a
+key or OPENAI_BASE_URL is set). Prints one row per check and what to fix; exits 0 when everything
+is in order, 1 when something agov needs is missing or down (the row names its address).`,
+      options: DOCTOR,
+      load: () => import("./doctor.js").then((m) => m.doctor),
     }),
   },
   pipeline: {

@@ -29,7 +29,7 @@ export function createCliContext(
     log,
     ...io,
     runtime: () => {
-      rt ??= createRuntime(config);
+      rt ??= createRuntime(config, { log });
       return rt;
     },
     async close() {

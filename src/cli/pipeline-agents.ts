@@ -8,6 +8,7 @@ import type { Config } from "../config/index.js";
 import type { StageExecutor } from "../pipeline/index.js";
 import type { Gateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
+import { watchModel } from "./model-health.js";
 
 export interface StageAgentsOptions {
   config?: Config;
@@ -27,14 +28,16 @@ export function stageAgents(
   opts: StageAgentsOptions = {},
 ): { executor: StageExecutor; model: Model } {
   const c = opts.config;
-  const model =
+  const model = watchModel(
     opts.model ??
-    createModel({
-      OPENROUTER_API_KEY: c?.openrouter_api_key,
-      OPENAI_API_KEY: c?.openai_api_key,
-      OPENAI_BASE_URL: c?.openai_base_url,
-      AGOV_MODEL: c?.model,
-    });
+      createModel({
+        OPENROUTER_API_KEY: c?.openrouter_api_key,
+        OPENAI_API_KEY: c?.openai_api_key,
+        OPENAI_BASE_URL: c?.openai_base_url,
+        AGOV_MODEL: c?.model,
+      }),
+    gateway.runtime.health,
+  );
   const executor = createStageAgent({
     model,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

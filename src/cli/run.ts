@@ -20,6 +20,7 @@ import { packageRoot } from "../util/paths.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
+import { watchModel } from "./model-health.js";
 
 export async function run(
   { values, positionals }: Parsed<typeof RUN>,
@@ -86,12 +87,15 @@ export async function run(
     });
   };
 
-  const model = createModel({
-    OPENROUTER_API_KEY: ctx.config.openrouter_api_key,
-    OPENAI_API_KEY: ctx.config.openai_api_key,
-    OPENAI_BASE_URL: ctx.config.openai_base_url,
-    AGOV_MODEL: ctx.config.model,
-  });
+  const model = watchModel(
+    createModel({
+      OPENROUTER_API_KEY: ctx.config.openrouter_api_key,
+      OPENAI_API_KEY: ctx.config.openai_api_key,
+      OPENAI_BASE_URL: ctx.config.openai_base_url,
+      AGOV_MODEL: ctx.config.model,
+    }),
+    rt.health,
+  );
   const rowsBefore = await rt.ledger.count();
   ctx.err(`agov run  task ${taskId}  model ${model.name}  server ${server}`);
   try {

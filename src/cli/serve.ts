@@ -22,6 +22,9 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
     );
   }
   const rt = await ctx.runtime();
+  // A server lives long enough for probes to matter: they notice an outage (and a recovery) even
+  // when no call is made, and close an open breaker without waiting for a caller to try.
+  rt.health.start();
   const gateway = createGateway(rt, TOOLS);
   installStageAgentsOnUse(gateway, config);
   if (port === undefined) {

@@ -47,10 +47,16 @@ export function createGovernance(deps: GovernanceDeps) {
     ...createArtifacts(ctx),
     async reportError(
       caller: Caller,
-      input: { error_type: string; message: string; recovered?: boolean | undefined },
+      input: {
+        error_type: string;
+        message: string;
+        recovered?: boolean | undefined;
+        dependency?: string | undefined;
+      },
     ) {
       const held = await ctx.governed(caller.agent_id);
-      const what = `${input.recovered ? "recovered from" : "reported"} ${input.error_type}`;
+      const outage = input.dependency ? ` (${input.dependency} outage)` : "";
+      const what = `${input.recovered ? "recovered from" : "reported"} ${input.error_type}${outage}`;
       if (held) {
         await noteTried(
           state,
@@ -68,13 +74,17 @@ export function createGovernance(deps: GovernanceDeps) {
           action: `error_report: ${what}`,
           decision: "allow",
           tool: "error_report",
-          detail: { error_type: input.error_type, recovered: input.recovered === true },
+          detail: {
+            error_type: input.error_type,
+            recovered: input.recovered === true,
+            ...(input.dependency ? { dependency: input.dependency } : {}),
+          },
         },
         { success: false, error_message: input.message },
       );
       // Charged only within a run the agent is held to; a recovered error (a retry that then
-      // worked) is on the record but not charged.
-      const charged = !!held && !input.recovered;
+      // worked) and a dependency's outage (never the agent's fault) are on the record, not charged.
+      const charged = !!held && !input.recovered && !input.dependency;
       const counted = charged
         ? await charge(caller, input.error_type, false, "error_report", held.packet)
         : { counters: await state.errors.get(caller.agent_id), revoked: false };

@@ -78,7 +78,15 @@ export function createRevoker(deps: {
   return async function revoke(req: RevokeRequest): Promise<RevokeResult> {
     // Revocations of one agent are applied one at a time: concurrent triggers (several bad calls
     // at once) race for this claim, and the losers leave the work to the winner.
-    const claim = await state.locks.acquire(`agent:${req.agent_id}:revoking`, "agov", 60_000);
+    const claim = await state.locks
+      .acquire(`agent:${req.agent_id}:revoking`, "agov", 60_000)
+      .catch((err: unknown) => {
+        // After a data loss locks wait out every earlier lease; a revocation cannot wait that
+        // long, and goes ahead unserialised (the run's own mark still applies it once).
+        if (err instanceof AgovError && err.reason === "LOCKS_HELD_AFTER_DATA_LOSS") return null;
+        throw err;
+      });
+    if (claim === null) return apply(req);
     if (!claim.acquired) {
       const run = await getRun(state, req.agent_id);
       return {

@@ -19,6 +19,7 @@ import type { Logger } from "pino";
 import type { Tier } from "../authority/index.js";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
+import { healthz } from "./healthz.js";
 import { type HostRules, hostRules, isLoopback } from "./origin.js";
 import { createRefusalLog } from "./refusals.js";
 import { openMcpSession } from "./session.js";
@@ -82,8 +83,7 @@ export async function serveHttp(
 
   async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/healthz")
-      return json(res, 200, { ok: true, sessions: sessions.size, attached: gateway.attached() });
+    if (url.pathname === "/healthz") return healthz(gateway, refusals, req, res, sessions.size);
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     // Before the token is even read: a rebound page gets nothing, not even a refusal row.

@@ -103,7 +103,7 @@ export async function openConnection(opts: ConnectionOptions, name: string): Pro
 }
 
 /** host:port of a Redis URL, without credentials, for messages. */
-function describeUrl(url: string): string {
+export function describeUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.hostname}:${u.port || "6379"}`;

@@ -2,9 +2,10 @@
 // that never expires; acquire, refresh and release are each one script, judged by the caller's clock.
 import { AgovError } from "../util/errors.js";
 import type { AcquireResult, LockLease } from "./index.js";
+import type { Epoch } from "./redis-epoch.js";
 import type { RedisDeps } from "./redis-scripts.js";
 
-export function redisLocks({ r, k, clock, ids, gc }: RedisDeps) {
+export function redisLocks({ r, k, clock, ids, gc }: RedisDeps, epoch: Epoch) {
   const notCurrent = (resource: string, leaseId: string) =>
     new AgovError(
       "CONFLICT",
@@ -19,17 +20,30 @@ export function redisLocks({ r, k, clock, ids, gc }: RedisDeps) {
     ): Promise<AcquireResult> => {
       const now = clock.now();
       const expires_at = now + ttlMs;
-      const res = await r.agovAcquire(
-        k.lock(resource),
-        k.fence(resource),
-        k.lockHolders,
-        now,
-        expires_at,
-        holder,
-        lease_id,
-        resource,
-        gc(ttlMs),
-      );
+      const run = () =>
+        r.agovAcquire(
+          k.lock(resource),
+          k.fence(resource),
+          k.lockHolders,
+          k.epoch,
+          now,
+          expires_at,
+          holder,
+          lease_id,
+          resource,
+          gc(ttlMs),
+          epoch.id(),
+        );
+      let res = await run();
+      // The epoch moved under us (data lost, or another instance saw that first): look, then ask
+      // again, which the quarantine now answers.
+      if (res[0] === 3) {
+        await epoch.check();
+        res = await run();
+      }
+      if (res[0] === 2) throw epoch.quarantined(Number(res[1]));
+      if (res[0] === 3)
+        throw new AgovError("UNAVAILABLE", `the state store's epoch keeps changing; retry`);
       if (res[0] === 0)
         return { acquired: false as const, resource, holder: res[1], expires_at: Number(res[2]) };
       const fence = Number(res[1]);

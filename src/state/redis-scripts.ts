@@ -3,6 +3,7 @@
 // time arrives as ARGV from the injected clock, never from the server.
 import type { Redis } from "ioredis";
 import type { Clock, Ids } from "../util/clock.js";
+import { EPOCH } from "./redis-epoch.js";
 
 /** Key names under a prefix. Id segments are URI-encoded, so an id containing ":" cannot alias. */
 export function keyspace(prefix: string) {
@@ -28,15 +29,30 @@ export function keyspace(prefix: string) {
     documents: (scope: string) => `${prefix}checkpoints:${s(scope)}`,
     idempotency: (agent: string, key: string) => `${prefix}idem:${s(agent)}:${s(key)}`,
     events: `${prefix}agov:events`,
+    /** Written at first connect; gone after a restart that lost the data (redis-epoch.ts). */
+    epoch: `${prefix}agov:epoch`,
   };
 }
 export type Keyspace = ReturnType<typeof keyspace>;
 
-/** A lock is a hash {holder, lease_id, fence, expires_at}; the fence counter never expires. */
+/**
+ * A lock is a hash {holder, lease_id, fence, expires_at}; the fence counter never expires. KEYS[4]
+ * is the epoch: another epoch than the caller's ({3}) means the data was lost since it looked, and
+ * a quarantine ({2, safe_at}) refuses every lock until older leases are over. Fences start above
+ * the epoch's fence base, so none repeats one handed out before a loss.
+ */
 const ACQUIRE = `
+local ep = redis.call('HMGET', KEYS[4], 'id', 'fence_base', 'safe_at')
+if ep[1] ~= ARGV[7] then return {3} end
+if tonumber(ep[3]) > tonumber(ARGV[1]) then return {2, ep[3]} end
 local cur = redis.call('HMGET', KEYS[1], 'holder', 'expires_at')
 if cur[1] and tonumber(cur[2]) > tonumber(ARGV[1]) then return {0, cur[1], cur[2]} end
 local fence = redis.call('INCR', KEYS[2])
+local base = tonumber(ep[2])
+if fence <= base then
+  fence = base + 1
+  redis.call('SET', KEYS[2], string.format('%d', fence))
+end
 redis.call('HSET', KEYS[1], 'holder', ARGV[3], 'lease_id', ARGV[4], 'fence', fence, 'expires_at', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('HSET', KEYS[3], ARGV[5], ARGV[3])
@@ -141,7 +157,8 @@ return false`;
 
 /** Registered with defineCommand; numberOfKeys undefined means the caller passes it first. */
 export const SCRIPTS = {
-  agovAcquire: { numberOfKeys: 3, lua: ACQUIRE },
+  agovAcquire: { numberOfKeys: 4, lua: ACQUIRE },
+  agovEpoch: { numberOfKeys: 1, lua: EPOCH },
   agovRefresh: { numberOfKeys: 1, lua: REFRESH },
   agovRelease: { numberOfKeys: 2, lua: RELEASE },
   agovReleaseAll: { lua: RELEASE_ALL },
@@ -165,7 +182,8 @@ export interface RedisDeps {
 type Arg = string | number;
 /** The commands defineCommand adds to a client, as TypeScript sees them. */
 export interface ScriptCommands {
-  agovAcquire(...a: Arg[]): Promise<[0, string, string] | [1, number]>;
+  agovAcquire(...a: Arg[]): Promise<[0, string, string] | [1, number] | [2, string] | [3]>;
+  agovEpoch(...a: Arg[]): Promise<[0 | 1 | 2, string, string]>;
   agovRefresh(...a: Arg[]): Promise<[string, string] | null>;
   agovRelease(...a: Arg[]): Promise<0 | 1>;
   agovReleaseAll(numberOfKeys: number, ...a: Arg[]): Promise<string[]>;

@@ -12,7 +12,8 @@ import type {
 } from "./index.js";
 import { type Documents, domainRecords } from "./records.js";
 import { redisBlackboard, redisMessages } from "./redis-board.js";
-import { openConnection } from "./redis-connection.js";
+import { describeUrl, openConnection } from "./redis-connection.js";
+import { createEpoch, type StateLog } from "./redis-epoch.js";
 import { redisLocks } from "./redis-locks.js";
 import { keyspace, type RedisDeps, SCRIPTS, type ScriptCommands } from "./redis-scripts.js";
 
@@ -47,6 +48,10 @@ export async function createRedisState(opts: {
   ids: Ids;
   keyPrefix?: string;
   commandTimeoutMs?: number;
+  /** Where data loss (a Redis restarted without persistence) is reported. */
+  log?: StateLog;
+  /** How long locks are refused after a data loss (default: the longest lock TTL). */
+  lockQuarantineMs?: number;
 }): Promise<StateStore> {
   const { clock, ids } = opts;
   const k = keyspace(opts.keyPrefix ?? "");
@@ -62,6 +67,23 @@ export async function createRedisState(opts: {
   const r = main.redis as typeof main.redis & ScriptCommands;
   const gc = (ttlMs: number) => ttlMs + GC_GRACE_MS;
   const deps: RedisDeps = { r, k, clock, ids, gc };
+  const epoch = createEpoch(deps, {
+    where: describeUrl(opts.url),
+    log: opts.log,
+    ...(opts.lockQuarantineMs !== undefined ? { quarantineMs: opts.lockQuarantineMs } : {}),
+  });
+  try {
+    await epoch.check();
+  } catch (err) {
+    await Promise.all([main.close(), events.close()]);
+    throw main.fail(err, true);
+  }
+  // Every reconnect looks for the epoch at once, so a loss is logged even before a lock is asked for.
+  main.redis.on("ready", () => {
+    epoch.check().catch(() => {
+      // The next lock_acquire looks again (its script refuses another epoch).
+    });
+  });
 
   // Every method goes through `guard`, so a caller only ever sees AgovErrors. Reads are named:
   // one that gets no answer changed nothing, while an unanswered change may yet be applied.
@@ -127,7 +149,7 @@ export async function createRedisState(opts: {
 
   return {
     kind: "redis",
-    locks: guard(redisLocks(deps)),
+    locks: guard(redisLocks(deps, epoch)),
     blackboard: guard(redisBlackboard(deps)),
     messages: guard(redisMessages(deps)),
     agents: guard({

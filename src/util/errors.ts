@@ -67,6 +67,16 @@ export const REASONS = {
     code: "UNAVAILABLE",
     meaning: "a change was sent but not answered: it may or may not have taken effect",
   },
+  DEPENDENCY_DOWN: {
+    code: "UNAVAILABLE",
+    meaning:
+      "a dependency's circuit breaker is open after repeated failures: refused at once, nothing was sent; the message says when it is tried again",
+  },
+  LOCKS_HELD_AFTER_DATA_LOSS: {
+    code: "UNAVAILABLE",
+    meaning:
+      "the state store lost its data (restarted without persistence): locks are refused until every lease given out before has expired",
+  },
   REFUSALS_SUMMARISED: {
     code: "UNAUTHENTICATED",
     meaning: "a ledger row counting bearer-token refusals from one source in one minute",

@@ -141,9 +141,15 @@ describe("DNS rebinding", () => {
       },
       initialize(1),
     );
+  // The session counts are in the detailed report, which needs a token.
   const sessions = async () =>
-    ((await (await fetch(server.url.replace(/\/mcp$/, "/healthz"))).json()) as { sessions: number })
-      .sessions;
+    (
+      (await (
+        await fetch(server.url.replace(/\/mcp$/, "/healthz"), {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { sessions: number }
+    ).sessions;
 
   it("refuses a request naming another host with 403 before any session is made", async () => {
     const before = await sessions();

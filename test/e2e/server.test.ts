@@ -160,6 +160,7 @@ describe("stdio transport", () => {
 /** One valid argument set per tool; the test fails when a tool is added without one. */
 const VALID: Record<string, Record<string, unknown>> = {
   whoami: {},
+  health: {},
   heartbeat: {},
   lock_status: { resource: "r" },
   blackboard_read: { task_id: "t" },
@@ -307,8 +308,13 @@ describe("Streamable HTTP transport", () => {
 
   it("keeps nothing of an initialize the transport refuses", async () => {
     const token = await issueToken(home, "picky", 0);
+    // The session counts are in the detailed report, which needs a token.
     const health = async () =>
-      (await (await fetch(server.url.replace(/\/mcp$/, "/healthz"))).json()) as {
+      (await (
+        await fetch(server.url.replace(/\/mcp$/, "/healthz"), {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as {
         attached: number;
       };
     const before = (await health()).attached;

@@ -86,12 +86,23 @@ describe.runIf(redisAvailable())("Redis outage", () => {
     }
 
     await redis.restart();
-    // The restarted server is empty, so the lock is free again.
-    const back = await until("acquire after restart", async () => {
-      const r = await s.locks.acquire("db", "beta", 60_000);
-      return r.acquired ? r : undefined;
+    // The restarted server is empty: serving again, but a lease handed out before may still be
+    // held by someone who was never told it is gone, so locks stay refused until every earlier
+    // lease has run out (the lock is not silently free again).
+    await until("a write after restart", async () => {
+      await s.agents.heartbeat("beta", 60_000);
+      return true;
     });
-    expect(back.holder).toBe("beta");
+    const refused = await until("the quarantine's answer", async () =>
+      s.locks.acquire("db", "beta", 60_000).then(
+        () => undefined,
+        (err: { reason?: string; message: string }) =>
+          err.reason === "LOCKS_HELD_AFTER_DATA_LOSS" ? err : undefined,
+      ),
+    );
+    expect(refused).toMatchObject({ code: "UNAVAILABLE", retryable: true });
+    expect(refused.message).toMatch(/^locks are refused until \d{4}-\d\d-\d\dT.* lost its data/);
+    expect(await s.locks.status("db")).toBeNull();
     // The subscriber connection came back too, and is subscribed again.
     await until("an event after restart", async () => {
       await s.events.publish({ type: "tier_changed", agent_id: "alpha", tier: 2 });
@@ -160,11 +171,23 @@ describe.runIf(redisAvailable())("Redis outage", () => {
     expect(agovServer.child.exitCode).toBeNull();
 
     await redis.restart();
-    const after = await until("lock_acquire after Redis is back", async () => {
-      const res = await acquire("after");
+    const post = () =>
+      c.client.callTool({
+        name: "blackboard_post",
+        arguments: { task_id: "t", section: "progress", key: "k", value: 1, expected_version: 0 },
+      });
+    const after = await until("blackboard_post after Redis is back", async () => {
+      const res = await post();
       return res.isError ? undefined : res;
     });
-    expect(after.structuredContent).toMatchObject({ resource: "after", holder: "alpha" });
+    expect(after.structuredContent).toMatchObject({ key: "k", version: 1, author: "alpha" });
+    // Redis came back empty (no persistence): locks wait until every earlier lease has run out.
+    const quarantined = await acquire("after");
+    expect(quarantined._meta?.["agov/error"]).toMatchObject({
+      code: "UNAVAILABLE",
+      reason: "LOCKS_HELD_AFTER_DATA_LOSS",
+      retryable: true,
+    });
 
     // agov's event subscription survived the outage: a revocation still reaches the session.
     const revoke = await agov(["token", "revoke", "--agent", "alpha"], { AGOV_HOME: home, ...env });

@@ -139,9 +139,36 @@ describe("agov run with an OpenAI-compatible model", () => {
     expect(await env.rt.ledger.revocations()).toEqual([]);
   });
 
+  it("rides out a model outage: reported as the model's, charged to nobody, nobody revoked", async () => {
+    fake = await startFakeOpenAI();
+    // Eight 500s in a row (what a few seconds of outage gives two agents), then normal answers.
+    for (let i = 0; i < 8; i++)
+      fake.script.push({ status: 500, json: { error: { message: "upstream down" } } });
+    fake.setFallback(offlineReply);
+    const model = createModel(
+      { OPENAI_BASE_URL: fake.url },
+      { sleep: async () => {}, maxAttempts: 2 },
+    );
+    const run = await runInProc({ objective: OBJECTIVE, model });
+    env = run.env;
+    expect(await env.rt.ledger.revocations()).toEqual([]);
+    expect(run.result.revoked).toEqual([]);
+    expect(run.result.metrics.consensus).toBe("accepted");
+    const reports = (await env.rt.ledger.query({ tool: "error_report" }))
+      .filter((r) => r.action.startsWith("error_report:"))
+      .map((r) => JSON.parse(r.detail ?? "{}") as { error_type?: string; dependency?: string });
+    expect(reports.length).toBeGreaterThan(0);
+    for (const r of reports)
+      expect(r).toMatchObject({ error_type: "model_server_error", dependency: "model" });
+    for (const agent of ["alpha", "beta"])
+      expect((await env.rt.state.errors.get(agent)).total_errors).toBe(0);
+  });
+
   it("revokes an agent whose model keeps failing, and leaves a handoff", async () => {
     fake = await startFakeOpenAI();
-    fake.setFallback(() => ({ status: 500, json: { error: { message: "down" } } }));
+    // Failing by its own fault (replies that are not JSON), not an outage of the endpoint: an
+    // outage is ridden out and never charged (the test above).
+    fake.setFallback(() => rawAnswer("I cannot answer in JSON today"));
     const model = createModel(
       { OPENAI_BASE_URL: fake.url },
       { sleep: async () => {}, maxAttempts: 2 },

@@ -147,6 +147,21 @@ describe("LLM model", () => {
     });
   });
 
+  it("shares one breaker across requests: after five outage failures in a row the next request waits out its cool-down first", async () => {
+    const m = model({ maxAttempts: 3, now: () => 0 });
+    for (let i = 0; i < 5; i++)
+      fake.script.push({ status: 503, json: { error: { message: "down" } } });
+    fake.script.push(answer(GOOD_VOTE));
+    const first = await m.generate(request(), Vote).catch((e: unknown) => e);
+    expect(first).toMatchObject({ kind: "server_error", outage: true });
+    expect(failures.every((f) => f.outage)).toBe(true);
+    sleeps = [];
+    // Two more 503s open the breaker (five in a row); the third try waits its 2 s cool-down.
+    expect(await m.generate(request(), Vote)).toEqual(GOOD_VOTE);
+    expect(sleeps).toEqual([75, 150, 2000]);
+    expect(fake.requests).toHaveLength(6);
+  });
+
   it("does not retry a 4xx other than 429", async () => {
     fake.script.push({ status: 401, json: { error: { message: "bad key" } } }, answer(GOOD_VOTE));
     await expect(model().generate(request(), Vote)).rejects.toMatchObject({

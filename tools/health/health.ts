@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { defineTool } from "../define.js";
+
+export const health = defineTool({
+  name: "health",
+  tier: 0,
+  description:
+    "The gateway's dependencies (state store, authority, ledger, model endpoint when used): each up, degraded or down, since when, its last error and, when its circuit breaker is open, when it is tried again. Overall: ok, degraded or down.",
+  input: z.strictObject({}),
+  annotations: { title: "Health", readOnlyHint: true, idempotentHint: true },
+  async handler(_input, { health }) {
+    return health.report();
+  },
+});
