@@ -12,12 +12,13 @@ import { redisMissing } from "./redis.js";
 import type { ChaosReport, ScenarioResult } from "./report.js";
 import { createRng } from "./rng.js";
 import type { Scenario } from "./scenario.js";
+import { PROCESS_SCENARIOS } from "./scenarios-process.js";
 import { REDIS_SCENARIOS } from "./scenarios-redis.js";
 
 export type { ChaosReport } from "./report.js";
 export { renderTable } from "./report.js";
 
-export const SCENARIOS: Scenario[] = [...REDIS_SCENARIOS];
+export const SCENARIOS: Scenario[] = [...REDIS_SCENARIOS, ...PROCESS_SCENARIOS];
 
 export interface ChaosOptions {
   env: ChaosEnv;
@@ -70,7 +71,14 @@ async function runOne(s: Scenario, o: ChaosOptions): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(o.tmp, `agov-chaos-${s.name}-`));
   const procs = createProcs(o.env, dir);
   const ev = emptyEvidence(true);
-  const kit = createKit({ rng: createRng(o.seed).fork(s.name), quick: o.quick, dir, procs, ev });
+  const kit = createKit({
+    rng: createRng(o.seed).fork(s.name),
+    quick: o.quick,
+    dir,
+    procs,
+    ev,
+    log: o.progress,
+  });
   const limitMs = o.quick ? 120_000 : 600_000;
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -24,6 +24,8 @@ export interface Kit {
   dir: string;
   procs: Procs;
   ev: Evidence;
+  /** One progress line (stderr), with the time since the scenario began. */
+  step(what: string): void;
   /** AGOV_HOME and the state store settings every agov process of the scenario gets. */
   env: Record<string, string>;
   serve(extra?: Record<string, string>): Promise<Server>;
@@ -39,7 +41,9 @@ export function createKit(o: {
   dir: string;
   procs: Procs;
   ev: Evidence;
+  log(line: string): void;
 }): Kit {
+  const began = Date.now();
   const home = join(o.dir, "home");
   mkdirSync(home, { recursive: true });
   const env: Record<string, string> = { AGOV_HOME: home };
@@ -47,6 +51,7 @@ export function createKit(o: {
   const kit: Kit = {
     ...o,
     env,
+    step: (what) => o.log(`  +${((Date.now() - began) / 1000).toFixed(1)} s  ${what}`),
     async serve(extra = {}) {
       const port = await freePort();
       let child: Child;
@@ -77,6 +82,7 @@ export function createKit(o: {
       return s;
     },
     async collect(url, servers) {
+      kit.step("load stopped; reading the evidence");
       const ops = o.ev.ops;
       if (ops.length > 0) {
         const n = (f: (x: (typeof ops)[number]) => boolean) => ops.filter(f).length;

@@ -85,6 +85,7 @@ export async function recovery(
     const first = Math.min(
       ...kit.ev.ops.filter((o) => o.outcome === "ok" && o.doneAt > faultEnd).map((o) => o.doneAt),
     );
+    kit.step(`first call acknowledged after the fault`);
     kit.ev.recovery = alive()
       ? { kind: "recovered", ms: first - faultEnd, restarted }
       : { kind: "not-recovered", detail: "the server process exited" };

@@ -23,9 +23,11 @@ function redisKill(persist: boolean): Scenario {
       const work = await startWork(kit, [() => server.url]);
       await progress(kit, 10);
       await redis.kill9();
+      kit.step("redis-server killed -9");
       await hold(kit, 300, 900);
       await redis.restart();
       const back = Date.now();
+      kit.step("redis-server restarted");
       await recovery(kit, back, () => server.child().alive());
       await progress(kit, 10, back).catch(() => {});
       await work.stop();
@@ -45,9 +47,11 @@ const redisStall: Scenario = {
     const work = await startWork(kit, [() => server.url]);
     await progress(kit, 10);
     redis.stall();
+    kit.step("redis-server stopped (SIGSTOP)");
     await hold(kit, 2500, 3500);
     redis.resume();
     const back = Date.now();
+    kit.step("redis-server continued (SIGCONT)");
     await recovery(kit, back, () => server.child().alive());
     await progress(kit, 10, back).catch(() => {});
     await work.stop();
