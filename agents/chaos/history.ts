@@ -75,7 +75,7 @@ export interface Evidence {
 }
 
 export type Recovery =
-  | { kind: "recovered"; ms: number; restarted: boolean }
+  | { kind: "recovered"; ms: number; restarted: boolean; what?: string }
   | { kind: "not-recovered"; detail: string };
 
 export function emptyEvidence(durable: boolean): Evidence {

@@ -12,13 +12,14 @@ import { redisMissing } from "./redis.js";
 import type { ChaosReport, ScenarioResult } from "./report.js";
 import { createRng } from "./rng.js";
 import type { Scenario } from "./scenario.js";
+import { pipelineKill } from "./scenario-pipeline.js";
 import { PROCESS_SCENARIOS } from "./scenarios-process.js";
 import { REDIS_SCENARIOS } from "./scenarios-redis.js";
 
 export type { ChaosReport } from "./report.js";
 export { renderTable } from "./report.js";
 
-export const SCENARIOS: Scenario[] = [...REDIS_SCENARIOS, ...PROCESS_SCENARIOS];
+export const SCENARIOS: Scenario[] = [...REDIS_SCENARIOS, ...PROCESS_SCENARIOS, pipelineKill];
 
 export interface ChaosOptions {
   env: ChaosEnv;
@@ -40,6 +41,9 @@ export function unknownScenarios(names: string[]): string[] {
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const chosen = o.only.length ? SCENARIOS.filter((s) => o.only.includes(s.name)) : SCENARIOS;
   const results: ScenarioResult[] = [];
+  o.progress(
+    `chaos: seed ${o.seed}${o.quick ? ", quick" : ""}: ${chosen.map((s) => s.name).join(", ")}`,
+  );
   for (const s of chosen) {
     o.progress(`chaos: ${s.name}: ${s.summary}`);
     const r = await runOne(s, o);

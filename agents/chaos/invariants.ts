@@ -154,6 +154,7 @@ export function checkRecovered(ev: Evidence): Cell {
   if (!r) return na("no outage to recover from");
   if (r.kind === "not-recovered") return fail(r.detail);
   const s = (r.ms / 1000).toFixed(1);
+  if (r.what) return ok(`${r.what} ${s} s`);
   return ok(
     r.restarted ? `restart was the fault; serving ${s} s after it` : `in ${s} s, no restart`,
   );
