@@ -59,7 +59,8 @@ export function startLoad(o: LoadOptions): Load {
       lease.heldUntil = Math.min(lease.heldUntil, Date.now());
       const args = { resource, lease_id: lease.lease_id };
       o.ev.ops.push(await settle(s, "lock_release", args, `${id}-r`, o.giveUpMs));
-      await pause(rng.int(0, 20));
+      // A steady load, not a flood: it must leave the agents of a scenario room to work.
+      await pause(rng.int(20, 60));
     }
   }
   return {
