@@ -50,8 +50,14 @@ export function renderTable(report: ChaosReport): string {
     for (const n of r.notes) out.push(`  note: ${n}`);
   }
   out.push("");
+  const skipped = report.results.filter((r) => r.skipped).map((r) => r.name);
+  const verdict = !report.ok
+    ? "FAILED"
+    : skipped.length
+      ? `every invariant holds in the scenarios that ran; SKIPPED, not checked: ${skipped.join(", ")}`
+      : "every invariant holds";
   out.push(
-    `seed ${report.seed}${report.quick ? ", quick" : ""}: ${report.ok ? "every invariant holds" : "FAILED"} (replay with --seed ${report.seed})`,
+    `seed ${report.seed}${report.quick ? ", quick" : ""}: ${verdict} (replay with --seed ${report.seed})`,
   );
   out.push(`invariants: ${INVARIANTS.map((i) => `${i.id} = ${i.title}`).join("; ")}`);
   return out.join("\n");

@@ -80,6 +80,25 @@ export async function recovery(
   alive: () => boolean,
   restarted = false,
 ): Promise<void> {
+  // Over several fault cycles the row shows the worst one.
+  const before = kit.ev.recovery;
+  await measure(kit, faultEnd, alive, restarted);
+  const now = kit.ev.recovery;
+  const worse =
+    before?.kind === "not-recovered" ||
+    (before?.kind === "recovered" && now?.kind === "recovered" && before.ms > now.ms);
+  if (worse) kit.ev.recovery = before;
+}
+
+/** How many times a scenario injects its fault: once with --quick, three times otherwise. */
+export const cycles = (kit: Kit) => (kit.quick ? 1 : 3);
+
+async function measure(
+  kit: Kit,
+  faultEnd: number,
+  alive: () => boolean,
+  restarted: boolean,
+): Promise<void> {
   try {
     await progress(kit, 1, faultEnd, kit.quick ? 15_000 : 60_000);
     const first = Math.min(

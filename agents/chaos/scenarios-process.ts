@@ -2,7 +2,7 @@
 // embedded SQLite files, and a runner's agents (`agov run --server`) killed mid-phase.
 import type { Kit } from "./kit.js";
 import { startFakeModel } from "./model-fake.js";
-import { hold, progress, recovery, type Scenario, startWork } from "./scenario.js";
+import { cycles, hold, progress, recovery, type Scenario, startWork } from "./scenario.js";
 
 const PHASES = ["PLAN", "EXECUTE", "VERIFY"] as const;
 
@@ -14,15 +14,17 @@ const serverKill: Scenario = {
     const server = await kit.serve();
     const work = await startWork(kit, [() => server.url]);
     await progress(kit, 10);
-    await server.kill9();
-    kit.step("agov serve killed -9");
-    kit.ev.gatewayKilled = true;
-    await hold(kit, 200, 600);
-    await server.restart();
-    const back = Date.now();
-    kit.step("agov serve started again");
-    await recovery(kit, back, () => server.child().alive(), true);
-    await progress(kit, 10, back).catch(() => {});
+    for (let i = 0; i < cycles(kit); i++) {
+      await server.kill9();
+      kit.step("agov serve killed -9");
+      kit.ev.gatewayKilled = true;
+      await hold(kit, 200, 600);
+      await server.restart();
+      const back = Date.now();
+      kit.step("agov serve started again");
+      await recovery(kit, back, () => server.child().alive(), true);
+      await progress(kit, 10, back).catch(() => {});
+    }
     await work.stop();
     await kit.collect(server.url, [server]);
   },

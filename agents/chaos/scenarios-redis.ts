@@ -2,7 +2,7 @@
 // and Redis stalled with SIGSTOP, under a write load through one `agov serve --http`.
 import type { Kit } from "./kit.js";
 import { type ChaosRedis, startRedis } from "./redis.js";
-import { hold, progress, recovery, type Scenario, startWork } from "./scenario.js";
+import { cycles, hold, progress, recovery, type Scenario, startWork } from "./scenario.js";
 
 async function onRedis(kit: Kit, persist: boolean): Promise<ChaosRedis> {
   const redis = await startRedis(kit.procs, kit.dir, persist);
@@ -22,14 +22,16 @@ function redisKill(persist: boolean): Scenario {
       const server = await kit.serve();
       const work = await startWork(kit, [() => server.url]);
       await progress(kit, 10);
-      await redis.kill9();
-      kit.step("redis-server killed -9");
-      await hold(kit, 300, 900);
-      await redis.restart();
-      const back = Date.now();
-      kit.step("redis-server restarted");
-      await recovery(kit, back, () => server.child().alive());
-      await progress(kit, 10, back).catch(() => {});
+      for (let i = 0; i < cycles(kit); i++) {
+        await redis.kill9();
+        kit.step("redis-server killed -9");
+        await hold(kit, 300, 900);
+        await redis.restart();
+        const back = Date.now();
+        kit.step("redis-server restarted");
+        await recovery(kit, back, () => server.child().alive());
+        await progress(kit, 10, back).catch(() => {});
+      }
       await work.stop();
       await kit.collect(server.url, [server]);
       await redis.stop();
@@ -46,14 +48,16 @@ const redisStall: Scenario = {
     const server = await kit.serve();
     const work = await startWork(kit, [() => server.url]);
     await progress(kit, 10);
-    redis.stall();
-    kit.step("redis-server stopped (SIGSTOP)");
-    await hold(kit, 2500, 3500);
-    redis.resume();
-    const back = Date.now();
-    kit.step("redis-server continued (SIGCONT)");
-    await recovery(kit, back, () => server.child().alive());
-    await progress(kit, 10, back).catch(() => {});
+    for (let i = 0; i < cycles(kit); i++) {
+      redis.stall();
+      kit.step("redis-server stopped (SIGSTOP)");
+      await hold(kit, 2500, 3500);
+      redis.resume();
+      const back = Date.now();
+      kit.step("redis-server continued (SIGCONT)");
+      await recovery(kit, back, () => server.child().alive());
+      await progress(kit, 10, back).catch(() => {});
+    }
     await work.stop();
     await kit.collect(server.url, [server]);
     await redis.stop();
