@@ -14,6 +14,8 @@ export interface CallRefused {
   code: string;
   message: string;
   retryable: boolean;
+  /** For UNAVAILABLE: "unknown" (the change may have happened) or "not applied". */
+  outcome?: string;
 }
 export type CallResult = CallOk | CallRefused;
 
@@ -81,7 +83,10 @@ export async function connectGoverned(
         isError?: boolean;
         content?: Array<{ text?: string }>;
         structuredContent?: Record<string, unknown>;
-        _meta?: Record<string, { code?: string; retryable?: boolean } | undefined>;
+        _meta?: Record<
+          string,
+          { code?: string; retryable?: boolean; outcome?: string } | undefined
+        >;
       };
       if (!r.isError) return { ok: true, data: r.structuredContent ?? {} };
       stats.refused++;
@@ -91,6 +96,7 @@ export async function connectGoverned(
         code: meta?.code ?? "UNKNOWN",
         message: (r.content ?? []).map((c) => c.text ?? "").join("\n"),
         retryable: meta?.retryable ?? false,
+        ...(typeof meta?.outcome === "string" ? { outcome: meta.outcome } : {}),
       };
       if (refusal.code === "REVOKED") throw new AgentRevoked(agentId, refusal.message);
       return refusal;

@@ -46,6 +46,12 @@ export const AUDIT_VERIFY = {
   ...json,
 } satisfies Options;
 export const AUDIT_ANCHOR = {} satisfies Options;
+export const CHAOS = {
+  quick: { type: "boolean" },
+  seed: { type: "string" },
+  scenario: { type: "string", multiple: true },
+  ...json,
+} satisfies Options;
 export const POLICIES_APPLY = json;
 export const DOCTOR = json;
 export const AGENT_CREATE = {
@@ -54,6 +60,18 @@ export const AGENT_CREATE = {
   server: { type: "boolean" },
   ...json,
 } satisfies Options;
+
+/** Kept here, not imported from the scenarios, so that --help loads no chaos code. */
+export const SCENARIO_NAMES = [
+  "redis-kill-aof",
+  "redis-kill-nopersist",
+  "redis-stall",
+  "two-servers",
+  "server-kill",
+  "agent-kill",
+  "model-faults",
+  "pipeline-kill",
+].join(", ");
 
 const pipelineRef = {
   min: 1,
@@ -212,6 +230,29 @@ is in order, 1 when something agov needs is missing or down (the row names its a
         load: () => import("./audit.js").then((m) => m.anchor),
       }),
     },
+  },
+  chaos: {
+    summary: "Inject faults into real agov servers, Redis and agents, then check the invariants",
+    command: command({
+      usage: `  agov chaos [--quick] [--seed N] [--scenario <name>]... [--json]
+
+Starts its own agov servers (HTTP), redis-server (on a free loopback port), agents and pipeline
+runners in a temporary directory, injects one fault per scenario, and checks after each: no two
+holders of a lock at once; fences strictly increasing; every acknowledged call on the ledger and
+in effect (AOF Redis, embedded SQLite); every ledger row with an outcome or marked unknown;
+'audit verify' passes; no finished pipeline stage run twice; no revoked agent served; the server
+recovered without a restart. Prints a table (scenario × invariant: ok, FAIL, n/a); exits 0 only
+when every invariant holds. A scenario that cannot run here (no redis-server) is skipped loudly,
+and is a failure when CI=true. Nothing outside the temporary directory is touched.
+
+  --quick            the short version (about two minutes; what CI runs)
+  --seed <N>         the seed for workloads, fault timing and kill points (default: random,
+                     printed, so a run can be replayed)
+  --scenario <name>  run only this scenario (repeatable): ${SCENARIO_NAMES}
+  --json             the results as JSON on stdout`,
+      options: CHAOS,
+      load: () => import("./chaos.js").then((m) => m.chaos),
+    }),
   },
   policies: {
     summary: "Write the tier policies into Vault and enable AppRole (policies apply)",

@@ -23,6 +23,7 @@ const DOCUMENTED = [
   "audit anchor",
   "policies apply",
   "agent create",
+  "chaos",
 ];
 
 /** Every command, family and subcommand of the table, as the words that name it. */
