@@ -54,10 +54,9 @@ describe("agov chaos --quick", () => {
       expect(broken("redis-kill-nopersist", ledgerSide)).toEqual([]);
     });
 
-    // Fails on this branch: a Redis restarted without persistence starts its fence counters again
-    // at 1. The fence-epoch guard (issue 13: refuse lock_acquire until fences are known safe after
-    // a restart that lost data) makes it pass; flip this to `it` when that guard is merged.
-    it.fails("keeps fences increasing and one holder per lock across that restart", () => {
+    // A Redis restarted without persistence would start its fence counters again at 1: the epoch
+    // guard quarantines locks until earlier leases have lapsed and lifts fences above them.
+    it("keeps fences increasing and one holder per lock across that restart", () => {
       expect(broken("redis-kill-nopersist", ["fences", "one-holder"])).toEqual([]);
     });
   });
