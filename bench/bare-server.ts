@@ -84,6 +84,8 @@ async function main(): Promise<void> {
       })
     : createSqliteState({ home: dir!, clock: systemClock, ids: randomIds });
   if (mode === "stdio") {
+    // Each answer waiting on a full pipe holds one drain listener: as many as calls in flight.
+    process.stdout.setMaxListeners(1_000);
     await createBareServer(state).connect(new StdioServerTransport());
     return;
   }

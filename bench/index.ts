@@ -4,12 +4,14 @@
 //   --quick (BENCH_QUICK=1)      3 short rounds, 3 cold starts, no offline run
 //   --only inproc,stdio,http,cold,offline   --tools read,lock,post   --concurrency 1,16,64
 //   --rounds N  --chunk-ms N  --warm-ms N  --json  --redis (state in a redis-server of its own)
+import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startRedis } from "../test/support/redis-server.js";
 import { cases, TOOLS, workload } from "./cases.js";
 import { type ColdStart, coldStart, coldStartTable } from "./coldstart.js";
-import { type Endpoint, open, TRANSPORTS, type TransportName } from "./endpoints.js";
+import { type Endpoint, open, ROOT, TRANSPORTS, type TransportName } from "./endpoints.js";
 import { interleave, type Timing } from "./harness.js";
 import { offlineRun } from "./offline-run.js";
 import { caseName, type Row, row, table, verdict } from "./report.js";
@@ -42,6 +44,12 @@ const POOL = 8;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function main(): Promise<void> {
+  // stdio, HTTP and cold start run the built server: `npm run bench` builds it first.
+  if (
+    !existsSync(join(ROOT, "dist", "src", "cli", "main.js")) &&
+    (wants("stdio") || wants("http") || wants("cold"))
+  )
+    throw new Error("dist/ is missing: run `npm run build` (npm run bench does) before the bench");
   const redis = o.redis ? await startRedis() : undefined;
   const world = await createWorld(redis ? { redisUrl: redis.url } : {});
   const load = loadavg();
