@@ -35,7 +35,7 @@ const only = list(o.only);
 const wants = (part: string) => !only || only.includes(part);
 const num = (s: string | undefined, d: number) => (s === undefined ? d : Number(s));
 const timing: Omit<Timing, "concurrency"> = {
-  rounds: Math.max(3, num(o.rounds, o.quick ? 3 : 5)),
+  rounds: Math.max(3, num(o.rounds, o.quick ? 3 : 7)),
   chunks: 1,
   chunkMs: num(o["chunk-ms"], o.quick ? 100 : 400),
   warmMs: num(o["warm-ms"], o.quick ? 100 : 300),
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
         await ep?.endpoint.close();
         ep = { name: c.transport, endpoint: await open(world, c.transport, POOL) };
       }
+      world.resetEvents();
       const tag = `${c.transport}-c${c.concurrency}-${c.packet}-${c.bare}-${i}`;
       const bare = workload(c.bare, ep.endpoint.bare, `${tag}-b`);
       const governed = workload(c.governed, ep.endpoint.governed[c.packet], `${tag}-g`);

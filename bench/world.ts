@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import Database from "better-sqlite3";
 import { defaults } from "../src/config/index.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { createGateway, type Gateway } from "../src/server/gateway.js";
@@ -30,6 +31,11 @@ export interface World {
   tokens: Record<Packet, string>;
   /** Environment for child servers (agov serve and the bare one) on this home. */
   env: Record<string, string>;
+  /**
+   * Empties the SQLite events table (Redis events are pub/sub and keep nothing), so a post case
+   * does not depend on how many posts ran before it. Both sides post to this one table.
+   */
+  resetEvents(): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,13 @@ export async function createWorld(opts: { redisUrl?: string } = {}): Promise<Wor
     bareState,
     tokens,
     env,
+    resetEvents() {
+      if (opts.redisUrl) return;
+      const db = new Database(join(home, "state.db"));
+      db.pragma("busy_timeout = 5000");
+      db.exec("DELETE FROM events");
+      db.close();
+    },
     async close() {
       gateway.close();
       await bareState.close();
