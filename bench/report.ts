@@ -24,6 +24,7 @@ export function row(c: Case, rounds: Interleaved): Row {
 }
 
 const TRANSPORT = { inproc: "in-process", stdio: "stdio", http: "HTTP" } as const;
+const CALLER = { free: "no packet", held: "packet, EXECUTE" } as const;
 
 export function caseName(c: Case): string {
   return c.bare === c.governed
@@ -41,7 +42,7 @@ export function table(rows: Row[]): string {
   for (const x of rows) {
     const target = x.target === undefined ? "" : `≥ ${x.target} ${x.met ? "met" : "**MISSED**"}`;
     lines.push(
-      `| ${caseName(x)} | ${TRANSPORT[x.transport]} | ${x.concurrency} | ${x.packet === "held" ? "packet, EXECUTE" : "no packet"} | ${n(x.bareOps)} | ${n(x.governedOps)} | ${r(x.ratio.min)} / **${r(x.ratio.median)}** / ${r(x.ratio.max)} | ${target} |`,
+      `| ${caseName(x)} | ${TRANSPORT[x.transport]} | ${x.concurrency} | ${CALLER[x.packet]} | ${n(x.bareOps)} | ${n(x.governedOps)} | ${r(x.ratio.min)} / **${r(x.ratio.median)}** / ${r(x.ratio.max)} | ${target} |`,
     );
   }
   return lines.join("\n");
@@ -51,5 +52,5 @@ export function table(rows: Row[]): string {
 export function verdict(rows: Row[]): string {
   const judged = rows.filter((x) => x.met !== undefined);
   const missed = judged.filter((x) => !x.met);
-  return `targets: ${judged.length - missed.length} of ${judged.length} met${missed.length ? ` (missed: ${missed.map((x) => `${caseName(x)} ${TRANSPORT[x.transport]} c${x.concurrency} ${x.packet}`).join("; ")})` : ""}`;
+  return `targets: ${judged.length - missed.length} of ${judged.length} met${missed.length ? ` (missed: ${missed.map((x) => `${caseName(x)} ${TRANSPORT[x.transport]} c${x.concurrency} ${CALLER[x.packet]}`).join("; ")})` : ""}`;
 }
