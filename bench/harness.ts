@@ -1,70 +1,72 @@
-// Measuring helpers shared by the benchmarks: a warm-up, then N sequential calls timed one by one.
-export interface Stats {
-  calls: number;
-  callsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
+// Timing: a side is "an operation a worker repeats"; a chunk runs it from N workers for a fixed
+// time and counts completions. interleave() warms both sides, then alternates bare and governed
+// chunks, rotating which goes first each round, so drift (load, data growth, GC) hits both alike.
+export type Op = (worker: number) => Promise<void>;
+
+export interface Timing {
+  /** How many workers keep one operation each in flight. */
+  concurrency: number;
+  rounds: number;
+  /** Chunks per side per round. */
+  chunks: number;
+  chunkMs: number;
+  warmMs: number;
 }
 
-export async function measure(
-  fn: () => Promise<unknown>,
-  opts: { iterations: number; warmup?: number },
-): Promise<Stats> {
-  for (let i = 0; i < (opts.warmup ?? Math.ceil(opts.iterations / 10)); i++) await fn();
-  const lat = new Float64Array(opts.iterations);
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < opts.iterations; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    lat[i] = Number(process.hrtime.bigint() - t) / 1e6;
-  }
-  const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
-  lat.sort();
-  const at = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!;
-  return {
-    calls: opts.iterations,
-    callsPerSec: (opts.iterations / totalMs) * 1000,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
+export interface Interleaved {
+  /** Operations per second of each side, one figure per round. */
+  bare: number[];
+  governed: number[];
+  /** governed ÷ bare per round. */
+  ratios: number[];
+}
+
+/** Runs `op` from `concurrency` workers until `ms` have passed; returns completed ops per second. */
+export async function chunk(op: Op, concurrency: number, ms: number): Promise<number> {
+  let done = 0;
+  const start = performance.now();
+  const deadline = start + ms;
+  const worker = async (w: number) => {
+    while (performance.now() < deadline) {
+      await op(w);
+      done++;
+    }
   };
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  // Operations in flight at the deadline finish and count: the clock stops when the last one does.
+  return (done / (performance.now() - start)) * 1000;
 }
 
-export interface Comparison {
-  name: string;
-  baseline: Stats;
-  governed: Stats;
-  /** governed calls/s ÷ baseline calls/s. */
-  ratio: number;
-  /** The floor this comparison should clear, if the issue sets one. */
-  target?: number;
-}
-
-export function compare(
-  name: string,
-  baseline: Stats,
-  governed: Stats,
-  target?: number,
-): Comparison {
-  return {
-    name,
-    baseline,
-    governed,
-    ratio: governed.callsPerSec / baseline.callsPerSec,
-    ...(target ? { target } : {}),
-  };
-}
-
-export function table(rows: Comparison[]): string {
-  const f = (n: number, d = 0) => n.toFixed(d);
-  const lines = [
-    "| case | bare calls/s | governed calls/s | bare p50/p99 ms | governed p50/p99 ms | ratio | target |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-  ];
-  for (const r of rows) {
-    const verdict = r.target ? `≥ ${r.target} ${r.ratio >= r.target ? "met" : "MISSED"}` : "—";
-    lines.push(
-      `| ${r.name} | ${f(r.baseline.callsPerSec)} | ${f(r.governed.callsPerSec)} | ${f(r.baseline.p50Ms, 3)} / ${f(r.baseline.p99Ms, 3)} | ${f(r.governed.p50Ms, 3)} / ${f(r.governed.p99Ms, 3)} | ${f(r.ratio, 2)}× | ${verdict} |`,
-    );
+export async function interleave(bare: Op, governed: Op, t: Timing): Promise<Interleaved> {
+  await chunk(bare, t.concurrency, t.warmMs);
+  await chunk(governed, t.concurrency, t.warmMs);
+  const out: Interleaved = { bare: [], governed: [], ratios: [] };
+  for (let r = 0; r < t.rounds; r++) {
+    let b = 0;
+    let g = 0;
+    for (let c = 0; c < t.chunks; c++) {
+      // Round r, chunk c: bare first when r + c is even, so first place alternates and rotates.
+      const bareFirst = (r + c) % 2 === 0;
+      const first = await chunk(bareFirst ? bare : governed, t.concurrency, t.chunkMs);
+      const second = await chunk(bareFirst ? governed : bare, t.concurrency, t.chunkMs);
+      b += bareFirst ? first : second;
+      g += bareFirst ? second : first;
+    }
+    out.bare.push(b / t.chunks);
+    out.governed.push(g / t.chunks);
+    out.ratios.push(g / b);
   }
-  return lines.join("\n");
+  return out;
 }
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+export const spread = (xs: readonly number[]) => ({
+  min: Math.min(...xs),
+  median: median(xs),
+  max: Math.max(...xs),
+});
