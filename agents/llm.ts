@@ -32,6 +32,11 @@ export interface LlmOptions {
   /** Sent only when set: some models accept no temperature but their own. */
   temperature?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Resolves when an attempt's time is up (default: timeoutMs of real time); rejected or never
+   * settled otherwise. Aborted when the attempt ends. Tests end a held request without a clock.
+   */
+  deadline?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
   fetch?: typeof fetch;
@@ -68,6 +73,9 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
       });
     });
   const random = opts.random ?? Math.random;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline =
+    opts.deadline ?? ((ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }));
   const now = opts.now ?? Date.now;
   // Shared by both peers using this model: one endpoint outage, one breaker, one wait.
   const breaker = opts.breaker ?? createModelBreaker({ now });
@@ -80,7 +88,8 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
     project: null,
     // Ours are the only retries, so that every failed attempt is seen, counted and reported.
     maxRetries: 0,
-    timeout: opts.timeoutMs ?? 60_000,
+    // The per-attempt deadline is ours (below); the client's own is only a far backstop.
+    timeout: 24 * 3_600_000,
     defaultHeaders: config.headers,
     fetch: opts.fetch,
     // Failures surface as ModelError; the client's own console warnings would only duplicate them.
@@ -106,6 +115,16 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
     const forward = () => own.abort(req.signal?.reason);
     if (req.signal?.aborted) own.abort(req.signal.reason);
     else req.signal?.addEventListener("abort", forward, { once: true });
+    const attempt = new AbortController();
+    let timedOut = false;
+    deadline(timeoutMs, attempt.signal).then(
+      () => {
+        if (attempt.signal.aborted) return;
+        timedOut = true;
+        own.abort();
+      },
+      () => {},
+    );
     try {
       completion = await client.chat.completions.create(
         {
@@ -119,8 +138,14 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
       );
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
+      if (timedOut)
+        return {
+          ok: false,
+          failure: { kind: "timeout", message: `no answer within ${timeoutMs} ms`, cause: err },
+        };
       return { ok: false, failure: classify(err, now) };
     } finally {
+      attempt.abort();
       req.signal?.removeEventListener("abort", forward);
     }
     return readReply(completion, schema);

@@ -125,7 +125,7 @@ export async function serveHttp(
           `session ${sessionId} belongs to another agent; a token may only drive its own agent's sessions`,
         );
       }
-      live.lastSeen = Date.now();
+      live.lastSeen = gateway.runtime.clock.now();
       return live.transport.handleRequest(req, res, body);
     }
     if (req.method !== "POST" || !isInitializeRequest(body)) {
@@ -156,7 +156,7 @@ export async function serveHttp(
       },
       onsessionclosed: (id) => drop(id),
     });
-    live = { transport, server, agent_id: agentId, lastSeen: Date.now(), detach };
+    live = { transport, server, agent_id: agentId, lastSeen: gateway.runtime.clock.now(), detach };
     transport.onclose = () => transport.sessionId && drop(transport.sessionId);
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
@@ -185,7 +185,7 @@ export async function serveHttp(
   });
   const sweep = setInterval(
     () => {
-      const cutoff = Date.now() - opts.idleMs;
+      const cutoff = gateway.runtime.clock.now() - opts.idleMs;
       for (const [id, live] of sessions) if (live.lastSeen < cutoff) drop(id);
     },
     Math.min(opts.idleMs, 60_000),

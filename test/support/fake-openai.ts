@@ -40,6 +40,12 @@ export interface FakeOpenAI {
   setOnRequest(f: () => void): void;
   /** Answers requests the script does not cover, e.g. a whole run's worth of good replies. */
   setFallback(f: (body: Record<string, unknown>) => Reply | Promise<Reply>): void;
+  /**
+   * Resolves when the server next holds a request without answering ("hang"), unless `signal`
+   * is aborted first: a model's deadline that fires exactly when a request hangs, never for a
+   * slow answer on a busy machine.
+   */
+  held(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +54,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const script: Reply[] = [];
   const requests: FakeOpenAI["requests"] = [];
   const held: ServerResponse[] = [];
+  const holdWaiters = new Set<() => void>();
   let onRequest = () => {};
   let fallback = (_body: Record<string, unknown>): Reply | Promise<Reply> => ({
     status: 500,
@@ -64,7 +71,11 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       requests.push({ body, headers: req.headers });
       onRequest();
       const reply = script.shift() ?? (await fallback(body));
-      if (reply === "hang") return void held.push(res); // never answered: the client times out
+      if (reply === "hang") {
+        held.push(res); // never answered: the client times out
+        for (const w of [...holdWaiters]) w();
+        return;
+      }
       res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
       res.end(reply.raw ?? JSON.stringify(reply.json ?? {}));
     });
@@ -81,6 +92,22 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     setFallback: (f) => {
       fallback = f;
     },
+    held: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        const done = () => {
+          holdWaiters.delete(done);
+          resolve();
+        };
+        holdWaiters.add(done);
+        signal.addEventListener(
+          "abort",
+          () => {
+            holdWaiters.delete(done);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of held) res.destroy();

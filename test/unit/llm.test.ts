@@ -32,6 +32,9 @@ function model(opts: LlmOptions = {}) {
     {
       baseDelayMs: 100,
       timeoutMs: 100,
+      // An attempt times out when the fake holds its request, never because a busy machine made
+      // an ordinary answer slow.
+      deadline: (_ms, signal) => fake.held(signal),
       random: () => 0.5,
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -217,7 +220,7 @@ describe("LLM model", () => {
     const controller = new AbortController();
     fake.setOnRequest(() => controller.abort(new Error("run cancelled")));
     fake.script.push("hang", answer(GOOD_VOTE));
-    const pending = model({ timeoutMs: 30_000 }).generate(
+    const pending = model({ timeoutMs: 30_000, deadline: () => new Promise(() => {}) }).generate(
       request({ signal: controller.signal }),
       Vote,
     );
