@@ -86,7 +86,7 @@ export function createSqliteState(opts: {
       fence: (row?.fence ?? 0) + 1,
       expires_at: clock.now() + ttlMs,
     };
-    db.prepare(
+    q(
       "INSERT INTO locks VALUES (@resource, @holder, @lease_id, @fence, @expires_at) ON CONFLICT(resource) DO UPDATE SET holder=@holder, lease_id=@lease_id, fence=@fence, expires_at=@expires_at",
     ).run(next);
     return { acquired: true as const, ...lease(next) };
@@ -137,7 +137,7 @@ export function createSqliteState(opts: {
       author: e.author,
       updated_at: clock.now(),
     };
-    db.prepare(
+    q(
       "INSERT INTO blackboard VALUES (@task_id, @section, @key, @value, @version, @author, @updated_at) ON CONFLICT(task_id, section, key) DO UPDATE SET value=@value, version=@version, author=@author, updated_at=@updated_at",
     ).run({ ...entry, value: json(entry.value) });
     return entry;
