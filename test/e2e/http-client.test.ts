@@ -19,7 +19,7 @@ async function listenersAfter(url: string, calls: number, fetch?: typeof scopedF
   await client.connect(transport);
   try {
     for (let i = 0; i < calls; i++) {
-      const r = await client.callTool({ name: "lock_status", arguments: { resource: "r" } });
+      const r = await client.callTool({ name: "noop", arguments: {} });
       expect(r.isError).toBeFalsy();
     }
     const signal = (transport as unknown as { _abortController: AbortController })._abortController
