@@ -200,6 +200,39 @@ export function createSqliteState(opts: {
     }
   };
 
+  let pendingEvents: Array<{
+    event: string;
+    at: number;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  const writeEvents = tx((batch: typeof pendingEvents) => {
+    for (const e of batch) q("INSERT INTO events (event, at) VALUES (?, ?)").run(e.event, e.at);
+    // Old events are pruned at most once a second of clock time, through the index on `at`:
+    // a post's cost does not grow with the events retained.
+    const now = clock.now();
+    if (now - prunedAt >= PRUNE_EVERY_MS) {
+      prunedAt = now;
+      q("DELETE FROM events WHERE at < ?").run(now - EVENT_RETENTION_MS);
+    }
+  });
+  const flushEvents = () => {
+    const batch = pendingEvents;
+    pendingEvents = [];
+    if (batch.length === 0 || !db.open) {
+      for (const e of batch) e.reject(new AgovError("UNAVAILABLE", "the state store is closed"));
+      return;
+    }
+    try {
+      writeEvents(batch);
+    } catch (err) {
+      for (const e of batch) e.reject(err);
+      return;
+    }
+    if (handlers.size > 0) poll();
+    for (const e of batch) e.resolve();
+  };
+
   // Domain records (sessions, artifacts, rosters, pipeline runs) are documents in one table.
   const docs: Documents = {
     save: async (scope, key, data) => {
@@ -377,17 +410,13 @@ export function createSqliteState(opts: {
     },
     ...domainRecords(docs),
     events: {
-      publish: async (event) => {
-        const now = clock.now();
-        q("INSERT INTO events (event, at) VALUES (?, ?)").run(json(event), now);
-        // Old events are pruned at most once a second of clock time, through the index on `at`:
-        // a post's cost does not grow with the events retained.
-        if (now - prunedAt >= PRUNE_EVERY_MS) {
-          prunedAt = now;
-          q("DELETE FROM events WHERE at < ?").run(now - EVENT_RETENTION_MS);
-        }
-        if (handlers.size > 0) poll();
-      },
+      // Events published in the same tick are written in one transaction (group commit); each
+      // publish still resolves only once its row is there for every other process to see.
+      publish: (event) =>
+        new Promise<void>((resolve, reject) => {
+          pendingEvents.push({ event: json(event), at: clock.now(), resolve, reject });
+          if (pendingEvents.length === 1) setImmediate(flushEvents);
+        }),
       subscribe: (handler) => {
         if (handlers.size === 0) {
           lastEventId =
@@ -404,6 +433,7 @@ export function createSqliteState(opts: {
     },
     close: async () => {
       if (timer) clearInterval(timer);
+      flushEvents(); // what was published before close is written, not lost
       handlers.clear();
       db.close();
     },
