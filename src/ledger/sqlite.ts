@@ -24,6 +24,7 @@ import type {
 } from "./index.js";
 import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
 import { importLegacy } from "./legacy.js";
+import { createLedgerQuery } from "./query.js";
 import { MIGRATIONS } from "./schema.js";
 import { verifyChain } from "./verify.js";
 
@@ -214,6 +215,7 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     });
   }
 
+  const reader = createLedgerQuery(db);
   const select = (sql: string) => db.prepare(sql);
   const revocationsAll = select("SELECT * FROM revocations ORDER BY id");
   const revocationsOf = select("SELECT * FROM revocations WHERE agent_id = ? ORDER BY id");
@@ -240,20 +242,7 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
 
     async query(q: ActionQuery): Promise<ActionRow[]> {
       flushNow();
-      const where: string[] = [];
-      const params: Record<string, unknown> = {};
-      for (const key of ["agent_id", "tool", "decision", "kind", "session_id"] as const) {
-        if (q[key] === undefined) continue;
-        where.push(`${key} = @${key}`);
-        params[key] = q[key];
-      }
-      if (q.since) {
-        where.push("timestamp >= @since");
-        params.since = q.since;
-      }
-      const order = q.newest_first === false ? "ASC" : "DESC";
-      const sql = `SELECT * FROM agent_actions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT @limit`;
-      return db.prepare(sql).all({ ...params, limit: q.limit ?? 100 }) as ActionRow[];
+      return reader.run(q);
     },
 
     async verify(opts) {
