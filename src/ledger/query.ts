@@ -23,7 +23,10 @@ export function createLedgerQuery(db: Db): LedgerQuery {
   const statements = new Map<string, Statement>();
   const prepare = (sql: string) => {
     let s = statements.get(sql);
-    if (!s) statements.set(sql, (s = db.prepare(sql)));
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
     return s;
   };
   // Covering: reads at most SINCE_FEW + 1 entries of the time index, never a row.

@@ -10,6 +10,7 @@ import { AgovError } from "../util/errors.js";
 import { canonicalJson } from "../util/json.js";
 import { type Db, migrate, openDatabase } from "../util/sqlite.js";
 import { type Chain, cap, createChain, GENESIS, LIMITS, outcomeColumns } from "./chain.js";
+import { createVerifier } from "./checkpoint.js";
 import type {
   ActionOutcome,
   ActionQuery,
@@ -26,7 +27,6 @@ import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./ke
 import { importLegacy } from "./legacy.js";
 import { createLedgerQuery } from "./query.js";
 import { MIGRATIONS } from "./schema.js";
-import { verifyChain } from "./verify.js";
 
 type Row = Record<string, unknown>;
 
@@ -216,6 +216,13 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
   }
 
   const reader = createLedgerQuery(db);
+  const verifier = createVerifier({
+    db,
+    chain,
+    clock,
+    keptAnchors: async () => (await Promise.all(stores.map((s) => s.read()))).flat(),
+    tip: readTip,
+  });
   const select = (sql: string) => db.prepare(sql);
   const revocationsAll = select("SELECT * FROM revocations ORDER BY id");
   const revocationsOf = select("SELECT * FROM revocations WHERE agent_id = ? ORDER BY id");
@@ -247,15 +254,7 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
 
     async verify(opts) {
       flushNow();
-      const kept = (await Promise.all(stores.map((s) => s.read()))).flat();
-      const anchors = [...kept, ...(opts?.anchors ?? [])];
-      const all = db.prepare("SELECT * FROM agent_actions ORDER BY id");
-      // Started only when verifyChain reads it, and closed when it stops early: an open iterator
-      // would keep the connection busy.
-      const rows = (function* () {
-        yield* all.iterate() as Iterable<Row>;
-      })();
-      return verifyChain({ chain, rows, anchors, tip: readTip() ?? null });
+      return verifier(opts);
     },
 
     async anchor() {
