@@ -19,7 +19,8 @@ export interface LedgerQuery {
   explain(q: ActionQuery): { sql: string; plan: string[] };
 }
 
-export function createLedgerQuery(db: Db): LedgerQuery {
+export function createLedgerQuery(db: Db, opts: { sinceFew?: number } = {}): LedgerQuery {
+  const sinceFew = opts.sinceFew ?? SINCE_FEW;
   const statements = new Map<string, Statement>();
   const prepare = (sql: string) => {
     let s = statements.get(sql);
@@ -29,7 +30,7 @@ export function createLedgerQuery(db: Db): LedgerQuery {
     }
     return s;
   };
-  // Covering: reads at most SINCE_FEW + 1 entries of the time index, never a row.
+  // Covering: reads at most sinceFew + 1 entries of the time index, never a row.
   const countSince = db
     .prepare(
       "SELECT count(*) FROM (SELECT 1 FROM agent_actions INDEXED BY agent_actions_time WHERE timestamp >= ? LIMIT ?)",
@@ -47,10 +48,10 @@ export function createLedgerQuery(db: Db): LedgerQuery {
     const order = q.newest_first === false ? "ASC" : "DESC";
     if (q.since === undefined) return { sql: select(where, order), params };
     params.since = q.since;
-    const few = (countSince.get(q.since, SINCE_FEW + 1) as number) <= SINCE_FEW;
+    const few = (countSince.get(q.since, sinceFew + 1) as number) <= sinceFew;
     if (few) {
       // Timestamps follow ids only roughly (each process stamps its own rows), so the matching ids
-      // are sorted rather than assumed in order; there are at most SINCE_FEW of them.
+      // are sorted rather than assumed in order; there are at most sinceFew of them.
       const inner = `SELECT id FROM agent_actions INDEXED BY agent_actions_time WHERE ${["timestamp >= @since", ...where].join(" AND ")} ORDER BY id ${order} LIMIT @limit`;
       return {
         sql: `SELECT * FROM agent_actions WHERE id IN (${inner}) ORDER BY id ${order}`,
