@@ -136,7 +136,7 @@ export function verifySummary(r: VerifyResult): string {
       ? `verified all ${n(r.rows)} row(s)`
       : r.rows === 0
         ? `no rows after the checkpoint at row ${n(r.checkpoint)} (${n(r.last_row)} row(s) in all; --full re-reads them)`
-        : `verified rows ${n(r.first_row)}–${n(r.last_row)} after the checkpoint at row ${n(r.checkpoint)} (--full re-reads all ${n(r.last_row)})`;
+        : `verified ${r.rows === 1 ? `row ${n(r.last_row)}` : `rows ${n(r.first_row)}–${n(r.last_row)}`} after the checkpoint at row ${n(r.checkpoint)} (--full re-reads all ${n(r.last_row)})`;
   return `${fallback}Ledger intact: ${read}, keyed hash chain verified, ${anchored}.`;
 }
 
