@@ -100,7 +100,7 @@ export function createKit(o: {
       const q = await o.procs.agov(["audit", "query", "--limit", "100000", "--json"], env);
       if (q.code === 0) o.ev.ledger = (JSON.parse(q.stdout) as LedgerRow[]).reverse();
       else o.ev.notes.push(`agov audit query failed: ${q.stderr.trim()}`);
-      const v = await o.procs.agov(["audit", "verify"], env);
+      const v = await o.procs.agov(["audit", "verify", "--full"], env);
       o.ev.verify = {
         ok: v.code === 0,
         detail: (v.code === 0 ? v.stdout : v.stderr).trim().slice(0, 160),

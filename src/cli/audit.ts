@@ -1,6 +1,6 @@
 // agov audit query|verify|anchor: read the ledger, check its keyed chain, export anchors.
 import { readFileSync } from "node:fs";
-import { type Anchor, LEDGER_KINDS, type LedgerKind } from "../ledger/index.js";
+import { type Anchor, LEDGER_KINDS, type LedgerKind, type VerifyResult } from "../ledger/index.js";
 import { parseDuration } from "../util/duration.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { AUDIT_ANCHOR, AUDIT_QUERY, AUDIT_VERIFY } from "./commands.js";
@@ -107,18 +107,37 @@ export async function verify(
 ): Promise<number> {
   const anchors = (values.anchor ?? []).flatMap(readAnchors);
   const rt = await ctx.runtime();
-  const result = await rt.ledger.verify({ anchors });
-  if (values.json) ctx.out(JSON.stringify(result));
+  const result = await rt.ledger.verify({ anchors, full: values.full === true });
+  const summary = verifySummary(result);
+  if (values.json) ctx.out(JSON.stringify({ ...result, summary }));
   if (result.ok) {
-    if (!values.json) {
-      const anchored =
-        result.anchored_to === null ? "no anchor yet" : `anchored up to row ${result.anchored_to}`;
-      ctx.out(`Ledger intact: ${result.rows} row(s), keyed hash chain verified, ${anchored}.`);
-    }
+    if (!values.json) ctx.out(summary);
     return 0;
   }
-  ctx.err(`Ledger verification FAILED (${result.kind}) at row ${result.bad_row}: ${result.reason}`);
+  ctx.err(summary);
   return 1;
+}
+
+/** One line an auditor can read: what was read (every row, or only those after the checkpoint). */
+export function verifySummary(r: VerifyResult): string {
+  const n = (x: number) => x.toLocaleString("en");
+  const fallback = r.fallback ? `The verified checkpoint was set aside (${r.fallback}). ` : "";
+  if (!r.ok) {
+    const read =
+      r.checkpoint === null
+        ? ""
+        : ` (reading the rows after the checkpoint at row ${n(r.checkpoint)}; rows up to it were verified before)`;
+    return `${fallback}Ledger verification FAILED (${r.kind}) at row ${r.bad_row}: ${r.reason}${read}`;
+  }
+  const anchored =
+    r.anchored_to === null ? "no anchor yet" : `anchored up to row ${n(r.anchored_to)}`;
+  const read =
+    r.checkpoint === null
+      ? `verified all ${n(r.rows)} row(s)`
+      : r.rows === 0
+        ? `no rows after the checkpoint at row ${n(r.checkpoint)} (${n(r.last_row)} row(s) in all; --full re-reads them)`
+        : `verified ${r.rows === 1 ? `row ${n(r.last_row)}` : `rows ${n(r.first_row)}–${n(r.last_row)}`} after the checkpoint at row ${n(r.checkpoint)} (--full re-reads all ${n(r.last_row)})`;
+  return `${fallback}Ledger intact: ${read}, keyed hash chain verified, ${anchored}.`;
 }
 
 export async function anchor(_args: Parsed<typeof AUDIT_ANCHOR>, ctx: CliContext): Promise<number> {

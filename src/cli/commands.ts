@@ -43,6 +43,7 @@ export const AUDIT_QUERY = {
 } satisfies Options;
 export const AUDIT_VERIFY = {
   anchor: { type: "string", multiple: true },
+  full: { type: "boolean" },
   ...json,
 } satisfies Options;
 export const AUDIT_ANCHOR = {} satisfies Options;
@@ -215,10 +216,11 @@ is in order, 1 when something agov needs is missing or down (the row names its a
         load: () => import("./audit.js").then((m) => m.query),
       }),
       verify: command({
-        usage: `  agov audit verify [--anchor <file>] [--json]
+        usage: `  agov audit verify [--full] [--anchor <file>] [--json]
       Check the keyed hash chain and the signed anchors kept beside the ledger key (plus those in
       <file>, as exported by 'audit anchor'): exit 0 when intact, 1 saying what was done to which
-      row (modified, missing, re-chained, truncated, wiped).`,
+      row (modified, missing, re-chained, truncated, wiped). Reads only the rows written since the
+      last verify that passed (its signed checkpoint); --full reads every row again.`,
         options: AUDIT_VERIFY,
         load: () => import("./audit.js").then((m) => m.verify),
       }),

@@ -5,7 +5,7 @@
 import { createHmac } from "node:crypto";
 import { canonicalJson, sha256 } from "../util/json.js";
 import { clip } from "../util/text.js";
-import type { ActionOutcome, Anchor } from "./index.js";
+import type { ActionOutcome, Anchor, Checkpoint } from "./index.js";
 
 export const GENESIS = "0".repeat(64);
 
@@ -37,18 +37,25 @@ export interface Chain {
   unkeyedEntryHash(prevHash: string, row: Row): string;
   signAnchor(a: Omit<Anchor, "mac">): Anchor;
   anchorValid(a: Anchor): boolean;
+  signCheckpoint(c: Omit<Checkpoint, "mac">): Checkpoint;
+  checkpointValid(c: Checkpoint): boolean;
 }
 
 export function createChain(key: Buffer): Chain {
   const mac = (text: string) => createHmac("sha256", key).update(text).digest("hex");
   const anchorText = (a: Omit<Anchor, "mac">) =>
     `anchor\n${a.row_id}\n${a.entry_hash}\n${a.at}\n${a.legacy ? "legacy" : "keyed"}`;
+  // Its own prefix: a checkpoint says "verified up to here", which an anchor does not.
+  const checkpointText = (c: Omit<Checkpoint, "mac">) =>
+    `checkpoint\n${c.row_id}\n${c.entry_hash}\n${c.at}`;
   return {
     entryHash: (prev, row) => mac(`${prev}\n${canonicalJson(pick(row, ENTRY_FIELDS))}`),
     rowHash: (entry, row) => mac(`${entry}\n${canonicalJson(pick(row, OUTCOME_FIELDS))}`),
     unkeyedEntryHash: (prev, row) => sha256(`${prev}\n${canonicalJson(pick(row, ENTRY_FIELDS))}`),
     signAnchor: (a) => ({ ...a, mac: mac(anchorText(a)) }),
     anchorValid: (a) => typeof a.mac === "string" && safeEqual(a.mac, mac(anchorText(a))),
+    signCheckpoint: (c) => ({ ...c, mac: mac(checkpointText(c)) }),
+    checkpointValid: (c) => typeof c.mac === "string" && safeEqual(c.mac, mac(checkpointText(c))),
   };
 }
 

@@ -149,15 +149,45 @@ export interface ActionQuery {
 /** Why a chain does not verify, so an auditor knows what happened, not only where. */
 export type TamperKind = "modified" | "missing" | "rechained" | "truncated" | "wiped" | "key";
 
+/**
+ * What a verify read. "full": every row from row 1. "incremental": only the rows after the last
+ * verified checkpoint (rows up to it were verified before and are not read again).
+ */
+export interface VerifyScope {
+  scope: "full" | "incremental";
+  /** The checkpoint an incremental verify started after; null for a full one. */
+  checkpoint: number | null;
+  /** Why the stored checkpoint was set aside for a full verify, when it was. */
+  fallback?: string;
+}
+
 export type VerifyResult =
-  | { ok: true; rows: number; anchored_to: number | null }
-  | {
+  | (VerifyScope & {
+      ok: true;
+      /** Rows read: first_row to last_row (none when first_row > last_row). */
+      rows: number;
+      first_row: number;
+      last_row: number;
+      anchored_to: number | null;
+    })
+  | (VerifyScope & {
       ok: false;
       rows: number;
       bad_row: number;
       kind: TamperKind;
       reason: string;
-    };
+    });
+
+/**
+ * The row a verify last reached with the whole chain up to it intact, signed with the ledger key
+ * (kept in the ledger's meta table): the next verify starts after it.
+ */
+export interface Checkpoint {
+  row_id: number;
+  entry_hash: string;
+  at: string;
+  mac: string;
+}
 
 /** A signed checkpoint of the chain's tip, kept where the database's owner cannot roll it back. */
 export interface Anchor {
@@ -221,9 +251,10 @@ export interface Ledger {
   query(q: ActionQuery): Promise<ActionRow[]>;
   /**
    * Checks the keyed chain against itself and against the anchors it keeps, plus any given
-   * (anchors exported earlier with `agov audit anchor` and kept elsewhere).
+   * (anchors exported earlier with `agov audit anchor` and kept elsewhere). By default only the
+   * rows after the last verified checkpoint are read; `full` reads every row.
    */
-  verify(opts?: { anchors?: Anchor[] }): Promise<VerifyResult>;
+  verify(opts?: { anchors?: Anchor[]; full?: boolean }): Promise<VerifyResult>;
   /** Writes and returns a signed anchor of the current tip (null when the ledger is empty). */
   anchor(): Promise<Anchor | null>;
   count(): Promise<number>;

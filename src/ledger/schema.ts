@@ -119,4 +119,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE agent_actions ADD COLUMN error_reason TEXT;
   CREATE INDEX agent_actions_error ON agent_actions(error_type, id);
   `,
+  // v4: kind in id order, so `audit query --kind tool_call` walks the index newest first and stops
+  // at its limit instead of sorting every row of the kind (the index above serves the views).
+  `
+  CREATE INDEX agent_actions_kind_id ON agent_actions(kind, id);
+  `,
 ];

@@ -10,6 +10,7 @@ import { AgovError } from "../util/errors.js";
 import { canonicalJson } from "../util/json.js";
 import { type Db, migrate, openDatabase } from "../util/sqlite.js";
 import { type Chain, cap, createChain, GENESIS, LIMITS, outcomeColumns } from "./chain.js";
+import { createVerifier } from "./checkpoint.js";
 import type {
   ActionOutcome,
   ActionQuery,
@@ -24,8 +25,8 @@ import type {
 } from "./index.js";
 import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
 import { importLegacy } from "./legacy.js";
+import { createLedgerQuery } from "./query.js";
 import { MIGRATIONS } from "./schema.js";
-import { verifyChain } from "./verify.js";
 
 type Row = Record<string, unknown>;
 
@@ -214,6 +215,14 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     });
   }
 
+  const reader = createLedgerQuery(db);
+  const verifier = createVerifier({
+    db,
+    chain,
+    clock,
+    keptAnchors: async () => (await Promise.all(stores.map((s) => s.read()))).flat(),
+    tip: readTip,
+  });
   const select = (sql: string) => db.prepare(sql);
   const revocationsAll = select("SELECT * FROM revocations ORDER BY id");
   const revocationsOf = select("SELECT * FROM revocations WHERE agent_id = ? ORDER BY id");
@@ -240,33 +249,12 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
 
     async query(q: ActionQuery): Promise<ActionRow[]> {
       flushNow();
-      const where: string[] = [];
-      const params: Record<string, unknown> = {};
-      for (const key of ["agent_id", "tool", "decision", "kind", "session_id"] as const) {
-        if (q[key] === undefined) continue;
-        where.push(`${key} = @${key}`);
-        params[key] = q[key];
-      }
-      if (q.since) {
-        where.push("timestamp >= @since");
-        params.since = q.since;
-      }
-      const order = q.newest_first === false ? "ASC" : "DESC";
-      const sql = `SELECT * FROM agent_actions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT @limit`;
-      return db.prepare(sql).all({ ...params, limit: q.limit ?? 100 }) as ActionRow[];
+      return reader.run(q);
     },
 
     async verify(opts) {
       flushNow();
-      const kept = (await Promise.all(stores.map((s) => s.read()))).flat();
-      const anchors = [...kept, ...(opts?.anchors ?? [])];
-      const all = db.prepare("SELECT * FROM agent_actions ORDER BY id");
-      // Started only when verifyChain reads it, and closed when it stops early: an open iterator
-      // would keep the connection busy.
-      const rows = (function* () {
-        yield* all.iterate() as Iterable<Row>;
-      })();
-      return verifyChain({ chain, rows, anchors, tip: readTip() ?? null });
+      return verifier(opts);
     },
 
     async anchor() {

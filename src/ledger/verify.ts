@@ -2,16 +2,35 @@
 // anchors kept outside the database. Says what happened, not only where: a row modified, a row
 // missing, rows re-chained without the key, the end of the ledger cut off, or the table wiped.
 import { type Chain, GENESIS, legacyChain } from "./chain.js";
-import type { Anchor, VerifyResult } from "./index.js";
+import type { Anchor, TamperKind } from "./index.js";
 
 type Row = Record<string, unknown>;
 
+/** A signed statement that row `row_id` had `entry_hash`: an anchor or a verified checkpoint. */
+export interface Pin {
+  row_id: number;
+  entry_hash: string;
+  /** How messages name it ("the anchor of 2026-…"). */
+  name: string;
+}
+
+export type ChainCheck =
+  | { ok: true; rows: number; first_row: number; last_row: number; end_hash: string }
+  | { ok: false; rows: number; bad_row: number; kind: TamperKind; reason: string };
+
 export function verifyChain(input: {
   chain: Chain;
+  /** The rows after `start` (every row when there is none), in id order. */
   rows: Iterable<Row>;
   anchors: Anchor[];
+  /** Signed points already checked for their signature (a checkpoint set aside). */
+  pins?: Pin[];
   tip: { last_id: number; entry_hash: string } | null;
-}): VerifyResult {
+  /** A verified checkpoint: the rows up to it are taken as verified and not read. */
+  start?: { row_id: number; entry_hash: string };
+  /** The stored entry hash of a row, for the anchors at or before `start`. */
+  entryHashOf?: (id: number) => string | undefined;
+}): ChainCheck {
   const { chain } = input;
   const forged = input.anchors.find((a) => !chain.anchorValid(a));
   if (forged)
@@ -23,16 +42,27 @@ export function verifyChain(input: {
       reason: `an anchor (row ${forged.row_id}, ${forged.at}) is not signed by this ledger key: the key or the anchors were replaced`,
     };
   const legacyUpTo = Math.max(0, ...input.anchors.filter((a) => a.legacy).map((a) => a.row_id));
-  const byRow = new Map<number, Anchor>();
-  for (const a of input.anchors) if (!byRow.has(a.row_id)) byRow.set(a.row_id, a);
-  const latest = input.anchors.reduce<Anchor | null>(
-    (m, a) => (!m || a.row_id > m.row_id ? a : m),
-    null,
-  );
+  const pins: Pin[] = [
+    ...input.anchors.map((a) => ({ ...a, name: `the anchor of ${a.at}` })),
+    ...(input.pins ?? []),
+  ];
+  const byRow = new Map<number, Pin>();
+  for (const p of pins) if (!byRow.has(p.row_id)) byRow.set(p.row_id, p);
+  const latest = pins.reduce<Pin | null>((m, p) => (!m || p.row_id > m.row_id ? p : m), null);
 
-  let prev = GENESIS;
-  let expected = 1;
+  let prev = input.start?.entry_hash ?? GENESIS;
+  let expected = (input.start?.row_id ?? 0) + 1;
   let rows = 0;
+  // Rows before the checkpoint are not read, but one lookup per anchor still catches a rewrite
+  // or a deletion at the anchored rows.
+  if (input.start && input.entryHashOf)
+    for (const [id, pin] of byRow) {
+      if (id > input.start.row_id) continue;
+      const stored = input.entryHashOf(id);
+      if (stored === undefined)
+        return fail(rows, id, "missing", `row ${id}, which ${pin.name} covers, is missing`);
+      if (stored !== pin.entry_hash) return fail(rows, id, "rechained", rewritten(id, pin));
+    }
   for (const row of input.rows) {
     const id = row.id as number;
     rows++;
@@ -61,14 +91,8 @@ export function verifyChain(input: {
     const full = legacy ? legacyChain.rowHash(entry, row) : chain.rowHash(entry, row);
     if (row.hash !== full)
       return fail(rows, id, "modified", `row ${id}'s outcome was modified after it was written`);
-    const anchor = byRow.get(id);
-    if (anchor && anchor.entry_hash !== entry)
-      return fail(
-        rows,
-        id,
-        "rechained",
-        `row ${id} differs from the anchor of ${anchor.at}: the history up to it was rewritten`,
-      );
+    const pin = byRow.get(id);
+    if (pin && pin.entry_hash !== entry) return fail(rows, id, "rechained", rewritten(id, pin));
     prev = entry;
     expected++;
   }
@@ -79,13 +103,13 @@ export function verifyChain(input: {
           rows,
           1,
           "wiped",
-          `the ledger is empty but the anchor of ${latest.at} covers ${latest.row_id} row(s): the table was wiped`,
+          `the ledger is empty but ${latest.name} covers ${latest.row_id} row(s): the table was wiped`,
         )
       : fail(
           rows,
           last + 1,
           "truncated",
-          `the ledger ends at row ${last} but the anchor of ${latest.at} covers row ${latest.row_id}: rows ${last + 1}–${latest.row_id} were deleted`,
+          `the ledger ends at row ${last} but ${latest.name} covers row ${latest.row_id}: rows ${last + 1}–${latest.row_id} were deleted`,
         );
   }
   const tip = input.tip;
@@ -96,14 +120,18 @@ export function verifyChain(input: {
       "truncated",
       `the ledger ends at row ${last} but its tip records row ${tip.last_id}: rows were deleted from the end`,
     );
-  return { ok: true, rows, anchored_to: latest?.row_id ?? null };
+  return {
+    ok: true,
+    rows,
+    first_row: (input.start?.row_id ?? 0) + 1,
+    last_row: last,
+    end_hash: prev,
+  };
 }
 
-function fail(
-  rows: number,
-  bad_row: number,
-  kind: "modified" | "missing" | "rechained" | "truncated" | "wiped",
-  reason: string,
-): VerifyResult {
+const rewritten = (id: number, pin: Pin) =>
+  `row ${id} differs from ${pin.name}: the history up to it was rewritten`;
+
+function fail(rows: number, bad_row: number, kind: TamperKind, reason: string): ChainCheck {
   return { ok: false, rows, bad_row, kind, reason };
 }

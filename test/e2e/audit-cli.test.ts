@@ -55,9 +55,11 @@ describe("agov audit", () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/4 row\(s\), keyed hash chain verified, anchored up to row 4/);
 
-    // The database's owner deletes the last two rows, rewrites the tip and the kept anchors.
+    // The database's owner deletes the last two rows, rewrites the tip, drops the verified
+    // checkpoint (it pins row 4) and the kept anchors.
     const db = new Database(join(home, "ledger.db"));
     db.prepare("DELETE FROM agent_actions WHERE id > 2").run();
+    db.prepare("DELETE FROM ledger_meta WHERE key = 'verified_checkpoint'").run();
     const tip = db.prepare("SELECT entry_hash FROM agent_actions WHERE id = 2").pluck().get();
     db.prepare("UPDATE ledger_tip SET last_id = 2, entry_hash = ?").run(tip);
     db.close();
@@ -68,5 +70,33 @@ describe("agov audit", () => {
     expect(caught.code).toBe(1);
     expect(caught.stderr).toMatch(/FAILED \(truncated\) at row 3: .*rows 3–4 were deleted/);
     rmSync(anchorFile);
+  });
+
+  it("verifies only new rows after a passing verify, and every row with --full", async () => {
+    const home = tempHome();
+    for (const a of ["a", "b"]) await issueToken(home, a, 0);
+    const first = await agov(["audit", "verify"], { AGOV_HOME: home });
+    expect(first.stdout).toMatch(/^Ledger intact: verified all 2 row\(s\)/);
+    await issueToken(home, "c", 0);
+    const next = await agov(["audit", "verify", "--json"], { AGOV_HOME: home });
+    expect(JSON.parse(next.stdout)).toMatchObject({
+      ok: true,
+      scope: "incremental",
+      checkpoint: 2,
+      first_row: 3,
+      last_row: 3,
+      summary: expect.stringMatching(/verified row 3 after the checkpoint at row 2/),
+    });
+
+    // An edit of a row the incremental verify does not read again: only --full reads it.
+    const db = new Database(join(home, "ledger.db"));
+    db.prepare("UPDATE agent_actions SET agent_id = 'mallory' WHERE id = 1").run();
+    db.close();
+    const quick = await agov(["audit", "verify"], { AGOV_HOME: home });
+    expect(quick.code).toBe(0);
+    expect(quick.stdout).toMatch(/no rows after the checkpoint at row 3/);
+    const full = await agov(["audit", "verify", "--full"], { AGOV_HOME: home });
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/FAILED \(modified\) at row 1: row 1 was modified/);
   });
 });

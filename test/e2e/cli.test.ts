@@ -119,18 +119,21 @@ describe("agov CLI", () => {
     const ok = await agov(["audit", "verify"], { AGOV_HOME: home });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/3 row\(s\)/);
+    // Rows up to the checkpoint of that verify are read again only with --full.
     const db = new Database(join(home, "ledger.db"));
     db.prepare("UPDATE agent_actions SET decision = 'deny' WHERE id = 2").run();
     db.close();
-    const bad = await agov(["audit", "verify"], { AGOV_HOME: home });
+    const quick = await agov(["audit", "verify"], { AGOV_HOME: home });
+    expect(quick.stdout).toMatch(/no rows after the checkpoint at row 3/);
+    const bad = await agov(["audit", "verify", "--full"], { AGOV_HOME: home });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/row 2/);
     const db2 = new Database(join(home, "ledger.db"));
     db2.prepare("UPDATE agent_actions SET decision = 'allow' WHERE id = 2").run();
-    expect((await agov(["audit", "verify"], { AGOV_HOME: home })).code).toBe(0);
+    expect((await agov(["audit", "verify", "--full"], { AGOV_HOME: home })).code).toBe(0);
     db2.prepare("DELETE FROM agent_actions WHERE id = 1").run();
     db2.close();
-    const gone = await agov(["audit", "verify"], { AGOV_HOME: home });
+    const gone = await agov(["audit", "verify", "--full"], { AGOV_HOME: home });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/row 1 is missing/);
   });
