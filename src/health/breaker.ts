@@ -45,6 +45,12 @@ export interface Breaker {
   snapshot(): BreakerSnapshot;
   /** Runs `fn` unless the breaker is open; counts its outcome. */
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs a light probe whatever the state: its success closes the breaker at once, so agov is
+   * back within one probe interval of its dependency; its failure does not lengthen the wait of
+   * the calls (the cool-down grows only with calls that found it down).
+   */
+  probe<T>(fn: () => Promise<T>): Promise<T>;
   /** Whether a call would be let through now (closed, or due for its probe). */
   due(): boolean;
   /** Outcomes seen elsewhere (a probe run outside `run`, an agent's report). */
@@ -131,6 +137,22 @@ export function createBreaker(opts: BreakerOptions): Breaker {
     due,
     succeeded,
     failed,
+    async probe<T>(fn: () => Promise<T>): Promise<T> {
+      try {
+        const out = await fn();
+        succeeded();
+        return out;
+      } catch (err) {
+        if (!isFailure(err)) succeeded();
+        else if (state === "closed") failed(err);
+        else {
+          failures++;
+          lastError = { text: errorText(err), at: clock.now() };
+          opts.onOutcome?.();
+        }
+        throw err;
+      }
+    },
     async run<T>(fn: () => Promise<T>): Promise<T> {
       if (failFast && state !== "closed") {
         // One call at a time probes a dependency coming back; the others are refused meanwhile.

@@ -134,7 +134,7 @@ export function createHealth(opts: HealthOptions): Health {
 
   async function probeOne(e: Entry): Promise<void> {
     const probe = e.spec.probe;
-    if (!probe || e.probing || !e.breaker.due()) return;
+    if (!probe || e.probing) return;
     e.probing = true;
     const done = new AbortController();
     const silent = wait(clock, probeTimeout, done.signal).then(() => {
@@ -145,7 +145,7 @@ export function createHealth(opts: HealthOptions): Health {
       );
     });
     try {
-      await e.breaker.run(() => Promise.race([probe(), silent]));
+      await e.breaker.probe(() => Promise.race([probe(), silent]));
     } catch {
       // Counted by the breaker; the state change, if any, is logged there.
     } finally {
