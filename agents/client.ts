@@ -16,6 +16,8 @@ export interface CallRefused {
   retryable: boolean;
   /** For UNAVAILABLE: "unknown" (the change may have happened) or "not applied". */
   outcome?: string;
+  /** The finer reason under the code (docs/errors.md), when agov gives one. */
+  reason?: string;
 }
 export type CallResult = CallOk | CallRefused;
 
@@ -85,7 +87,7 @@ export async function connectGoverned(
         structuredContent?: Record<string, unknown>;
         _meta?: Record<
           string,
-          { code?: string; retryable?: boolean; outcome?: string } | undefined
+          { code?: string; reason?: string; retryable?: boolean; outcome?: string } | undefined
         >;
       };
       if (!r.isError) return { ok: true, data: r.structuredContent ?? {} };
@@ -97,6 +99,7 @@ export async function connectGoverned(
         message: (r.content ?? []).map((c) => c.text ?? "").join("\n"),
         retryable: meta?.retryable ?? false,
         ...(typeof meta?.outcome === "string" ? { outcome: meta.outcome } : {}),
+        ...(typeof meta?.reason === "string" ? { reason: meta.reason } : {}),
       };
       if (refusal.code === "REVOKED") throw new AgentRevoked(agentId, refusal.message);
       return refusal;

@@ -1,9 +1,11 @@
 // One logical call of a chaos client, carried through faults: an answer that may or may not have
 // taken effect (UNAVAILABLE unknown, a dropped connection, a dead server) is retried with the
 // same idempotency key, on a fresh session when the old one is gone, until a deadline.
+
 import { AgentRevoked, connectGoverned, type GovernedClient } from "../client.js";
 import { httpTransport } from "../transports.js";
 import type { Op } from "./history.js";
+import { DELIBERATE } from "./history.js";
 import { pause } from "./rng.js";
 
 export interface Session {
@@ -66,6 +68,11 @@ export async function settle(
       const c = await s.client();
       const r = await c.call(tool, key ? { ...args, idempotency_key: key } : args);
       if (r.ok) return done(op, "ok", r.data);
+      if (r.reason && DELIBERATE.has(r.reason)) {
+        // A working server refusing on purpose (e.g. locks after data loss): definite, settled.
+        op.reason = r.reason;
+        return done(op, "refused", undefined, r.code);
+      }
       if (r.code === "UNAVAILABLE") {
         uncertain ||= r.outcome === "unknown";
       } else if (r.code === "CONFLICT" && uncertain && !/ is held by /.test(r.message)) {

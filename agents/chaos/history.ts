@@ -16,8 +16,20 @@ export interface Op {
   outcome: "ok" | "refused" | "unknown";
   data?: Record<string, unknown>;
   code?: string;
+  /** The reason of a refusal, when agov gave one. */
+  reason?: string;
   attempts: number;
 }
+
+/**
+ * Refusals a healthy server gives on purpose, not because a dependency is down: after a Redis
+ * restart that lost data, locks are refused until earlier leases have lapsed.
+ */
+export const DELIBERATE = new Set(["LOCKS_HELD_AFTER_DATA_LOSS"]);
+
+/** The call was settled by a server that works: acknowledged, or refused on purpose. */
+export const answered = (o: Op) =>
+  o.outcome === "ok" || (o.outcome === "refused" && DELIBERATE.has(o.reason ?? ""));
 
 /** A lock lease a worker was told it holds, and the span it certainly held it for. */
 export interface Lease {

@@ -2,6 +2,7 @@
 // it), so a table full of "ok" means the runs kept them, not that the checks cannot see.
 import { describe, expect, it } from "vitest";
 import {
+  answered,
   argsDigest,
   type Evidence,
   emptyEvidence,
@@ -212,5 +213,23 @@ describe("chaos plumbing", () => {
       { b: 1, a: { d: [1, { f: 2, e: 3 }], c: "x" } },
     ])
       expect(argsDigest(args)).toBe(ledgerDigest(args));
+  });
+
+  it("counts a deliberate refusal as an answer from a working server, an outage refusal not", () => {
+    const op = (o: Partial<Op>): Op => ({
+      agent: "w1",
+      tool: "lock_acquire",
+      args: {},
+      sentAt: 0,
+      doneAt: 1,
+      outcome: "refused",
+      attempts: 1,
+      ...o,
+    });
+    expect(answered(op({ outcome: "ok" }))).toBe(true);
+    expect(answered(op({ code: "UNAVAILABLE", reason: "LOCKS_HELD_AFTER_DATA_LOSS" }))).toBe(true);
+    expect(answered(op({ code: "UNAVAILABLE", reason: "DEPENDENCY_DOWN" }))).toBe(false);
+    expect(answered(op({ code: "UNAVAILABLE" }))).toBe(false);
+    expect(answered(op({ outcome: "unknown" }))).toBe(false);
   });
 });
