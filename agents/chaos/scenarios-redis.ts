@@ -30,7 +30,9 @@ function redisKill(persist: boolean): Scenario {
         const back = Date.now();
         kit.step("redis-server restarted");
         await recovery(kit, back, () => server.child().alive());
-        await progress(kit, 10, back).catch(() => {});
+        // Without persistence locks stay quarantined for the longest lease after the loss: no
+        // worker can complete a cycle, so waiting for ten of them would only burn the deadline.
+        if (persist) await progress(kit, 10, back).catch(() => {});
       }
       await work.stop();
       await kit.collect(server.url, [server]);
