@@ -15,3 +15,11 @@ export function clip(text: string, max: number = MAX_ECHO): string {
   const tail = `…[${text.length.toLocaleString("en")} chars, sha256 ${digest}]`;
   return `${text.slice(0, Math.max(0, max - tail.length))}${tail}`;
 }
+
+// A NUL, or half of a surrogate pair (what slicing a string can leave), does not survive a
+// database's UTF-8 text: SQLite stores U+FFFD instead, PostgreSQL refuses the whole statement.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters to replace
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` as a database gives it back: NULs and lone surrogates become U+FFFD (same length). */
+export const storable = (text: string): string => text.replace(UNSTORABLE, "\uFFFD");

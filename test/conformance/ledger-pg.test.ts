@@ -1,0 +1,120 @@
+// The Ledger contract against the PostgreSQL adapter on a real server (one database per test), and
+// what only a shared database has: a fleet's key agreement, and an outage the ledger outlives.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Ledger } from "../../src/ledger/index.js";
+import { createPostgresLedger } from "../../src/ledger/postgres.js";
+import { manualClock } from "../../src/util/clock.js";
+import {
+  type PostgresServer,
+  postgresAvailable,
+  startPostgres,
+} from "../support/postgres-server.js";
+import { ledgerConformance } from "./ledger.suite.js";
+
+if (postgresAvailable()) {
+  let server: PostgresServer;
+  let n = 0;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => server?.destroy());
+
+  /** A fresh database and agov home; the ledgers opened on them are closed by cleanup. */
+  async function fresh() {
+    const url = await server.createDatabase(`ledger_${process.pid}_${++n}`);
+    const home = mkdtempSync(join(tmpdir(), "agov-pgledger-"));
+    return { url, home };
+  }
+
+  async function sql(url: string, text: string) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  }
+
+  ledgerConformance("postgres", async (clock) => {
+    const { url, home } = await fresh();
+    const ledger = await createPostgresLedger({ url, home, clock });
+    return {
+      ledger,
+      other: () => createPostgresLedger({ url, home, clock }),
+      tamper: (text) => sql(url, text),
+      cleanup: async () => {
+        await ledger.close();
+        rmSync(home, { recursive: true, force: true });
+      },
+    };
+  });
+
+  describe("PostgreSQL ledger: a fleet's database", () => {
+    const clock = manualClock();
+
+    it("refuses an instance whose ledger key differs from the one the database was written with", async () => {
+      const { url, home } = await fresh();
+      const first = await createPostgresLedger({ url, home, clock });
+      await first.record(
+        { kind: "operator", agent_id: "op", action: "x", decision: "allow" },
+        { success: true },
+      );
+      await first.close();
+      const elsewhere = mkdtempSync(join(tmpdir(), "agov-pgledger-"));
+      // A new instance with no key of its own is not given one over the fleet's history.
+      await expect(createPostgresLedger({ url, home: elsewhere, clock })).rejects.toThrow(
+        /ledger key .* is missing .* written with one/,
+      );
+      // One with a key of its own would write rows no other instance can verify.
+      await expect(
+        createPostgresLedger({ url, home, clock, key: Buffer.alloc(32, 7) }),
+      ).rejects.toThrow(/written with another key .* same key/);
+      const same = await createPostgresLedger({ url, home, clock });
+      expect(await same.count()).toBe(1);
+      await same.close();
+      for (const h of [home, elsewhere]) rmSync(h, { recursive: true, force: true });
+    });
+
+    it("refuses calls UNAVAILABLE naming the database (not the password) while it is down, and serves again when it is back", async () => {
+      const { url, home } = await fresh();
+      const ledger: Ledger = await createPostgresLedger({ url, home, clock });
+      await ledger.record(
+        { kind: "operator", agent_id: "op", action: "before", decision: "allow" },
+        { success: true },
+      );
+      await server.stop();
+      try {
+        const refused = ledger.begin({
+          kind: "tool_call",
+          agent_id: "a",
+          action: "tools/call",
+          decision: "allow",
+        });
+        await expect(refused).rejects.toMatchObject({ code: "UNAVAILABLE" });
+        const err = (await refused.catch((e: Error) => e)) as Error;
+        expect(err.message).toContain(`127.0.0.1:${server.port}/ledger_`);
+        expect(err.message).not.toContain("conformance-secret");
+        await expect(ledger.query({})).rejects.toMatchObject({ code: "UNAVAILABLE" });
+      } finally {
+        await server.start();
+      }
+      const id = await ledger.record(
+        { kind: "operator", agent_id: "op", action: "after", decision: "allow" },
+        { success: true },
+      );
+      expect(id).toBe(2);
+      expect(await ledger.verify()).toMatchObject({ ok: true, rows: 2 });
+      await ledger.close();
+      rmSync(home, { recursive: true, force: true });
+    }, 60_000);
+  });
+} else {
+  describe.skip("Ledger conformance: postgres (PostgreSQL not installed)", () => {
+    it("needs initdb and postgres", () => {});
+  });
+}
