@@ -11,6 +11,9 @@ import type { ActionOutcome, AgentMetrics, Anchor, Ledger, LedgerEvent } from ".
 import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
 import { appendBatch, type Tip } from "./postgres-append.js";
 import { migratePg, openPool } from "./postgres-db.js";
+
+export { describeDb } from "./postgres-db.js";
+
 import { createPgReads } from "./postgres-read.js";
 import { type Row, toRow } from "./rows.js";
 

@@ -5,8 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
 import type { Ledger } from "../../src/ledger/index.js";
 import { createPostgresLedger } from "../../src/ledger/postgres.js";
+import { createRuntime } from "../../src/runtime.js";
 import { manualClock } from "../../src/util/clock.js";
 import {
   type PostgresServer,
@@ -78,6 +80,31 @@ if (postgresAvailable()) {
       expect(await same.count()).toBe(1);
       await same.close();
       for (const h of [home, elsewhere]) rmSync(h, { recursive: true, force: true });
+    });
+
+    it("is the ledger a runtime builds for ledger: postgres, named in health without the password", async () => {
+      const { url, home } = await fresh();
+      const config = loadConfig({
+        env: { AGOV_HOME: home, AGOV_LEDGER: "postgres", AGOV_LEDGER_URL: url },
+        cwd: home,
+      });
+      const runtime = await createRuntime(config, { clock });
+      try {
+        await runtime.ledger.record(
+          { kind: "operator", agent_id: "op", action: "via runtime", decision: "allow" },
+          { success: true },
+        );
+        const report = JSON.stringify(runtime.health.report());
+        expect(report).toContain(`127.0.0.1:${server.port}/ledger_`);
+        expect(report).toContain("postgres");
+        expect(report).not.toContain("conformance-secret");
+      } finally {
+        await runtime.close();
+      }
+      const direct = await createPostgresLedger({ url, home, clock });
+      expect(await direct.query({})).toMatchObject([{ action: "via runtime" }]);
+      await direct.close();
+      rmSync(home, { recursive: true, force: true });
     });
 
     it("refuses calls UNAVAILABLE naming the database (not the password) while it is down, and serves again when it is back", async () => {
