@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ledgerCheck } from "../../src/cli/doctor-ledger.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Ledger } from "../../src/ledger/index.js";
 import { createPostgresLedger } from "../../src/ledger/postgres.js";
@@ -104,6 +105,27 @@ if (postgresAvailable()) {
       const direct = await createPostgresLedger({ url, home, clock });
       expect(await direct.query({})).toMatchObject([{ action: "via runtime" }]);
       await direct.close();
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    it("is checked by agov doctor: answering, or down with the database named and no password", async () => {
+      const { url, home } = await fresh();
+      const config = (ledgerUrl: string) =>
+        loadConfig({
+          env: { AGOV_HOME: home, AGOV_LEDGER: "postgres", AGOV_LEDGER_URL: ledgerUrl },
+          cwd: home,
+        });
+      expect(await ledgerCheck(config(url))).toMatchObject({
+        status: "ok",
+        detail: expect.stringContaining("agov creates the ledger's tables on first start"),
+      });
+      const wrong = url.replace("conformance-secret", "not-the-password");
+      const down = await ledgerCheck(config(wrong));
+      expect(down).toMatchObject({
+        status: "fail",
+        detail: expect.stringContaining(`127.0.0.1:${server.port}/ledger_`),
+      });
+      expect(JSON.stringify(down)).not.toContain("not-the-password");
       rmSync(home, { recursive: true, force: true });
     });
 
