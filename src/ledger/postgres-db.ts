@@ -4,6 +4,9 @@ import pg from "pg";
 import { AgovError } from "../util/errors.js";
 import { LOCK_CLASS, META_TABLE, MIGRATE_LOCK, PG_MIGRATIONS } from "./postgres-schema.js";
 
+/** How long a session may sit inside a transaction (holding the chain lock) doing nothing. */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
+
 export interface PgTarget {
   pool: pg.Pool;
   /** host:port/database, for messages and health. */
@@ -32,9 +35,14 @@ export function openPool(url: string, opts: { max?: number } = {}): PgTarget {
     max: opts.max ?? 4,
     connectionTimeoutMillis: 5000,
     application_name: "agov-ledger",
-    // A row must be on disk before its call's effect runs, whatever the server's default says.
-    options: "-c synchronous_commit=on",
+    // A row must be on disk before its call's effect runs, whatever the server's default says. An
+    // instance that stops mid-transaction (frozen, partitioned) holds the chain's lock: the server
+    // ends its session after a while, so the rest of the fleet is not stalled for good.
+    options: `-c synchronous_commit=on -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
     statement_timeout: 15_000,
+    // A server that stops answering fails the call (UNAVAILABLE) instead of holding it forever.
+    query_timeout: 20_000,
+    keepAlive: true,
     types,
   });
   // An idle connection that drops emits here; unhandled, it would end the process. The next

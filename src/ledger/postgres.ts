@@ -140,8 +140,8 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
   }
 
   /**
-   * Starts the writer unless it runs; it takes batches until the queue is empty or one fails, and
-   * says whether everything was written.
+   * Writes the next batch unless one is being written (then answers that one); says whether it
+   * was written. Rows that arrive meanwhile form the next batch, started as soon as this one ends.
    */
   function kick(): Promise<boolean> {
     scheduled = false;
@@ -149,12 +149,8 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     outcomeTimer = undefined;
     if (writing) return writing;
     if (queue.length === 0 && outcomes.size === 0) return Promise.resolve(true);
-    writing = (async () => {
-      while (queue.length > 0 || outcomes.size > 0) if (!(await writeOnce())) return false;
-      return true;
-    })().finally(() => {
+    writing = writeOnce().finally(() => {
       writing = null;
-      // Rows queued while a batch failed get their own attempt (and answer).
       if (queue.length > 0) schedule();
     });
     return writing;
@@ -166,9 +162,14 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     setImmediate(kick);
   }
 
-  /** Waits until everything queued so far is written, or the database refused it. */
+  /**
+   * Waits until what was queued before the call is written (or refused): the batch in flight, then
+   * the one holding the queued rows, then one for outcomes completed meanwhile. Bounded, so a
+   * reader is not held up by writers that keep coming.
+   */
   async function drain(): Promise<void> {
-    while (writing || queue.length > 0 || outcomes.size > 0) if (!(await kick())) return;
+    for (let i = 0; i < 3 && (writing || queue.length > 0 || outcomes.size > 0); i++)
+      if (!(await kick())) return;
   }
 
   function writeAnchor(at: Tip): Anchor {

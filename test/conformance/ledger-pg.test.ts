@@ -83,6 +83,32 @@ if (postgresAvailable()) {
       for (const h of [home, elsewhere]) rmSync(h, { recursive: true, force: true });
     });
 
+    it("keeps one chain under four instances writing 250 rows each at once", async () => {
+      const { url, home } = await fresh();
+      const fleet = await Promise.all(
+        [1, 2, 3, 4].map(() => createPostgresLedger({ url, home, clock, poolSize: 2 })),
+      );
+      const ids = await Promise.all(
+        fleet.map((l, k) =>
+          Promise.all(
+            Array.from({ length: 250 }, (_, i) =>
+              l.record(
+                { kind: "tool_call", agent_id: `i${k}`, action: `call ${i}`, decision: "allow" },
+                { success: true },
+              ),
+            ),
+          ),
+        ),
+      );
+      const all = ids.flat().sort((a, b) => a - b);
+      expect(all).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+      for (const l of fleet) expect(await l.verify()).toMatchObject({ ok: true, rows: 1000 });
+      const mine = await fleet[2]!.query({ agent_id: "i2", newest_first: false, limit: 1000 });
+      expect(mine.map((r) => r.action)).toEqual(Array.from({ length: 250 }, (_, i) => `call ${i}`));
+      await Promise.all(fleet.map((l) => l.close()));
+      rmSync(home, { recursive: true, force: true });
+    });
+
     it("is the ledger a runtime builds for ledger: postgres, named in health without the password", async () => {
       const { url, home } = await fresh();
       const config = loadConfig({
