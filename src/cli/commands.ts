@@ -46,6 +46,10 @@ export const AUDIT_VERIFY = {
   ...json,
 } satisfies Options;
 export const AUDIT_ANCHOR = {} satisfies Options;
+export const AUDIT_EXPORT = {
+  format: { type: "string" },
+  since: { type: "string" },
+} satisfies Options;
 export const CHAOS = {
   quick: { type: "boolean" },
   seed: { type: "string" },
@@ -228,6 +232,13 @@ is in order, 1 when something agov needs is missing or down (the row names its a
       somewhere the ledger's owner cannot rewrite (a ticket, another machine, a printout).`,
         options: AUDIT_ANCHOR,
         load: () => import("./audit.js").then((m) => m.anchor),
+      }),
+      export: command({
+        usage: `  agov audit export --format jsonl|csv [--since <iso time|duration>]
+      Every row of the ledger (or those since a time), oldest first, to stdout: one JSON object per
+      line, or CSV with a header. Rows are as chained, hashes included, on either ledger adapter.`,
+        options: AUDIT_EXPORT,
+        load: () => import("./audit-export.js").then((m) => m.exportRows),
       }),
     },
   },

@@ -56,6 +56,10 @@ export function createPgReads(db: PgTarget, chain: Chain, stores: AnchorStore[])
         params.push(q.since);
         where.push(`timestamp >= $${params.length}`);
       }
+      if (q.after_id !== undefined) {
+        params.push(q.after_id);
+        where.push(`id > $${params.length}`);
+      }
       params.push(q.limit ?? 100);
       const order = q.newest_first === false ? "ASC" : "DESC";
       return rows<ActionRow>(

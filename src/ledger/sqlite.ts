@@ -251,6 +251,10 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
         where.push("timestamp >= @since");
         params.since = q.since;
       }
+      if (q.after_id !== undefined) {
+        where.push("id > @after_id");
+        params.after_id = q.after_id;
+      }
       const order = q.newest_first === false ? "ASC" : "DESC";
       const sql = `SELECT * FROM agent_actions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT @limit`;
       return db.prepare(sql).all({ ...params, limit: q.limit ?? 100 }) as ActionRow[];

@@ -11,6 +11,7 @@ import type { Ledger } from "../../src/ledger/index.js";
 import { createPostgresLedger } from "../../src/ledger/postgres.js";
 import { createRuntime } from "../../src/runtime.js";
 import { manualClock } from "../../src/util/clock.js";
+import { exportWith } from "../support/export.js";
 import {
   type PostgresServer,
   postgresAvailable,
@@ -131,6 +132,27 @@ if (postgresAvailable()) {
       const direct = await createPostgresLedger({ url, home, clock });
       expect(await direct.query({})).toMatchObject([{ action: "via runtime" }]);
       await direct.close();
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    it("is what agov audit export reads, page by page", async () => {
+      const { url, home } = await fresh();
+      const config = loadConfig({
+        env: { AGOV_HOME: home, AGOV_LEDGER: "postgres", AGOV_LEDGER_URL: url },
+        cwd: home,
+      });
+      const rows = [1, 2, 3].map((i) => ({
+        kind: "operator" as const,
+        agent_id: "op",
+        action: `step ${i}`,
+        decision: "allow" as const,
+      }));
+      const lines = await exportWith(config, { format: "jsonl" }, { page: 2, rows });
+      expect(lines.map((l) => (JSON.parse(l) as { action: string }).action)).toEqual([
+        "step 1",
+        "step 2",
+        "step 3",
+      ]);
       rmSync(home, { recursive: true, force: true });
     });
 

@@ -123,6 +123,20 @@ export function ledgerConformance(name: string, factory: LedgerFactory): void {
       ).toEqual([5]);
     });
 
+    it("pages oldest first after a given id, with the other filters", async () => {
+      await sixRows();
+      const page = (after_id: number) =>
+        ledger.query({ after_id, newest_first: false, limit: 2 }).then((r) => r.map((x) => x.id));
+      expect([await page(0), await page(2), await page(4), await page(6)]).toEqual([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [],
+      ]);
+      const a0 = await ledger.query({ agent_id: "a0", after_id: 1, newest_first: false });
+      expect(a0.map((r) => r.id)).toEqual([3, 5, 6]);
+    });
+
     it("gives back every column as it was recorded", async () => {
       await ledger.record(
         call("a", 1, { agent_version: "1.2", confidence: 0.75, detail: { x: [1, "two"] } }),

@@ -21,6 +21,7 @@ const DOCUMENTED = [
   "audit query",
   "audit verify",
   "audit anchor",
+  "audit export",
   "policies apply",
   "agent create",
   "chaos",
