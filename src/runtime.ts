@@ -169,14 +169,14 @@ async function createState(
  * A URL setting (Redis, the PostgreSQL ledger), read from Vault when it is vault:<path> (the
  * seed's services/dragonfly).
  */
-async function secretUrl(config: Config, setting: string, clock: Clock): Promise<string> {
+export async function secretUrl(config: Config, setting: string, clock: Clock): Promise<string> {
   if (!setting.startsWith("vault:")) return setting;
   const { readSecretUrl } = await import("./authority/vault-secrets.js");
   return readSecretUrl({ ...vaultLogin(config), clock, path: setting.slice("vault:".length) });
 }
 
 /** Where the ledger's chain key is: a file (default under AGOV_HOME), or a Vault secret. */
-async function ledgerKey(
+export async function ledgerKey(
   config: Config,
   clock: Clock,
 ): Promise<{ key?: Buffer; keyFile?: string }> {

@@ -50,6 +50,7 @@ export const AUDIT_EXPORT = {
   format: { type: "string" },
   since: { type: "string" },
 } satisfies Options;
+export const LEDGER_MIGRATE = { to: { type: "string" } } satisfies Options;
 export const CHAOS = {
   quick: { type: "boolean" },
   seed: { type: "string" },
@@ -239,6 +240,19 @@ is in order, 1 when something agov needs is missing or down (the row names its a
       line, or CSV with a header. Rows are as chained, hashes included, on either ledger adapter.`,
         options: AUDIT_EXPORT,
         load: () => import("./audit-export.js").then((m) => m.exportRows),
+      }),
+    },
+  },
+  ledger: {
+    summary: "Move the audit ledger between adapters",
+    subcommands: {
+      migrate: command({
+        usage: `  agov ledger migrate --to postgres
+      Copy the embedded ledger ($AGOV_HOME/ledger.db) into the empty PostgreSQL database of
+      ledger_url (AGOV_LEDGER_URL), rows as they are: the embedded ledger must verify first, and the
+      copy must verify to the same tip. Then set ledger: postgres (AGOV_LEDGER=postgres).`,
+        options: LEDGER_MIGRATE,
+        load: () => import("./ledger.js").then((m) => m.migrate),
       }),
     },
   },

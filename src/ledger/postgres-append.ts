@@ -76,18 +76,18 @@ export async function appendBatch(
       );
       let id = last.rows[0]?.last_id ?? 0;
       let prev = last.rows[0]?.entry_hash ?? GENESIS;
-      const columns: unknown[][] = COLUMNS.map(() => []);
+      const chained: Row[] = [];
       for (const r of rows) {
         id++;
         const row: Row = { ...r, id, prev_hash: prev };
         row.entry_hash = chain.entryHash(prev, row);
         row.hash = chain.rowHash(row.entry_hash as string, row);
-        for (const [i, [c]] of COLUMNS.entries()) columns[i]!.push(row[c] ?? null);
+        chained.push(row);
         prev = row.entry_hash as string;
         ids.push(id);
       }
-      await client.query(INSERT, [...columns, id, prev]);
       tip = { id, entry_hash: prev };
+      await insertRows(client, chained, tip);
     }
     if (outcomes.size > 0) await writeOutcomes(client, chain, outcomes);
     await client.query("COMMIT");
@@ -96,6 +96,14 @@ export async function appendBatch(
     await client.query("ROLLBACK").catch(() => {});
     throw err;
   }
+}
+
+/** Inserts rows already chained (ids, prev_hash, hashes set) and moves the tip to `tip`. */
+export async function insertRows(client: pg.PoolClient, rows: Row[], tip: Tip): Promise<void> {
+  const columns: unknown[][] = COLUMNS.map(() => []);
+  for (const row of rows)
+    for (const [i, [c]] of COLUMNS.entries()) columns[i]!.push(row[c] ?? null);
+  await client.query(INSERT, [...columns, tip.id, tip.entry_hash]);
 }
 
 async function writeOutcomes(

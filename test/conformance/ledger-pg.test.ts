@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ledgerCheck } from "../../src/cli/doctor-ledger.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { Ledger } from "../../src/ledger/index.js";
+import { createSqliteLedger } from "../../src/ledger/index.js";
+import { migrateToPostgres } from "../../src/ledger/migrate.js";
 import { createPostgresLedger } from "../../src/ledger/postgres.js";
 import { createRuntime } from "../../src/runtime.js";
 import { manualClock } from "../../src/util/clock.js";
@@ -153,6 +155,82 @@ if (postgresAvailable()) {
         "step 2",
         "step 3",
       ]);
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    it("takes an embedded ledger's rows as they are with ledger migrate, and verifies the copy", async () => {
+      const { url, home } = await fresh();
+      const embedded = createSqliteLedger({ home, clock });
+      for (let i = 0; i < 7; i++) {
+        const id = await embedded.begin({
+          kind: "tool_call",
+          agent_id: `a${i % 2}`,
+          action: "tools/call",
+          decision: "allow",
+          tool: "lock_acquire",
+          detail: { i },
+        });
+        if (i !== 3) embedded.complete(id, { success: i % 2 === 0, latency_us: i });
+      }
+      await embedded.record(
+        {
+          kind: "revocation",
+          agent_id: "a1",
+          action: "revoked: MANUAL",
+          decision: "deny",
+          detail: {
+            task_id: null,
+            reason_type: "MANUAL",
+            details: "x",
+            revoked_by: "op",
+            severity: "low",
+          },
+        },
+        { success: true },
+      );
+      await embedded.flush();
+      const want = await embedded.query({ limit: 100 });
+      await embedded.close();
+
+      expect(await migrateToPostgres({ home, url, clock, page: 3 })).toMatchObject({ rows: 8 });
+      const copy = await createPostgresLedger({ url, home, clock });
+      expect(await copy.verify()).toMatchObject({ ok: true, rows: 8 });
+      expect(await copy.query({ limit: 100 })).toEqual(want);
+      expect(await copy.revocations("a1")).toHaveLength(1);
+      // The copy goes on where the embedded chain ended.
+      expect(
+        await copy.record(
+          { kind: "operator", agent_id: "op", action: "after", decision: "allow" },
+          { success: true },
+        ),
+      ).toBe(9);
+      expect(await copy.verify()).toMatchObject({ ok: true, rows: 9 });
+      await copy.close();
+      await expect(migrateToPostgres({ home, url, clock })).rejects.toThrow(
+        /already has 9 row\(s\)/,
+      );
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    it("copies nothing from an embedded ledger that does not verify", async () => {
+      const { url, home } = await fresh();
+      const embedded = createSqliteLedger({ home, clock });
+      for (const i of [1, 2, 3])
+        await embedded.record(
+          { kind: "operator", agent_id: "op", action: `step ${i}`, decision: "allow" },
+          { success: true },
+        );
+      await embedded.close();
+      const Database = (await import("better-sqlite3")).default;
+      const db = new Database(join(home, "ledger.db"));
+      db.exec("UPDATE agent_actions SET action = 'rewritten' WHERE id = 2");
+      db.close();
+      await expect(migrateToPostgres({ home, url, clock })).rejects.toThrow(
+        /does not verify \(modified at row 2.*nothing was copied/,
+      );
+      const target = await createPostgresLedger({ url, home, clock });
+      expect(await target.count()).toBe(0);
+      await target.close();
       rmSync(home, { recursive: true, force: true });
     });
 

@@ -24,6 +24,7 @@ const DOCUMENTED = [
   "audit export",
   "policies apply",
   "agent create",
+  "ledger migrate",
   "chaos",
 ];
 
