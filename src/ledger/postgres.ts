@@ -6,11 +6,12 @@ import { join } from "node:path";
 import type { Clock } from "../util/clock.js";
 import { isoNow } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
-import { type Chain, createChain, GENESIS } from "./chain.js";
+import { type Chain, createChain } from "./chain.js";
 import type { ActionOutcome, AgentMetrics, Anchor, Ledger, LedgerEvent } from "./index.js";
-import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
+import { type AnchorStore, defaultKeyFile, fileAnchors } from "./key.js";
 import { appendBatch, type Tip } from "./postgres-append.js";
 import { migratePg, openPool } from "./postgres-db.js";
+import { agreedKey } from "./postgres-key.js";
 
 export { describeDb } from "./postgres-db.js";
 
@@ -50,46 +51,12 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
   let chain: Chain;
   try {
     await migratePg(pool);
-    chain = createChain(await agreedKey());
+    chain = createChain(await agreedKey(db, opts.key ? { key: opts.key } : { keyFile }));
   } catch (err) {
     await pool.end().catch(() => {});
     throw err instanceof AgovError ? err : db.unavailable("cannot be opened", err);
   }
   const stores = [fileAnchors(join(keyFile, "..", "anchors.jsonl")), ...(opts.anchorStores ?? [])];
-
-  /**
-   * Every instance must chain with the same key, or the fleet's chain verifies nowhere. The
-   * database keeps a check value of the key (an HMAC, which does not reveal it); an instance with
-   * another key, or none where the database was written with one, is refused.
-   */
-  async function agreedKey(): Promise<Buffer> {
-    const read = async () =>
-      (await pool.query<{ value: string }>("SELECT value FROM ledger_meta WHERE key = 'key_check'"))
-        .rows[0]?.value;
-    let check = await read();
-    const where = opts.key ? "the ledger key from Vault" : `the ledger key ${keyFile}`;
-    let key = opts.key ?? loadKeyFile(keyFile, false);
-    if (!key && check)
-      throw new AgovError(
-        "UNAVAILABLE",
-        `${where} is missing but the audit ledger ${db.name} was written with one; give this instance the fleet's key (agov will not make a new one over a keyed history)`,
-      );
-    key ??= loadKeyFile(keyFile, true)!;
-    const mine = keyCheck(createChain(key));
-    if (!check) {
-      await pool.query(
-        "INSERT INTO ledger_meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING",
-        [mine],
-      );
-      check = await read();
-    }
-    if (check !== mine)
-      throw new AgovError(
-        "UNAVAILABLE",
-        `the audit ledger ${db.name} was written with another key than ${where}: every instance of a fleet must use the same key (ledger_key: vault:<path>, or the same key file)`,
-      );
-    return key;
-  }
 
   let queue: Queued[] = [];
   let outcomes = new Map<number, ActionOutcome>();
@@ -259,7 +226,3 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     },
   };
 }
-
-/** A value that tells keys apart without revealing them: the key's MAC of a fixed text. */
-const keyCheck = (chain: Chain) =>
-  chain.signAnchor({ row_id: 0, entry_hash: GENESIS, at: "agov ledger key check" }).mac;
