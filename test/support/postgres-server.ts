@@ -89,7 +89,8 @@ function asServerUser(dir: string): {
   };
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** `durable`: keep fsync on (benchmarks); tests leave it off, they check the ledger, not the disk. */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PostgresServer> {
   const bin = binDir();
   if (bin === null) throw new Error("initdb not found: apt-get install -y postgresql");
   const exe = (name: string) => (bin ? join(bin, name) : name);
@@ -131,11 +132,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       "listen_addresses=127.0.0.1",
       "-c",
       `unix_socket_directories=${dir}`,
-      // A throwaway server: the tests check what the ledger asks of it, not the disk.
-      "-c",
-      "fsync=off",
-      "-c",
-      "full_page_writes=off",
+      ...(opts.durable ? [] : ["-c", "fsync=off", "-c", "full_page_writes=off"]),
     ]);
     child = await launchServer(c, a, port);
   };
