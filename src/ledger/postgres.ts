@@ -116,11 +116,22 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     outcomeTimer = undefined;
     if (writing) return writing;
     if (queue.length === 0 && outcomes.size === 0) return Promise.resolve(true);
-    writing = writeOnce().finally(() => {
+    const run = writeOnce();
+    writing = run;
+    void run.then((ok) => {
       writing = null;
       if (queue.length > 0) schedule();
+      // Outcomes completed during the write; after a failure they wait for the next rows (or a
+      // flush) rather than retrying every few ms against a database that is down.
+      else if (ok && outcomes.size > 0) armOutcomes();
     });
-    return writing;
+    return run;
+  }
+
+  function armOutcomes(): void {
+    if (scheduled || outcomeTimer) return;
+    outcomeTimer = setTimeout(kick, OUTCOME_FLUSH_MS);
+    outcomeTimer.unref();
   }
 
   function schedule(): void {
@@ -173,10 +184,7 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     complete(id, outcome) {
       if (closed) return;
       outcomes.set(id, outcome);
-      if (!scheduled && !outcomeTimer && !writing) {
-        outcomeTimer = setTimeout(kick, OUTCOME_FLUSH_MS);
-        outcomeTimer.unref();
-      }
+      if (!writing) armOutcomes();
     },
     flush: drain,
     async query(q) {

@@ -103,6 +103,23 @@ export function ledgerConformance(name: string, factory: LedgerFactory): void {
       expect(await ledger.verify()).toMatchObject({ ok: true, rows: 3 });
     });
 
+    it("writes an outcome completed while a batch is being written, with no further row", async () => {
+      const a = await ledger.begin(call("a", 1));
+      const next = ledger.record(call("a", 2), { success: true });
+      await new Promise((r) => setImmediate(r)); // that row's commit is under way
+      ledger.complete(a, { success: true, latency_us: 5 });
+      await next;
+      // Read from another instance: this one would write what it holds before answering.
+      const reader = await open();
+      const deadline = Date.now() + 5000;
+      let row = (await reader.query({ newest_first: false, limit: 1 }))[0];
+      while (row?.success === null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        row = (await reader.query({ newest_first: false, limit: 1 }))[0];
+      }
+      expect(row).toMatchObject({ id: a, success: 1, latency_us: 5 });
+    });
+
     it("filters queries by agent, tool, decision, kind, session, since and limit", async () => {
       await sixRows();
       expect((await ledger.query({ decision: "deny" })).map((r) => r.id)).toEqual([6]);
