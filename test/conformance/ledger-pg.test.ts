@@ -19,7 +19,7 @@ import {
   postgresAvailable,
   startPostgres,
 } from "../support/postgres-server.js";
-import { ledgerConformance } from "./ledger.suite.js";
+import { ledgerConformance, verifyAll } from "./ledger.suite.js";
 
 if (postgresAvailable()) {
   let server: PostgresServer;
@@ -105,7 +105,7 @@ if (postgresAvailable()) {
       );
       const all = ids.flat().sort((a, b) => a - b);
       expect(all).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-      for (const l of fleet) expect(await l.verify()).toMatchObject({ ok: true, rows: 1000 });
+      for (const l of fleet) expect(await verifyAll(l)).toMatchObject({ ok: true, rows: 1000 });
       const mine = await fleet[2]!.query({ agent_id: "i2", newest_first: false, limit: 1000 });
       expect(mine.map((r) => r.action)).toEqual(Array.from({ length: 250 }, (_, i) => `call ${i}`));
       await Promise.all(fleet.map((l) => l.close()));
@@ -194,7 +194,7 @@ if (postgresAvailable()) {
 
       expect(await migrateToPostgres({ home, url, clock, page: 3 })).toMatchObject({ rows: 8 });
       const copy = await createPostgresLedger({ url, home, clock });
-      expect(await copy.verify()).toMatchObject({ ok: true, rows: 8 });
+      expect(await verifyAll(copy)).toMatchObject({ ok: true, rows: 8 });
       expect(await copy.query({ limit: 100 })).toEqual(want);
       expect(await copy.revocations("a1")).toHaveLength(1);
       // The copy goes on where the embedded chain ended.
@@ -204,7 +204,7 @@ if (postgresAvailable()) {
           { success: true },
         ),
       ).toBe(9);
-      expect(await copy.verify()).toMatchObject({ ok: true, rows: 9 });
+      expect(await verifyAll(copy)).toMatchObject({ ok: true, rows: 9 });
       await copy.close();
       await expect(migrateToPostgres({ home, url, clock })).rejects.toThrow(
         /already has 9 row\(s\)/,
@@ -283,7 +283,7 @@ if (postgresAvailable()) {
         { success: true },
       );
       expect(id).toBe(2);
-      expect(await ledger.verify()).toMatchObject({ ok: true, rows: 2 });
+      expect(await verifyAll(ledger)).toMatchObject({ ok: true, rows: 2 });
       await ledger.close();
       rmSync(home, { recursive: true, force: true });
     }, 60_000);
