@@ -4,7 +4,7 @@
 // the ledger was keyed (legacy) were chained with plain SHA-256 and stay verifiable as such.
 import { createHmac } from "node:crypto";
 import { canonicalJson, sha256 } from "../util/json.js";
-import { clip, storable } from "../util/text.js";
+import { clip } from "../util/text.js";
 import type { ActionOutcome, Anchor } from "./index.js";
 
 export const GENESIS = "0".repeat(64);
@@ -80,11 +80,10 @@ export function outcomeColumns(outcome: ActionOutcome | undefined): Row {
 
 /**
  * Bounds a caller-supplied string before it reaches the ledger: what is cut is replaced by its
- * length and digest, so the row stays small and still pins down what was sent. Text a database
- * would store changed is replaced first, so the row reads back as it was hashed.
+ * length and digest, so the row stays small and still pins down what was sent.
  */
 export const cap = (text: string | null, max: number): string | null =>
-  text === null ? null : storable(clip(text, max));
+  text === null ? null : clip(text, max);
 
 /** Field limits of every row (characters). */
 export const LIMITS = {

@@ -7,13 +7,15 @@ export const MAX_ECHO = 200;
 
 /**
  * `text` if it fits in `max` characters; otherwise its start followed by how much was cut and a
- * digest of the whole, `max` characters in all, so two long names still tell apart.
+ * digest of the whole, `max` characters in all, so two long names still tell apart. Either way
+ * with NULs and halves of surrogate pairs replaced (see storable): clipped text goes into ledger
+ * rows, which must read back exactly as they were hashed.
  */
 export function clip(text: string, max: number = MAX_ECHO): string {
-  if (text.length <= max) return text;
+  if (text.length <= max) return storable(text);
   const digest = createHash("sha256").update(text).digest("hex").slice(0, 12);
   const tail = `…[${text.length.toLocaleString("en")} chars, sha256 ${digest}]`;
-  return `${text.slice(0, Math.max(0, max - tail.length))}${tail}`;
+  return storable(`${text.slice(0, Math.max(0, max - tail.length))}${tail}`);
 }
 
 // A NUL, or half of a surrogate pair (what slicing a string can leave), does not survive a
