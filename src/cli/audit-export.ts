@@ -54,6 +54,9 @@ export async function exportRows(
       limit: page,
       ...(since ? { since } : {}),
     });
+    // A page that does not move past `after` would repeat forever: refuse rather than loop.
+    if (rows.length > 0 && rows[0]!.id <= after)
+      throw new Error(`audit export: the ledger did not page past row ${after}`);
     if (rows.length > 0) ctx.out(rows.map(format === "csv" ? csvLine : jsonLine).join("\n"));
     if (rows.length < page) return 0;
     after = rows[rows.length - 1]!.id;

@@ -55,6 +55,8 @@ export async function migrateToPostgres(
           limit: opts.page ?? 5000,
         });
         if (rows.length === 0) break;
+        if (rows[0]!.id <= after)
+          throw new AgovError("CONFLICT", `the embedded ledger did not page past row ${after}`);
         await copyPage(db.pool, rows).catch((err: unknown) => {
           throw err instanceof AgovError ? err : db.unavailable("cannot be written", err);
         });

@@ -117,7 +117,20 @@ export function createPgReads(db: PgTarget, chain: Chain, stores: AnchorStore[])
         client.release(err as Error);
         throw db.unavailable("cannot be read", err);
       }
-      return verifyChain({ chain, rows: all, anchors: [...kept, ...given], tip });
+      const anchors = [...kept, ...given];
+      return fullVerify(verifyChain({ chain, rows: all, anchors, tip }), anchors);
     },
   };
+}
+
+/**
+ * The verifier's answer as the port gives it: always a full verify here (no verified checkpoint is
+ * kept in PostgreSQL yet), anchored up to the latest anchor it checked.
+ */
+function fullVerify(check: ReturnType<typeof verifyChain>, anchors: Anchor[]): VerifyResult {
+  const scope = { scope: "full" as const, checkpoint: null };
+  const { end_hash: _end, ...rest } = check as typeof check & { end_hash?: string };
+  if (!check.ok) return { ...scope, ...rest } as VerifyResult;
+  const anchored = anchors.reduce<number | null>((m, a) => Math.max(m ?? 0, a.row_id), null);
+  return { ...scope, ...rest, anchored_to: anchored } as VerifyResult;
 }
