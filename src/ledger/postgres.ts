@@ -88,7 +88,9 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
         throw err;
       }
     } catch (err) {
-      // The outcomes are tried again with the next commit; the callers of the rows are told.
+      // The outcomes are tried again with the next commit; the callers of the rows are told. A
+      // connection lost during COMMIT may have committed the rows all the same: their calls are
+      // refused, so no effect follows a begun row, which reads as an unknown outcome.
       for (const [id, o] of done) if (!outcomes.has(id)) outcomes.set(id, o);
       const e = db.unavailable("cannot be written", err);
       for (const q of batch) q.reject(e);
