@@ -58,18 +58,15 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.probeIntervalMs ? { probeIntervalMs: opts.probeIntervalMs } : {}),
   });
-  const rawLedger = createSqliteLedger({
-    home: config.home,
-    clock,
-    ...(await ledgerKey(config, clock)),
-  });
+  const built = await createLedger(config, clock);
+  const rawLedger = built.ledger;
   const ledger = guardLedger(
     rawLedger,
     health.add({
       name: "ledger",
-      kind: "sqlite",
-      target: join(config.home, "ledger.db"),
-      label: "audit ledger (sqlite)",
+      kind: built.kind,
+      target: built.target,
+      label: `audit ledger (${built.kind})`,
       critical: true,
       probe: () => rawLedger.query({ limit: 1 }),
       // Watched, never cut off: each call tries, and its own refusal is already the answer.
@@ -126,6 +123,29 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
   return runtime;
 }
 
+/** The ledger the configuration chose, and how health names it (never with a password). */
+async function createLedger(
+  config: Config,
+  clock: Clock,
+): Promise<{ ledger: Ledger; kind: string; target: string }> {
+  const key = await ledgerKey(config, clock);
+  if (config.ledger === "postgres") {
+    // Loaded only when chosen, so the embedded default never loads pg.
+    const { createPostgresLedger, describeDb } = await import("./ledger/postgres.js");
+    const url = await secretUrl(config, config.ledger_url!, clock);
+    return {
+      ledger: await createPostgresLedger({ url, home: config.home, clock, ...key }),
+      kind: "postgres",
+      target: describeDb(url),
+    };
+  }
+  return {
+    ledger: createSqliteLedger({ home: config.home, clock, ...key }),
+    kind: "sqlite",
+    target: join(config.home, "ledger.db"),
+  };
+}
+
 async function createState(
   config: Config,
   clock: Clock,
@@ -136,7 +156,7 @@ async function createState(
     // Loaded only when chosen, so the embedded default never opens a Redis client.
     const { createRedisState } = await import("./state/redis.js");
     return createRedisState({
-      url: await redisUrl(config, clock),
+      url: await secretUrl(config, config.redis_url, clock),
       clock,
       ids,
       ...(log ? { log } : {}),
@@ -145,19 +165,18 @@ async function createState(
   return createSqliteState({ home: config.home, clock, ids });
 }
 
-/** The Redis URL, read from Vault when the setting is vault:<path> (the seed's services/dragonfly). */
-async function redisUrl(config: Config, clock: Clock): Promise<string> {
-  if (!config.redis_url.startsWith("vault:")) return config.redis_url;
+/**
+ * A URL setting (Redis, the PostgreSQL ledger), read from Vault when it is vault:<path> (the
+ * seed's services/dragonfly).
+ */
+export async function secretUrl(config: Config, setting: string, clock: Clock): Promise<string> {
+  if (!setting.startsWith("vault:")) return setting;
   const { readSecretUrl } = await import("./authority/vault-secrets.js");
-  return readSecretUrl({
-    ...vaultLogin(config),
-    clock,
-    path: config.redis_url.slice("vault:".length),
-  });
+  return readSecretUrl({ ...vaultLogin(config), clock, path: setting.slice("vault:".length) });
 }
 
 /** Where the ledger's chain key is: a file (default under AGOV_HOME), or a Vault secret. */
-async function ledgerKey(
+export async function ledgerKey(
   config: Config,
   clock: Clock,
 ): Promise<{ key?: Buffer; keyFile?: string }> {

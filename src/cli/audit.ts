@@ -21,19 +21,7 @@ export async function query(
       `audit query: --kind must be one of ${LEDGER_KINDS.join(", ")} (got "${printable(values.kind)}")`,
     );
   const limit = intOption(values.limit, "limit", "audit query", 1, 100_000) ?? 50;
-  let since: string | undefined;
-  if (values.since !== undefined) {
-    const ms = parseDuration(values.since);
-    const iso = Date.parse(values.since);
-    if (ms !== undefined && !/^\d+$/.test(values.since))
-      since = new Date(Date.now() - ms).toISOString();
-    else if (!Number.isNaN(iso) && /^\d{4}-\d{2}-\d{2}/.test(values.since))
-      since = new Date(iso).toISOString();
-    else
-      throw new UsageError(
-        `audit query: --since must be an ISO time (2026-01-31T12:00:00Z) or a duration (30m, 2h), got "${values.since}"`,
-      );
-  }
+  const since = parseSince(values.since, "audit query");
   const rt = await ctx.runtime();
   const rows = await rt.ledger.query({
     ...(values.agent ? { agent_id: values.agent } : {}),
@@ -87,6 +75,18 @@ export async function query(
     );
   }
   return 0;
+}
+
+/** --since as an ISO time, or a duration back from now (30m, 2h); undefined when not given. */
+export function parseSince(value: string | undefined, command: string): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  const iso = Date.parse(value);
+  if (ms !== undefined && !/^\d+$/.test(value)) return new Date(Date.now() - ms).toISOString();
+  if (!Number.isNaN(iso) && /^\d{4}-\d{2}-\d{2}/.test(value)) return new Date(iso).toISOString();
+  throw new UsageError(
+    `${command}: --since must be an ISO time (2026-01-31T12:00:00Z) or a duration (30m, 2h), got "${value}"`,
+  );
 }
 
 /**

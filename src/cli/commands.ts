@@ -47,6 +47,11 @@ export const AUDIT_VERIFY = {
   ...json,
 } satisfies Options;
 export const AUDIT_ANCHOR = {} satisfies Options;
+export const AUDIT_EXPORT = {
+  format: { type: "string" },
+  since: { type: "string" },
+} satisfies Options;
+export const LEDGER_MIGRATE = { to: { type: "string" } } satisfies Options;
 export const CHAOS = {
   quick: { type: "boolean" },
   seed: { type: "string" },
@@ -230,6 +235,26 @@ is in order, 1 when something agov needs is missing or down (the row names its a
       somewhere the ledger's owner cannot rewrite (a ticket, another machine, a printout).`,
         options: AUDIT_ANCHOR,
         load: () => import("./audit.js").then((m) => m.anchor),
+      }),
+      export: command({
+        usage: `  agov audit export --format jsonl|csv [--since <iso time|duration>]
+      Every row of the ledger (or those since a time), oldest first, to stdout: one JSON object per
+      line, or CSV with a header. Rows are as chained, hashes included, on either ledger adapter.`,
+        options: AUDIT_EXPORT,
+        load: () => import("./audit-export.js").then((m) => m.exportRows),
+      }),
+    },
+  },
+  ledger: {
+    summary: "Move the audit ledger between adapters",
+    subcommands: {
+      migrate: command({
+        usage: `  agov ledger migrate --to postgres
+      Copy the embedded ledger ($AGOV_HOME/ledger.db) into the empty PostgreSQL database of
+      ledger_url (AGOV_LEDGER_URL), rows as they are: the embedded ledger must verify first, and the
+      copy must verify to the same tip. Then set ledger: postgres (AGOV_LEDGER=postgres).`,
+        options: LEDGER_MIGRATE,
+        load: () => import("./ledger.js").then((m) => m.migrate),
       }),
     },
   },

@@ -24,7 +24,7 @@ export function configCheck(config: Config): Check {
   return {
     check: "config",
     status: "ok",
-    detail: `state ${config.state}, authority ${config.authority}, model ${model}, log level ${config.log_level}`,
+    detail: `state ${config.state}, ledger ${config.ledger}, authority ${config.authority}, model ${model}, log level ${config.log_level}`,
   };
 }
 

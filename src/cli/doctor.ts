@@ -1,5 +1,5 @@
 // agov doctor: checks the configuration, AGOV_HOME's files and permissions, and every configured
-// dependency (Redis, Vault, the model endpoint), prints one row each with what to fix, and exits 1
+// dependency (Redis, the PostgreSQL ledger, Vault, the model endpoint), prints one row each with what to fix, and exits 1
 // when anything fails, so a script can gate on it.
 import type { Parsed } from "./args.js";
 import type { DOCTOR } from "./commands.js";
@@ -12,11 +12,17 @@ import {
   redisCheck,
   vaultCheck,
 } from "./doctor-checks.js";
+import { ledgerCheck } from "./doctor-ledger.js";
 import { table } from "./token.js";
 
 export async function doctor({ values }: Parsed<typeof DOCTOR>, ctx: CliContext): Promise<number> {
   const { config } = ctx;
-  const remote = await Promise.all([redisCheck(config), vaultCheck(config), modelCheck(config)]);
+  const remote = await Promise.all([
+    redisCheck(config),
+    ledgerCheck(config),
+    vaultCheck(config),
+    modelCheck(config),
+  ]);
   const checks: Check[] = [
     configCheck(config),
     ...fileChecks(config),

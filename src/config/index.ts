@@ -34,6 +34,15 @@ export const configSchema = z
       error: "expected a URL such as redis://host:6379, or vault:<secret path>",
     }),
     authority: z.enum(["local", "vault"]),
+    /** Where the audit ledger is: the embedded SQLite file, or a PostgreSQL database a fleet shares. */
+    ledger: z.enum(["sqlite", "postgres"]),
+    /** The PostgreSQL ledger's URL, or vault:<path> for the url field of a Vault secret. */
+    ledger_url: z
+      .union([z.string().regex(/^postgres(ql)?:\/\/\S+$/i), z.string().regex(/^vault:\S+$/)], {
+        error:
+          "expected a URL such as postgres://user:password@host:5432/agov, or vault:<secret path>",
+      })
+      .optional(),
     vault_addr: urlString.optional(),
     vault_token: z.string().min(1).optional(),
     vault_role_id: z.string().min(1).optional(),
@@ -71,6 +80,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_STATE: "state",
   REDIS_URL: "redis_url",
   AGOV_AUTHORITY: "authority",
+  AGOV_LEDGER: "ledger",
+  AGOV_LEDGER_URL: "ledger_url",
   VAULT_ADDR: "vault_addr",
   VAULT_TOKEN: "vault_token",
   VAULT_ROLE_ID: "vault_role_id",
@@ -114,6 +125,7 @@ export function defaults(home: string): Config {
     state: "sqlite",
     redis_url: "redis://127.0.0.1:6379",
     authority: "local",
+    ledger: "sqlite",
     cache_ttl_ms: 2000,
     log_level: "info",
     // An idle session holds ~100 KiB and its SSE stream, and a long expiry lets abandoned sessions
@@ -186,6 +198,16 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
   if (config.redis_url.startsWith("vault:") && config.authority !== "vault") {
     throw new ConfigError(
       "config: redis_url: vault:<path> needs the Vault authority (AGOV_AUTHORITY=vault and VAULT_ADDR)",
+    );
+  }
+  if (config.ledger === "postgres" && !config.ledger_url) {
+    throw new ConfigError(
+      "config: ledger_url: required when ledger is postgres (set AGOV_LEDGER_URL=postgres://user:password@host:5432/agov)",
+    );
+  }
+  if (config.ledger_url?.startsWith("vault:") && config.authority !== "vault") {
+    throw new ConfigError(
+      "config: ledger_url: vault:<path> needs the Vault authority (AGOV_AUTHORITY=vault and VAULT_ADDR)",
     );
   }
   if (config.ledger_key?.startsWith("vault:") && config.authority !== "vault") {

@@ -141,6 +141,8 @@ export interface ActionQuery {
   kind?: LedgerKind;
   session_id?: string;
   since?: string;
+  /** Only rows with a larger id: how `agov audit export` pages through the ledger, oldest first. */
+  after_id?: number;
   limit?: number;
   /** Newest first when true (the default); oldest first otherwise. */
   newest_first?: boolean;

@@ -45,6 +45,11 @@ export function createLedgerQuery(db: Db, opts: { sinceFew?: number } = {}): Led
       where.push(`${key} = @${key}`);
       params[key] = q[key];
     }
+    // Paging by id (audit export, ledger migrate): rows after the last one already read.
+    if (q.after_id !== undefined) {
+      where.push("id > @after_id");
+      params.after_id = q.after_id;
+    }
     const order = q.newest_first === false ? "ASC" : "DESC";
     if (q.since === undefined) return { sql: select(where, order), params };
     params.since = q.since;

@@ -21,8 +21,10 @@ const DOCUMENTED = [
   "audit query",
   "audit verify",
   "audit anchor",
+  "audit export",
   "policies apply",
   "agent create",
+  "ledger migrate",
   "chaos",
 ];
 

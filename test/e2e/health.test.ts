@@ -123,7 +123,7 @@ describe("agov doctor", () => {
     const r = await agov(["doctor"], { AGOV_HOME: `${home}/fresh` });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^CHECK\s+STATUS\s+DETAIL/);
-    expect(r.stdout).toMatch(/^config\s+ok\s+state sqlite, authority local/m);
+    expect(r.stdout).toMatch(/^config\s+ok\s+state sqlite, ledger sqlite, authority local/m);
     expect(r.stdout).toMatch(/^home\s+ok\s+.*fresh does not exist yet/m);
     expect(r.stdout).toMatch(/Everything agov needs is in order\./);
     const json = await agov(["doctor", "--json"], { AGOV_HOME: home });

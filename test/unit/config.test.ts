@@ -42,6 +42,31 @@ describe("config", () => {
     );
   });
 
+  it("keeps the embedded ledger by default and needs a postgres URL for the shared one", () => {
+    expect(loadConfig({ env: {}, cwd: dir() }).ledger).toBe("sqlite");
+    expect(() => loadConfig({ env: { AGOV_LEDGER: "postgres" }, cwd: dir() })).toThrow(
+      /^config: ledger_url: required when ledger is postgres \(set AGOV_LEDGER_URL=postgres:/,
+    );
+    const url = "postgres://agov:s3cret@db.internal:5432/agov";
+    const c = loadConfig({ env: { AGOV_LEDGER: "postgres", AGOV_LEDGER_URL: url }, cwd: dir() });
+    expect(c).toMatchObject({ ledger: "postgres", ledger_url: url });
+    const bad = () =>
+      loadConfig({ env: { AGOV_LEDGER_URL: "mysql://agov:s3cret@db/agov" }, cwd: dir() });
+    expect(bad).toThrow(
+      /^config: ledger_url \(from AGOV_LEDGER_URL\): expected a URL such as postgres:\/\//,
+    );
+    expect(bad).not.toThrow(/s3cret/);
+    expect(() => loadConfig({ env: { AGOV_LEDGER: "mongo" }, cwd: dir() })).toThrow(
+      /^config: ledger/,
+    );
+    expect(() =>
+      loadConfig({
+        env: { AGOV_LEDGER: "postgres", AGOV_LEDGER_URL: "vault:secret/data/db" },
+        cwd: dir(),
+      }),
+    ).toThrow(/^config: ledger_url: vault:<path> needs the Vault authority/);
+  });
+
   it("names the key and its source for a bad value", () => {
     expect(() => loadConfig({ env: { AGOV_STATE: "mongo" }, cwd: dir() })).toThrow(
       /^config: state \(from AGOV_STATE\): .*sqlite.*redis/,
