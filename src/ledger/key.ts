@@ -14,6 +14,7 @@ import {
 import { dirname, join } from "node:path";
 import { AgovError } from "../util/errors.js";
 import { privateDir } from "../util/files.js";
+import type { Chain } from "./chain.js";
 import type { Anchor } from "./index.js";
 
 export const defaultKeyFile = (home: string) => join(home, "keys", "ledger.key");
@@ -73,4 +74,25 @@ export function fileAnchors(file: string): AnchorStore {
       return out;
     },
   };
+}
+
+/**
+ * Signs an anchor of the row `at` and appends it to every store. A store that cannot be written
+ * is skipped this time: the next anchor covers the rows it missed.
+ */
+export function appendAnchor(
+  chain: Chain,
+  stores: readonly AnchorStore[],
+  at: { id: number; entry_hash: string },
+  iso: string,
+): Anchor {
+  const anchor = chain.signAnchor({ row_id: at.id, entry_hash: at.entry_hash, at: iso });
+  for (const s of stores) {
+    try {
+      void Promise.resolve(s.append(anchor)).catch(() => {});
+    } catch {
+      // Skipped this time, as above.
+    }
+  }
+  return anchor;
 }

@@ -8,7 +8,7 @@ import { isoNow } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 import { type Chain, createChain } from "./chain.js";
 import type { ActionOutcome, AgentMetrics, Anchor, Ledger, LedgerEvent } from "./index.js";
-import { type AnchorStore, defaultKeyFile, fileAnchors } from "./key.js";
+import { type AnchorStore, appendAnchor, defaultKeyFile, fileAnchors } from "./key.js";
 import { appendBatch, type Tip } from "./postgres-append.js";
 import { migratePg, openPool } from "./postgres-db.js";
 import { agreedKey } from "./postgres-key.js";
@@ -153,20 +153,8 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
   }
 
   function writeAnchor(at: Tip): Anchor {
-    const anchor = chain.signAnchor({
-      row_id: at.id,
-      entry_hash: at.entry_hash,
-      at: isoNow(clock),
-    });
     lastAnchor = { id: at.id, at: clock.now() };
-    for (const s of stores) {
-      try {
-        void Promise.resolve(s.append(anchor)).catch(() => {});
-      } catch {
-        // An anchor store that cannot be written is skipped this time; the next anchor covers it.
-      }
-    }
-    return anchor;
+    return appendAnchor(chain, stores, at, isoNow(clock));
   }
 
   function enqueue(event: LedgerEvent, outcome: ActionOutcome | undefined): Promise<number> {

@@ -23,7 +23,7 @@ import type {
   Revocation,
   Violation,
 } from "./index.js";
-import { type AnchorStore, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
+import { type AnchorStore, appendAnchor, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
 import { importLegacy } from "./legacy.js";
 import { createLedgerQuery } from "./query.js";
 import { MIGRATIONS } from "./schema.js";
@@ -187,20 +187,8 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
   }
 
   function writeAnchor(at: { id: number; entry_hash: string }): Anchor {
-    const anchor = chain.signAnchor({
-      row_id: at.id,
-      entry_hash: at.entry_hash,
-      at: isoNow(clock),
-    });
     lastAnchor = { id: at.id, at: clock.now() };
-    for (const s of stores) {
-      try {
-        void Promise.resolve(s.append(anchor)).catch(() => {});
-      } catch {
-        // An anchor store that cannot be written is skipped this time; the next anchor covers it.
-      }
-    }
-    return anchor;
+    return appendAnchor(chain, stores, at, isoNow(clock));
   }
 
   function enqueue(event: LedgerEvent, outcome: ActionOutcome | undefined): Promise<number> {
