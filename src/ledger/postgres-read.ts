@@ -16,7 +16,7 @@ import type {
 import type { AnchorStore } from "./key.js";
 import type { Tip } from "./postgres-append.js";
 import type { PgTarget } from "./postgres-db.js";
-import type { Row } from "./rows.js";
+import { agentMetrics, type Row } from "./rows.js";
 import { verifyChain } from "./verify.js";
 
 const EQUALS = ["agent_id", "tool", "decision", "kind", "session_id"] as const;
@@ -76,14 +76,7 @@ export function createPgReads(db: PgTarget, chain: Chain, stores: AnchorStore[])
       const [m] = await rows<AgentMetrics>("SELECT * FROM agent_metrics WHERE agent_id = $1", [
         agentId,
       ]);
-      return {
-        agent_id: agentId,
-        current_tier: m?.current_tier ?? null,
-        total_runs: m?.total_runs ?? 0,
-        compliant_runs: m?.compliant_runs ?? 0,
-        consecutive_compliant: m?.consecutive_compliant ?? 0,
-        last_active_at: m?.last_active_at ?? null,
-      };
+      return agentMetrics(agentId, m);
     },
 
     async verify(given: Anchor[]): Promise<VerifyResult> {

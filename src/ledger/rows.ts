@@ -2,7 +2,7 @@
 // detail as canonical JSON, the outcome (when known) in its columns. The chain hashes this object.
 import { canonicalJson } from "../util/json.js";
 import { cap, LIMITS, outcomeColumns } from "./chain.js";
-import type { ActionOutcome, LedgerEvent } from "./index.js";
+import type { ActionOutcome, AgentMetrics, LedgerEvent } from "./index.js";
 
 export type Row = Record<string, unknown>;
 
@@ -33,4 +33,16 @@ function boundedDetail(detail: object): string {
   const text = canonicalJson(detail);
   if (text.length <= LIMITS.detail) return text;
   return canonicalJson({ truncated: true, preview: cap(text, LIMITS.detail - 200) });
+}
+
+/** An agent's metrics as the view has them, or zeros for an agent with no runs yet. */
+export function agentMetrics(agentId: string, m: AgentMetrics | undefined): AgentMetrics {
+  return {
+    agent_id: agentId,
+    current_tier: m?.current_tier ?? null,
+    total_runs: m?.total_runs ?? 0,
+    compliant_runs: m?.compliant_runs ?? 0,
+    consecutive_compliant: m?.consecutive_compliant ?? 0,
+    last_active_at: m?.last_active_at ?? null,
+  };
 }

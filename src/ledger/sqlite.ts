@@ -7,9 +7,8 @@ import { join } from "node:path";
 import type { Clock } from "../util/clock.js";
 import { isoNow } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
-import { canonicalJson } from "../util/json.js";
 import { type Db, migrate, openDatabase } from "../util/sqlite.js";
-import { type Chain, cap, createChain, GENESIS, LIMITS, outcomeColumns } from "./chain.js";
+import { type Chain, createChain, GENESIS, outcomeColumns } from "./chain.js";
 import { createVerifier } from "./checkpoint.js";
 import type {
   ActionOutcome,
@@ -26,9 +25,8 @@ import type {
 import { type AnchorStore, appendAnchor, defaultKeyFile, fileAnchors, loadKeyFile } from "./key.js";
 import { importLegacy } from "./legacy.js";
 import { createLedgerQuery } from "./query.js";
+import { agentMetrics, type Row, toRow } from "./rows.js";
 import { MIGRATIONS } from "./schema.js";
-
-type Row = Record<string, unknown>;
 
 /** Rows between anchors, and the longest a written row waits for one. */
 const ANCHOR_EVERY_ROWS = 1000;
@@ -272,15 +270,7 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     },
     async metrics(agentId): Promise<AgentMetrics> {
       flushNow();
-      const m = metricsOf.get(agentId) as AgentMetrics | undefined;
-      return {
-        agent_id: agentId,
-        current_tier: m?.current_tier ?? null,
-        total_runs: m?.total_runs ?? 0,
-        compliant_runs: m?.compliant_runs ?? 0,
-        consecutive_compliant: m?.consecutive_compliant ?? 0,
-        last_active_at: m?.last_active_at ?? null,
-      };
+      return agentMetrics(agentId, metricsOf.get(agentId) as AgentMetrics | undefined);
     },
 
     async close() {
@@ -299,30 +289,4 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     writeBatch.immediate([{ row, resolve: () => {}, reject: () => {} }], new Map());
   });
   return ledger;
-}
-
-/** The columns of a row, every caller-supplied text bounded. */
-function toRow(event: LedgerEvent, outcome: ActionOutcome | undefined, timestamp: string): Row {
-  const detail = event.detail === undefined ? null : boundedDetail(event.detail);
-  return {
-    timestamp,
-    kind: event.kind,
-    agent_id: cap(event.agent_id, LIMITS.agent_id),
-    agent_version: cap(event.agent_version ?? null, LIMITS.agent_version),
-    tier: event.tier ?? null,
-    action: cap(event.action, LIMITS.action),
-    decision: event.decision,
-    confidence: event.confidence ?? null,
-    tool: cap(event.tool ?? null, LIMITS.tool),
-    session_id: cap(event.session_id ?? null, LIMITS.session_id),
-    args_digest: cap(event.args_digest ?? null, LIMITS.args_digest),
-    detail,
-    ...outcomeColumns(outcome),
-  };
-}
-
-function boundedDetail(detail: object): string {
-  const text = canonicalJson(detail);
-  if (text.length <= LIMITS.detail) return text;
-  return canonicalJson({ truncated: true, preview: cap(text, LIMITS.detail - 200) });
 }
