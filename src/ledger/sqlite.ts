@@ -207,7 +207,6 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     chain,
     clock,
     keptAnchors: async () => (await Promise.all(stores.map((s) => s.read()))).flat(),
-    tip: readTip,
   });
   const select = (sql: string) => db.prepare(sql);
   const revocationsAll = select("SELECT * FROM revocations ORDER BY id");
