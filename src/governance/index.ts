@@ -24,14 +24,29 @@ export function createGovernance(deps: GovernanceDeps) {
   const { state, ledger } = deps;
   const packetOf = async (agentId: string) =>
     (await state.agents.getPacket(agentId)) as InstructionPacket | null;
+  // The lifecycle gate reads the caller's run on every call, and its packet only once per run:
+  // a packet cannot change while its run holds the execution lock (packet_create refuses), and a
+  // packet written later has another created_at than the run's packet_at, so it is read then.
+  const held = new Map<string, InstructionPacket>();
+  const HELD_MAX = 10_000;
   const ctx: GovernanceContext = {
     deps,
     packetOf,
-    async governed(agentId) {
+    async heldPacket(agentId, packetAt) {
+      const cached = held.get(agentId);
+      if (cached?.created_at === packetAt) return cached;
       const packet = await packetOf(agentId);
-      if (!packet) return null;
-      const run = heldRun(await getRun(state, agentId), packet);
-      return run ? { packet, run } : null;
+      if (!packet || packet.created_at !== packetAt) return null;
+      if (held.size >= HELD_MAX) held.clear();
+      held.set(agentId, packet);
+      return packet;
+    },
+    forgetPacket: (agentId) => held.delete(agentId),
+    async governed(agentId) {
+      const run = await getRun(state, agentId);
+      if (!run?.packet_at || run.revoked || run.phase === "EXIT") return null;
+      const packet = await ctx.heldPacket(agentId, run.packet_at);
+      return packet && heldRun(run, packet) ? { packet, run } : null;
     },
     revoke: createRevoker(deps),
   };
