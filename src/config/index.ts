@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { yaml } from "../util/yaml.js";
 
 const urlString = z
   .string()
@@ -148,7 +148,7 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
   if (existsSync(file)) {
     let doc: unknown;
     try {
-      doc = parseYaml(readFileSync(file, "utf8"));
+      doc = yaml().parse(readFileSync(file, "utf8"));
     } catch (err) {
       const msg = (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)).replace(
         /:\s*$/,
