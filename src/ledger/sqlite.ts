@@ -146,7 +146,7 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
       updateOutcome.run({
         id: rowId,
         ...cols,
-        hash: chain.rowHash(row.entry_hash as string, { ...row, ...cols }),
+        hash: chain.rowHash(row.entry_hash as string, cols),
       });
     }
     return { ids, tip: { id, entry_hash: prev } };
