@@ -16,7 +16,14 @@ import {
   type TokenInfo,
   tierPolicyName,
 } from "./index.js";
-import { capabilitiesFor, grantsTool, type Policy, parsePolicy, toolPath } from "./policy.js";
+import {
+  capabilitiesFor,
+  grantsCommand,
+  grantsTool,
+  type Policy,
+  parsePolicy,
+  toolPath,
+} from "./policy.js";
 
 const MIGRATIONS = [
   `CREATE TABLE tokens (
@@ -158,6 +165,11 @@ export function createLocalAuthority(opts: {
         grantMemo.set(key, granted);
       }
       return new Set(granted);
+    },
+    async tierGrants(tier, paths) {
+      const policy = policies.get(tierPolicyName(tier));
+      if (!policy) return new Set();
+      return new Set(paths.filter((p) => grantsCommand(capabilitiesFor([policy], p))));
     },
     async issue({ agent_id, tier, ttl_ms }) {
       checkTokenTtl(ttl_ms);
