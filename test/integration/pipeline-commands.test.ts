@@ -206,6 +206,53 @@ describe("command stages", () => {
     expect(rows.map((r) => JSON.parse(r.detail!).step)).toEqual([1, 2, 2, 3]);
   });
 
+  it("gives a later stage an earlier stage's artifact by name in its objective", async () => {
+    env = await startPipelines({ agents: false });
+    let seen = "";
+    env.service.executors.swap("review", async (task) => {
+      seen = task.objective;
+      return { ok: true };
+    });
+    const record = await env.run(`pipeline:
+  name: handover
+  stages:
+    - plan: { type: command, tier: 4, run: [[node, -e, "console.log('plan: add 3 nodes')"]] }
+    - review:
+        agent: reviewer
+        requires: [plan]
+        objective: "Review this plan: \${stages.plan.artifacts.plan-output}"
+`);
+    expect(record.status, record.reason ?? "").toBe("succeeded");
+    expect(seen).toMatch(/^Review this plan: plan: add 3 nodes\n/);
+    const packet = await env.rt.governance.getPacket(record.stages.review!.agents[0]!);
+    expect(packet?.objective).toMatch(/^Review this plan: plan: add 3 nodes/);
+  });
+
+  it("refuses an artifact reference to a stage the reader does not require", () => {
+    env = undefined as unknown as PipelineEnv;
+    const svc = createPipelines({
+      state: {} as never,
+      ledger: {} as never,
+      governance: {} as never,
+      authority: {} as never,
+      clock: { now: () => 0 } as never,
+      ids: {} as never,
+      dirs: { pipelines: [], templates: [join(ROOT, "templates")] },
+    });
+    const doc = (objective: string) => `pipeline:
+  name: refs
+  stages:
+    - plan: { type: command, run: [[npm, test]] }
+    - review: { agent: reviewer, objective: "${objective}" }
+`;
+    expect(() => svc.validate(doc("see ${stages.plan.artifacts.x}"), "t.yaml")).toThrow(
+      /add plan to requires/,
+    );
+    expect(() => svc.validate(doc("see ${stages.plna.artifacts.x}"), "t.yaml")).toThrow(
+      /unknown stage "plna".*did you mean "plan"/,
+    );
+  });
+
   it("validates command steps, naming the field", () => {
     const bad = (stage: string) => `pipeline:\n  name: bad\n  stages:\n    - s: ${stage}\n`;
     env = undefined as unknown as PipelineEnv;
