@@ -239,16 +239,15 @@ describe("command stages", () => {
       ids: {} as never,
       dirs: { pipelines: [], templates: [join(ROOT, "templates")] },
     });
+    const ref = (stage: string) => `\${stages.${stage}.artifacts.x}`;
     const doc = (objective: string) => `pipeline:
   name: refs
   stages:
     - plan: { type: command, run: [[npm, test]] }
     - review: { agent: reviewer, objective: "${objective}" }
 `;
-    expect(() => svc.validate(doc("see ${stages.plan.artifacts.x}"), "t.yaml")).toThrow(
-      /add plan to requires/,
-    );
-    expect(() => svc.validate(doc("see ${stages.plna.artifacts.x}"), "t.yaml")).toThrow(
+    expect(() => svc.validate(doc(`see ${ref("plan")}`), "t.yaml")).toThrow(/add plan to requires/);
+    expect(() => svc.validate(doc(`see ${ref("plna")}`), "t.yaml")).toThrow(
       /unknown stage "plna".*did you mean "plan"/,
     );
   });
