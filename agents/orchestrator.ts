@@ -6,6 +6,7 @@ import { AgentStopped, sleep } from "./agent.js";
 import { AgentRevoked, type GovernedClient } from "./client.js";
 import { runGamma } from "./gamma.js";
 import type { AgentRole, Model } from "./model.js";
+import { watchFaults } from "./model-watch.js";
 import { runPeer } from "./peer.js";
 import type { ProgressEvent } from "./progress.js";
 import { collectOutcome, type RunResult } from "./result.js";
@@ -27,6 +28,13 @@ export interface RunOptions {
   agentPollMs?: number;
   /** How long a peer waits for the other's message before going on. */
   waitMs?: number;
+  /** Agents' heartbeat interval (see AgentEnv.heartbeatMs). */
+  heartbeatMs?: number;
+  /**
+   * Fresh agents that may take over, one after another, from an ALPHA or BETA revoked for its own
+   * faults (new id, new packet, starting from the handoff it left). Default 0.
+   */
+  replacements?: number;
   onProgress?(e: ProgressEvent): void;
   hooks?: AgentHooks;
 }
@@ -48,6 +56,10 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   const ids = opts.agentIds;
   const waitMs = opts.waitMs ?? 15_000;
   const revoked = new Map<string, string>();
+  const model = watchFaults(opts.model);
+  /** Who holds each role now: a replacement takes over its predecessor's. */
+  const current: Record<AgentRole, string> = { ALPHA: ids.ALPHA, BETA: ids.BETA, GAMMA: ids.GAMMA };
+  const replacements: Replacement[] = [];
   let timedOut = false;
 
   let orchestrator: GovernedClient | undefined;
@@ -65,50 +77,70 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     });
     for (const role of ["ALPHA", "BETA"] as const) await givePacket(role);
 
-    const env = async (role: AgentRole): Promise<AgentEnv> => {
-      const client = await opts.connect(role, ids[role]);
+    const env = async (role: AgentRole, agentId = ids[role]): Promise<AgentEnv> => {
+      const client = await opts.connect(role, agentId);
       clients.push(client);
       return {
         client,
         role,
-        agentId: ids[role],
+        agentId,
         taskId: opts.taskId,
         objective: opts.objective,
-        model: opts.model,
+        model,
         progress,
         signal: abort.signal,
         waitMs,
         pollMs: opts.agentPollMs ?? 50,
+        heartbeatMs: opts.heartbeatMs,
         hooks: opts.hooks,
         counters,
       };
     };
-    const peerSetup = (peer: string) => ({ peer, rounds: 2, synthesisWaitMs: waitMs * 2 });
-    const settle = <T>(role: AgentRole, p: Promise<T>) =>
+    // A peer is addressed by its role: messages go to whoever holds it now, and come from any
+    // agent that held it (a predecessor's proposal is still a proposal).
+    const peerSetup = (other: "ALPHA" | "BETA") => ({
+      peer: () => current[other],
+      isPeer: (id: string) => id === ids[other] || id.startsWith(`${ids[other]}-r`),
+      rounds: 2,
+      synthesisWaitMs: waitMs * 2,
+    });
+    const settle = <T>(role: AgentRole, p: Promise<T>, agentId = ids[role]) =>
       p.then(
         (value) => ({ role, ok: true as const, value }),
         (error: unknown) => {
           if (error instanceof AgentRevoked) {
-            revoked.set(ids[role], error.message);
-            progress({ type: "revoked", agent: ids[role], reason: error.message });
+            revoked.set(agentId, error.message);
+            progress({ type: "revoked", agent: agentId, reason: error.message });
           } else if (!(error instanceof AgentStopped) && !abort.signal.aborted) {
             progress({
               type: "note",
-              agent: ids[role],
+              agent: agentId,
               text: `stopped: ${(error as Error).message}`,
             });
           }
           return { role, ok: false as const, error };
         },
       );
-    const alpha = settle(
-      "ALPHA",
-      env("ALPHA").then((e) => runPeer(e, peerSetup(ids.BETA))),
-    );
-    const beta = settle(
-      "BETA",
-      env("BETA").then((e) => runPeer(e, peerSetup(ids.ALPHA))),
-    );
+    /** Runs a role to its end, replacing an agent revoked for its own faults (at most N times). */
+    const supervise = async <T>(role: AgentRole, work: (e: AgentEnv) => Promise<T>) => {
+      for (let n = 1; ; n++) {
+        const agentId = current[role];
+        const r = await settle(role, env(role, agentId).then(work), agentId);
+        if (r.ok || !(r.error instanceof AgentRevoked)) return r;
+        if (n > (opts.replacements ?? 0) || abort.signal.aborted) return r;
+        const by = `${ids[role]}-r${n}`;
+        replacements.push({ role, replaced: agentId, by, reason: r.error.message });
+        progress({
+          type: "note",
+          agent: by,
+          text: `replaces ${agentId} (revoked), from its handoff`,
+        });
+        current[role] = by;
+        await givePacket(role, by);
+      }
+    };
+    const alpha = supervise("ALPHA", (e) => runPeer(e, peerSetup("BETA")));
+    const beta = supervise("BETA", (e) => runPeer(e, peerSetup("ALPHA")));
     const peersDone = Promise.all([alpha, beta]);
     let peersFinished = false;
     void peersDone.then(() => {
@@ -156,6 +188,8 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
       agentIds: ids,
       spawn,
       revoked,
+      replacements,
+      modelFault: model.fault(),
       timedOut,
       durationMs: Date.now() - started,
       events,
@@ -168,7 +202,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 
-  async function givePacket(role: AgentRole): Promise<void> {
+  async function givePacket(role: AgentRole, agentId = ids[role]): Promise<void> {
     const me = role.toLowerCase();
     const deliverables =
       role === "ALPHA"
@@ -177,7 +211,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
           ? [`${me}-proposal`, `${me}-critique`]
           : ["gamma-synthesis"];
     await orchOf().must("packet_create", {
-      agent_id: ids[role],
+      agent_id: agentId,
       task_id: opts.taskId,
       objective: opts.objective,
       deliverables,
@@ -197,7 +231,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   async function activeVoters(stuck: Set<string>): Promise<string[]> {
     const r = await orchOf().call("spawn_conditions", { task_id: opts.taskId });
     const roster = r.ok ? ((r.data.roster ?? {}) as Record<string, { phase: string }>) : {};
-    return [ids.ALPHA, ids.BETA].filter((id) => {
+    return [current.ALPHA, current.BETA].filter((id) => {
       const phase = roster[id]?.phase;
       return (
         phase &&
@@ -207,6 +241,15 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
       );
     });
   }
+}
+
+/** A fresh agent that took over a role from one revoked for its own faults. */
+export interface Replacement {
+  role: AgentRole;
+  replaced: string;
+  by: string;
+  /** Why the replaced agent was revoked. */
+  reason: string;
 }
 
 const ROLE_SCOPE: Record<AgentRole, string> = {

@@ -1,7 +1,8 @@
 // What a run produced, read back through MCP (consensus, blackboard, handoff), as data for --json
 // (the seed's metrics) and as a Markdown report for people.
 import type { GovernedClient } from "./client.js";
-import type { Participant } from "./orchestrator.js";
+import type { ModelFault } from "./model-watch.js";
+import type { Participant, Replacement } from "./orchestrator.js";
 import type { ProgressEvent } from "./progress.js";
 
 export interface RunMetrics {
@@ -39,6 +40,10 @@ export interface RunResult {
     votes: unknown[];
   }>;
   revoked: Array<{ agent: string; reason: string }>;
+  /** Fresh agents that took over from agents revoked for their own faults. */
+  replacements: Replacement[];
+  /** What the model endpoint did wrong, when it failed at all (provider faults are not charged). */
+  model_fault: ModelFault | null;
   handoff: Record<string, unknown> | null;
   timed_out: boolean;
   metrics: RunMetrics;
@@ -52,6 +57,8 @@ export async function collectOutcome(i: {
   agentIds: Record<Participant, string>;
   spawn: { reason: string; detail: string } | null;
   revoked: Map<string, string>;
+  replacements?: Replacement[];
+  modelFault?: ModelFault | null;
   timedOut: boolean;
   durationMs: number;
   events: ProgressEvent[];
@@ -87,14 +94,20 @@ export async function collectOutcome(i: {
       proposal: accepted ? ((accepted.content as Record<string, unknown>) ?? null) : null,
       reason: final
         ? String(final.reason)
-        : i.timedOut
-          ? "the run timed out before a proposal was accepted"
-          : rejected.length
-            ? `no proposal was accepted: ${rejected.map((p) => `"${p.title}" ${p.status} (${p.reason})`).join("; ")}`
-            : "no proposal was made",
+        : i.modelFault?.failing
+          ? `the model endpoint ${i.modelFault.endpoint} (${i.modelFault.model}) kept failing: ` +
+            `${i.modelFault.failures} failed attempt(s), the last ${i.modelFault.kind}: ` +
+            `${i.modelFault.message}${i.timedOut ? "; the run timed out waiting for it" : ""}`
+          : i.timedOut
+            ? "the run timed out before a proposal was accepted"
+            : rejected.length
+              ? `no proposal was accepted: ${rejected.map((p) => `"${p.title}" ${p.status} (${p.reason})`).join("; ")}`
+              : "no proposal was made",
     },
     proposals,
     revoked: [...revoked].map(([agent, reason]) => ({ agent, reason })),
+    replacements: i.replacements ?? [],
+    model_fault: i.modelFault ?? null,
     handoff: handoff.found ? (handoff.handoff as Record<string, unknown>) : null,
     timed_out: i.timedOut,
     metrics: {
@@ -161,6 +174,12 @@ export function renderReport(r: RunResult): string {
     `- Governed calls: ${r.metrics.governance_calls} (${r.metrics.refused_calls} refused), ${r.metrics.model_calls} model calls, ${r.metrics.messages} messages${r.metrics.ledger_rows !== null ? `, ${r.metrics.ledger_rows} ledger rows` : ""}`,
   );
   for (const x of r.revoked) out.push(`- Revoked: ${x.agent} — ${x.reason}`);
+  for (const x of r.replacements)
+    out.push(`- ${x.role}: ${x.replaced} replaced by ${x.by}, which continued from its handoff`);
+  if (r.model_fault)
+    out.push(
+      `- Model endpoint ${r.model_fault.endpoint}: ${r.model_fault.failures} failed attempt(s) (the provider's, not charged to any agent)${r.model_fault.failing ? `, still failing at the end: ${r.model_fault.kind}` : ", recovered"}`,
+    );
   if (r.handoff)
     out.push(
       `- Handoff left by ${String(r.handoff.previous_agent_id)}: ${String(r.handoff.blocking_issue)}`,

@@ -6,11 +6,19 @@ import type { Options } from "./args.js";
 import { command, type Entry } from "./command.js";
 
 const json = { json: { type: "boolean" } } satisfies Options;
+/** How the agents' model behaves: per-attempt timeout, retries, max tokens (they win over config). */
+const MODEL_FLAGS = {
+  "model-timeout": { type: "string" },
+  "model-retries": { type: "string" },
+  "model-max-tokens": { type: "string" },
+} satisfies Options;
 export const RUN = {
   timeout: { type: "string" },
   json: { type: "boolean" },
   out: { type: "string" },
   server: { type: "string" },
+  replacements: { type: "string" },
+  ...MODEL_FLAGS,
 } satisfies Options;
 export const SERVE = { http: { type: "string" }, host: { type: "string" } } satisfies Options;
 export const PIPELINE_RUN = { objective: { type: "string" }, ...json } satisfies Options;
@@ -91,17 +99,25 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed",
     command: command({
       usage: `  agov run "<objective>" [--timeout 120] [--json] [--out report.md] [--server memory|stdio|<url>]
+           [--replacements 1] [--model-timeout 60] [--model-retries 2] [--model-max-tokens N]
 
 Runs ALPHA (research) and BETA (synthesis) on the objective as governed MCP clients, spawns GAMMA
 (mediator) when a spawn condition fires, and prints the final report in Markdown (stdout, or the
 --out file). Live progress goes to stderr. With --json, stdout carries the run's result and
 metrics as JSON instead. The model is OpenRouter (OPENROUTER_API_KEY), any OpenAI-compatible
 endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline deterministic model.
+Exits 0 on consensus, 1 when none was reached (the report says why, naming the model endpoint
+when it kept failing).
 
-  --timeout <s>     stop the run after this many seconds (default 120)
-  --server memory   agov in this process, each agent on its own in-memory session (default)
-  --server stdio    launch one \`agov serve\` per agent over stdio
-  --server <url>    connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)`,
+  --timeout <s>           stop the run after this many seconds (default 120)
+  --server memory         agov in this process, each agent on its own in-memory session (default)
+  --server stdio          launch one \`agov serve\` per agent over stdio
+  --server <url>          connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)
+  --replacements <n>      fresh agents per role that may take over from one revoked for its own
+                          faults (default 1; config replacements, AGOV_REPLACEMENTS)
+  --model-timeout <s>     per model attempt (default 60; config model_timeout_ms)
+  --model-retries <n>     retries of a failed model request (default 2; config model_retries)
+  --model-max-tokens <n>  the most tokens per reply (default: the endpoint's; model_max_tokens)`,
       options: RUN,
       positionals: {
         min: 1,

@@ -6,7 +6,6 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AgentStopped } from "../../agents/agent.js";
 import { connectGoverned } from "../../agents/client.js";
-import { createModel } from "../../agents/model.js";
 import { PARTICIPANT_TIERS, type Participant, runTask } from "../../agents/orchestrator.js";
 import { formatProgress } from "../../agents/progress.js";
 import { renderReport } from "../../agents/result.js";
@@ -20,6 +19,7 @@ import { packageRoot } from "../util/paths.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
+import { modelFlags, modelFromConfig } from "./model-config.js";
 import { watchModel } from "./model-health.js";
 
 export async function run(
@@ -32,6 +32,8 @@ export async function run(
   if (objective.length > 4000)
     throw new UsageError("run: the objective must be at most 4000 characters");
   const timeoutS = intOption(values.timeout, "timeout", "run", 1, 86_400) ?? 120;
+  const replacements = intOption(values.replacements, "replacements", "run", 0, 20);
+  const settings = modelFlags(values, "run");
   const server = values.server ?? "memory";
   if (!["memory", "stdio"].includes(server) && !/^https?:\/\/\S+$/.test(server))
     throw new UsageError(`run: --server must be memory, stdio or an http(s) URL, got "${server}"`);
@@ -87,15 +89,7 @@ export async function run(
     });
   };
 
-  const model = watchModel(
-    createModel({
-      OPENROUTER_API_KEY: ctx.config.openrouter_api_key,
-      OPENAI_API_KEY: ctx.config.openai_api_key,
-      OPENAI_BASE_URL: ctx.config.openai_base_url,
-      AGOV_MODEL: ctx.config.model,
-    }),
-    rt.health,
-  );
+  const model = watchModel(modelFromConfig(ctx.config, settings), rt.health);
   const rowsBefore = await rt.ledger.count();
   ctx.err(`agov run  task ${taskId}  model ${model.name}  server ${server}`);
   try {
@@ -106,6 +100,7 @@ export async function run(
       connect,
       model,
       timeoutMs: timeoutS * 1000,
+      replacements: replacements ?? ctx.config.replacements,
       onProgress: (e) => {
         const line = formatProgress(e);
         if (line) ctx.err(line);
@@ -124,7 +119,9 @@ export async function run(
     ctx.err(
       `agov run  ${result.outcome.consensus ? `consensus on "${result.outcome.title}"` : "no consensus"}  ${(result.metrics.duration_ms / 1000).toFixed(1)} s  ${result.metrics.governance_calls} governed calls  ${result.metrics.ledger_rows} ledger rows`,
     );
-    return result.timed_out ? 1 : 0;
+    if (result.outcome.consensus && !result.timed_out) return 0;
+    ctx.err(`agov run: no consensus: ${result.outcome.reason}`);
+    return 1;
   } catch (err) {
     if (err instanceof AgentStopped) throw new UsageError(`run: ${err.message}`);
     throw err;

@@ -21,6 +21,8 @@ export async function runInProc(opts: {
   hooks?: AgentHooks;
   waitMs?: number;
   timeoutMs?: number;
+  heartbeatMs?: number;
+  replacements?: number;
   onStart?(env: InProc): void;
 }) {
   const env = await startInProc(opts.runtime);
@@ -43,6 +45,8 @@ export async function runInProc(opts: {
       agentPollMs: 10,
       waitMs: opts.waitMs ?? 5000,
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+      ...(opts.replacements !== undefined ? { replacements: opts.replacements } : {}),
       onProgress: (e) => events.push(e),
       async connect(who, agentId) {
         const { token } = await env.rt.authority.issue({

@@ -1,0 +1,95 @@
+// `agov run` against a real-model endpoint that misbehaves: the real binary, a fresh AGOV_HOME,
+// and a local OpenAI-compatible server (test/support/fake-openai.ts) that fails on a schedule.
+import { afterEach, describe, expect, it } from "vitest";
+import { agov, tempHome } from "../support/agov.js";
+import { type FakeOpenAI, startFakeOpenAI } from "../support/fake-openai.js";
+import { offlineReply } from "../support/runner.js";
+
+const OBJECTIVE = "Design a distributed event-driven analytics platform";
+
+let fake: FakeOpenAI | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+interface Row {
+  agent_id: string;
+  tool: string | null;
+  kind: string;
+  detail: Record<string, unknown> | null;
+}
+
+async function rows(home: string, ...filter: string[]): Promise<Row[]> {
+  const r = await agov(["audit", "query", "--limit", "5000", "--json", ...filter], {
+    AGOV_HOME: home,
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Row[];
+}
+
+describe("agov run on a failing model endpoint", () => {
+  it("rides out an outage at the start: consensus, nobody revoked, the failures recorded as not charged, exit 0", async () => {
+    fake = await startFakeOpenAI();
+    // The issue's outage lasts five seconds; what made it revoke the agents is that it outlasts a
+    // request's own retries, so each peer reports the same failure twice or more. With
+    // --model-retries 0 every failed request is a failed step, so 1.5 s of 500s already makes
+    // each peer report the same error several times (and opens the shared breaker).
+    let until = 0;
+    fake.setFallback((body) => {
+      if (until === 0) until = Date.now() + 1500;
+      if (Date.now() < until) return { status: 500, json: { error: { message: "upstream down" } } };
+      return offlineReply(body);
+    });
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE, "--json", "--model-retries", "0"], {
+      AGOV_HOME: home,
+      OPENAI_BASE_URL: fake.url,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.outcome.consensus).toBe(true);
+    expect(result.revoked).toEqual([]);
+    expect(await rows(home, "--kind", "revocation")).toEqual([]);
+
+    const reports = (await rows(home, "--kind", "error_report")).filter(
+      (x) => x.detail?.error_type === "model_server_error",
+    );
+    // Each peer met the outage more than once (what used to be SAME_ERROR_REPEATED) ...
+    for (const peer of [result.agents.ALPHA, result.agents.BETA])
+      expect(reports.filter((x) => x.agent_id === peer).length).toBeGreaterThanOrEqual(2);
+    // ... and every report is the model's, not charged to the agent.
+    for (const x of reports)
+      expect(x.detail).toMatchObject({ dependency: "model", charged: false });
+  });
+
+  it("exits non-zero within the timeout naming the model endpoint when it always fails", async () => {
+    fake = await startFakeOpenAI();
+    fake.setFallback(() => ({ status: 500, json: { error: { message: "upstream down" } } }));
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE, "--timeout", "4"], {
+      AGOV_HOME: home,
+      OPENAI_BASE_URL: fake.url,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/No consensus was reached/);
+    expect(r.stdout).toContain(fake.url);
+    expect(r.stderr).toContain(`model endpoint ${fake.url}`);
+    expect(await rows(home, "--kind", "revocation")).toEqual([]);
+  });
+
+  it("exits non-zero naming the endpoint when it refuses the key (401), revoking nobody", async () => {
+    fake = await startFakeOpenAI();
+    fake.setFallback(() => ({ status: 401, json: { error: { message: "invalid api key" } } }));
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE, "--timeout", "4"], {
+      AGOV_HOME: home,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: "sk-wrong",
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`model endpoint ${fake.url}`);
+    expect(r.stderr).toMatch(/401|invalid api key/);
+    expect(await rows(home, "--kind", "revocation")).toEqual([]);
+  });
+});
