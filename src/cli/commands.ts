@@ -68,6 +68,19 @@ export const CHAOS = {
 } satisfies Options;
 export const POLICIES_APPLY = json;
 export const DOCTOR = json;
+export const AGENT_RUN = {
+  objective: { type: "string" },
+  tier: { type: "string" },
+  template: { type: "string" },
+  model: { type: "string" },
+  offline: { type: "boolean" },
+  url: { type: "string" },
+  token: { type: "string" },
+  "issuer-token": { type: "string" },
+  timeout: { type: "string" },
+  ...MODEL_FLAGS,
+  ...json,
+} satisfies Options;
 export const AGENT_CREATE = {
   agent: { type: "string" },
   tier: { type: "string" },
@@ -313,8 +326,26 @@ and is a failure when CI=true. Nothing outside the temporary directory is touche
     },
   },
   agent: {
-    summary: "Create an agent's Vault AppRole role at a tier (agent create)",
+    summary:
+      "Run one governed agent through a task (agent run); create its Vault role (agent create)",
     subcommands: {
+      run: command({
+        usage: `  agov agent run --objective "<text>" [--tier 0-3] [--template terraform|ansible|code-review]
+                 [--model <name>] [--offline] [--timeout 300] [--json]
+                 [--model-timeout 60] [--model-retries 2] [--model-max-tokens N]
+                 [--url http://host:port/mcp [--token <agent token> [--issuer-token <token>]]]
+      One governed agent through one task on its own: a dispatcher a tier above writes its
+      instruction packet (generic, or the template's, whose tier is the default), and the agent
+      walks BOOTSTRAP, PREFLIGHT, PLAN, EXECUTE, VERIFY, PACKAGE, REPORT and EXIT with the model
+      (as for agov run; --model picks another model name, --offline the offline model), recording
+      a plan, each deliverable and a report as artifacts. Prints a report of its phases, artifacts
+      and ledger rows (Markdown, or JSON with --json); exits 0 when it reached EXIT, 1 if not.
+      --url runs it against agov serve --http: with tokens issued here (same AGOV_HOME), or with
+      --token (the agent's own; its id and tier are the token's) and --issuer-token (a token a
+      tier above it, to write the packet; not needed when the agent already has one).`,
+        options: AGENT_RUN,
+        load: () => import("./agent-run.js").then((m) => m.runAgent),
+      }),
       create: command({
         usage: `  agov agent create --agent <id> --tier <0-4> [--json]
       Write the AppRole role <id> (token_policies = the tier's policy and agent-<id>; token TTL by
