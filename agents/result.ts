@@ -128,6 +128,11 @@ export async function collectOutcome(i: {
 
 export function renderReport(r: RunResult): string {
   const out: string[] = [`# ${r.objective}`, ""];
+  if (r.model === "offline")
+    out.push(
+      "> Written by the offline model: a deterministic placeholder built from the objective's keywords, not the work of a real model. Set OPENROUTER_API_KEY or OPENAI_BASE_URL for real content.",
+      "",
+    );
   out.push(
     r.outcome.consensus
       ? `**Consensus reached** on "${r.outcome.title}" — ${r.outcome.reason}.`

@@ -18,7 +18,7 @@ import { AgovError } from "../util/errors.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { AGENT_RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { modelFlags, modelFromConfig } from "./model-config.js";
+import { modelFlags, modelFromConfig, refuseUncovered } from "./model-config.js";
 import { watchModel } from "./model-health.js";
 
 const CMD = "agent run";
@@ -48,6 +48,7 @@ export async function runAgent(
 
   const rt = await ctx.runtime();
   const model = watchModel(modelFromConfig(ctx.config, settings), rt.health);
+  refuseUncovered(model, objective, CMD);
   const suffix = randomBytes(3).toString("hex");
   const taskId = `agent-task-${suffix}`;
   const issued: string[] = [];

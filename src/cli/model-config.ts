@@ -1,7 +1,9 @@
 // The model a command's agents think with, from the validated configuration and the command's own
 // flags (which win): which endpoint and model, the per-attempt timeout, retries and max tokens.
 import { createModel, type Model } from "../../agents/model.js";
+import { offlineCoverage } from "../../agents/offline-model.js";
 import type { Config } from "../config/index.js";
+import { AgovError } from "../util/errors.js";
 import { intOption } from "./args.js";
 
 export interface ModelSettings {
@@ -49,4 +51,15 @@ export function modelFlags(
     retries: intOption(values["model-retries"], "model-retries", command, 0, 10),
     maxTokens: intOption(values["model-max-tokens"], "model-max-tokens", command, 16, 1_000_000),
   };
+}
+
+/** The offline model cannot address an objective outside software and infrastructure: say so. */
+export function refuseUncovered(model: Model, objective: string, command: string): void {
+  if (model.name !== "offline") return;
+  const { covered, reason } = offlineCoverage(objective);
+  if (!covered)
+    throw new AgovError(
+      "INVALID_INPUT",
+      `${command}: ${reason}; set OPENROUTER_API_KEY or OPENAI_BASE_URL (and AGOV_MODEL) to work it with a real model`,
+    );
 }

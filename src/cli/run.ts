@@ -19,7 +19,7 @@ import { packageRoot } from "../util/paths.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { modelFlags, modelFromConfig } from "./model-config.js";
+import { modelFlags, modelFromConfig, refuseUncovered } from "./model-config.js";
 import { watchModel } from "./model-health.js";
 
 export async function run(
@@ -90,6 +90,7 @@ export async function run(
   };
 
   const model = watchModel(modelFromConfig(ctx.config, settings), rt.health);
+  refuseUncovered(model, objective, "run");
   const rowsBefore = await rt.ledger.count();
   ctx.err(`agov run  task ${taskId}  model ${model.name}  server ${server}`);
   try {

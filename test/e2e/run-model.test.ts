@@ -93,3 +93,26 @@ describe("agov run on a failing model endpoint", () => {
     expect(await rows(home, "--kind", "revocation")).toEqual([]);
   });
 });
+
+describe("agov run on the offline model", () => {
+  it("follows the objective: agreement without a conflict when it settles the trade-off, and says the content is a placeholder", async () => {
+    const home = tempHome();
+    const r = await agov(["run", OBJECTIVE, "--json"], { AGOV_HOME: home });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.outcome.consensus).toBe(true);
+    expect(result.metrics.gamma_spawn_reason).not.toBe("CONFLICT");
+    expect(result.proposals.every((p: { status: string }) => p.status !== "rejected")).toBe(true);
+    const md = await agov(["run", OBJECTIVE], { AGOV_HOME: home });
+    expect(md.stdout).toMatch(/deterministic placeholder/);
+  });
+
+  it("refuses an objective it cannot address, saying why", async () => {
+    const home = tempHome();
+    const r = await agov(["run", "Write a wedding speech"], { AGOV_HOME: home });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/offline model only drafts software and infrastructure designs/);
+    expect(r.stderr).toMatch(/OPENROUTER_API_KEY|OPENAI_BASE_URL/);
+    expect(r.stdout).toBe("");
+  });
+});
