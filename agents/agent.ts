@@ -31,6 +31,8 @@ export interface AgentEnv {
    * model, so a slow model never looks STUCK (default 5 s; the seed's STUCK is 30 s of silence).
    */
   heartbeatMs?: number | undefined;
+  /** A specialist's stance for the model (see ModelRequest.persona). */
+  persona?: string | undefined;
   hooks?: AgentHooks | undefined;
   counters: { modelCalls: number };
 }
@@ -88,6 +90,7 @@ export function createAgentKit(env: AgentEnv) {
               kind,
               objective: env.objective,
               context,
+              ...(env.persona ? { persona: env.persona } : {}),
               signal,
               onAttemptFailed: (f) => {
                 env.progress({

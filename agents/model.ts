@@ -38,6 +38,11 @@ export interface ModelRequest {
   kind: ModelTaskKind;
   objective: string;
   context: Record<string, unknown>;
+  /**
+   * A specialist's own stance, said to an LLM instead of the role's (the role still picks the
+   * offline model's leanings).
+   */
+  persona?: string;
   signal?: AbortSignal;
   /**
    * Called (and awaited) before each retry, so the agent can put the failure on the ledger through

@@ -88,6 +88,22 @@ function plan(req: ModelRequest, s: Scenario): Plan {
   const risks = [...s.qualifiers.map((q) => q.risk), ...s.domain.risks];
   const target = aim(s);
   const kindOf = s.framing === "design" ? "design" : "plan";
+  const specialist = typeof req.context.specialist === "string" ? req.context.specialist : null;
+  if (specialist && s.engineering) {
+    const deliverables = z
+      .array(z.string())
+      .catch([])
+      .parse(req.context.deliverables ?? []);
+    return {
+      summary: `As the ${specialist}: review the ${target} from that angle and produce ${deliverables.join(", ") || "the deliverables"}.`,
+      steps: [
+        `Read the first proposal for ${core.join(", ")}`,
+        `Review it as the ${specialist} would, and post the review for the mediator`,
+        ...deliverables.map((d) => `Write the ${d}`),
+      ].slice(0, 8),
+      risks: risks.slice(0, 3),
+    };
+  }
   if (!s.engineering)
     return {
       summary: `A deterministic placeholder: the offline model cannot address "${s.subject}" (it drafts software and infrastructure designs only).`,

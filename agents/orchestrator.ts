@@ -10,6 +10,7 @@ import { watchFaults } from "./model-watch.js";
 import { runPeer } from "./peer.js";
 import type { ProgressEvent } from "./progress.js";
 import { collectOutcome, type RunResult } from "./result.js";
+import { runSpecialist, type SpecialistSpec } from "./specialist.js";
 
 export type Participant = "ORCHESTRATOR" | AgentRole;
 
@@ -18,8 +19,13 @@ export interface RunOptions {
   taskId: string;
   /** Agent id for each participant (fresh per run: a revoked id can never run again). */
   agentIds: Record<Participant, string>;
-  /** Connects a participant to agov with its own token and session. */
-  connect(who: Participant, agentId: string): Promise<GovernedClient>;
+  /**
+   * Connects a participant to agov with its own token and session, at its role's tier
+   * (PARTICIPANT_TIERS) or, for a specialist, at the tier given.
+   */
+  connect(who: Participant, agentId: string, tier?: number): Promise<GovernedClient>;
+  /** Specialists beside ALPHA and BETA, each under its template's packet and tier. */
+  specialists?: SpecialistSpec[];
   model: Model;
   timeoutMs: number;
   /** spawn_conditions polling interval (the seed's 2 s). */
@@ -60,6 +66,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   /** Who holds each role now: a replacement takes over its predecessor's. */
   const current: Record<AgentRole, string> = { ALPHA: ids.ALPHA, BETA: ids.BETA, GAMMA: ids.GAMMA };
   const replacements: Replacement[] = [];
+  const specialists: SpecialistResult[] = [];
   let timedOut = false;
 
   let orchestrator: GovernedClient | undefined;
@@ -77,8 +84,8 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     });
     for (const role of ["ALPHA", "BETA"] as const) await givePacket(role);
 
-    const env = async (role: AgentRole, agentId = ids[role]): Promise<AgentEnv> => {
-      const client = await opts.connect(role, agentId);
+    const env = async (role: AgentRole, agentId = ids[role], tier?: number): Promise<AgentEnv> => {
+      const client = await opts.connect(role, agentId, tier);
       clients.push(client);
       return {
         client,
@@ -141,6 +148,40 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     };
     const alpha = supervise("ALPHA", (e) => runPeer(e, peerSetup("BETA")));
     const beta = supervise("BETA", (e) => runPeer(e, peerSetup("ALPHA")));
+    const specialistsDone = Promise.all(
+      (opts.specialists ?? []).map(async (spec) => {
+        const line: SpecialistResult = {
+          name: spec.name,
+          agent: spec.id,
+          tier: spec.template.tier,
+          completed: false,
+          artifacts: [],
+          reviewed: null,
+        };
+        specialists.push(line);
+        await orch.must(
+          "packet_create",
+          spec.template.packet({
+            agent_id: spec.id,
+            task_id: opts.taskId,
+            objective: opts.objective,
+          }),
+        );
+        // A specialist thinks as the neutral mediator does offline, and in its own voice to an LLM.
+        const persona =
+          `You are the ${spec.template.title}, a specialist beside ALPHA and BETA: review their ` +
+          "design from your specialty and produce the deliverables your packet names.";
+        const r = await settle(
+          "GAMMA",
+          env("GAMMA", spec.id, spec.template.tier).then((e) =>
+            runSpecialist({ ...e, persona }, spec),
+          ),
+          spec.id,
+        );
+        if (r.ok) Object.assign(line, { completed: true, ...r.value });
+        else line.error = (r.error as Error).message;
+      }),
+    );
     const peersDone = Promise.all([alpha, beta]);
     let peersFinished = false;
     void peersDone.then(() => {
@@ -178,6 +219,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     // Peers stalled (STUCK) are stopped once the mediator has settled the task.
     if (!peersFinished) abort.abort();
     await peersDone;
+    await specialistsDone;
     timedOut = Date.now() - started >= opts.timeoutMs;
 
     return await collectOutcome({
@@ -189,6 +231,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
       spawn,
       revoked,
       replacements,
+      specialists,
       modelFault: model.fault(),
       timedOut,
       durationMs: Date.now() - started,
@@ -241,6 +284,18 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
       );
     });
   }
+}
+
+/** What a specialist did in a run. */
+export interface SpecialistResult {
+  name: string;
+  agent: string;
+  tier: number;
+  completed: boolean;
+  artifacts: string[];
+  /** The proposal it reviewed. */
+  reviewed: string | null;
+  error?: string;
 }
 
 /** A fresh agent that took over a role from one revoked for its own faults. */

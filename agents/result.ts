@@ -2,7 +2,7 @@
 // (the seed's metrics) and as a Markdown report for people.
 import type { GovernedClient } from "./client.js";
 import type { ModelFault } from "./model-watch.js";
-import type { Participant, Replacement } from "./orchestrator.js";
+import type { Participant, Replacement, SpecialistResult } from "./orchestrator.js";
 import type { ProgressEvent } from "./progress.js";
 
 export interface RunMetrics {
@@ -42,6 +42,8 @@ export interface RunResult {
   revoked: Array<{ agent: string; reason: string }>;
   /** Fresh agents that took over from agents revoked for their own faults. */
   replacements: Replacement[];
+  /** Specialists the run added beside ALPHA and BETA. */
+  specialists: SpecialistResult[];
   /** What the model endpoint did wrong, when it failed at all (provider faults are not charged). */
   model_fault: ModelFault | null;
   handoff: Record<string, unknown> | null;
@@ -58,6 +60,7 @@ export async function collectOutcome(i: {
   spawn: { reason: string; detail: string } | null;
   revoked: Map<string, string>;
   replacements?: Replacement[];
+  specialists?: SpecialistResult[];
   modelFault?: ModelFault | null;
   timedOut: boolean;
   durationMs: number;
@@ -107,6 +110,7 @@ export async function collectOutcome(i: {
     proposals,
     revoked: [...revoked].map(([agent, reason]) => ({ agent, reason })),
     replacements: i.replacements ?? [],
+    specialists: i.specialists ?? [],
     model_fault: i.modelFault ?? null,
     handoff: handoff.found ? (handoff.handoff as Record<string, unknown>) : null,
     timed_out: i.timedOut,
@@ -171,6 +175,14 @@ export function renderReport(r: RunResult): string {
     `- Mediator: ${r.metrics.gamma_spawned ? `GAMMA spawned on ${r.metrics.gamma_spawn_reason}` : "not needed"}`,
     "",
   );
+  if (r.specialists.length) {
+    out.push("## Specialists", "");
+    for (const x of r.specialists)
+      out.push(
+        `- ${x.name} \`${x.agent}\` (T${x.tier}): ${x.completed ? `reviewed ${x.reviewed ? `"${x.reviewed}"` : "nothing (no proposal arrived)"}; artifacts ${x.artifacts.join(", ")}` : `stopped: ${x.error ?? "the run ended first"}`}`,
+      );
+    out.push("");
+  }
   out.push("## Governance", "");
   out.push(
     `- Agents: ${Object.entries(r.agents)

@@ -17,6 +17,7 @@ export const RUN = {
   json: { type: "boolean" },
   out: { type: "string" },
   server: { type: "string" },
+  agents: { type: "string" },
   replacements: { type: "string" },
   ...MODEL_FLAGS,
 } satisfies Options;
@@ -112,7 +113,8 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed",
     command: command({
       usage: `  agov run "<objective>" [--timeout 120] [--json] [--out report.md] [--server memory|stdio|<url>]
-           [--replacements 1] [--model-timeout 60] [--model-retries 2] [--model-max-tokens N]
+           [--agents alpha,beta[,terraform,ansible,code-review]] [--replacements 1]
+           [--model-timeout 60] [--model-retries 2] [--model-max-tokens N]
 
 Runs ALPHA (research) and BETA (synthesis) on the objective as governed MCP clients, spawns GAMMA
 (mediator) when a spawn condition fires, and prints the final report in Markdown (stdout, or the
@@ -126,6 +128,9 @@ when it kept failing).
   --server memory         agov in this process, each agent on its own in-memory session (default)
   --server stdio          launch one \`agov serve\` per agent over stdio
   --server <url>          connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)
+  --agents <list>         alpha and beta, plus specialists from the agent templates beside them:
+                          terraform (T1), ansible (T1), code-review (T0); each gets its template's
+                          packet and tier, reviews the first proposal and records its deliverables
   --replacements <n>      fresh agents per role that may take over from one revoked for its own
                           faults (default 1; config replacements, AGOV_REPLACEMENTS)
   --model-timeout <s>     per model attempt (default 60; config model_timeout_ms)

@@ -12,6 +12,7 @@ import { renderReport } from "../../agents/result.js";
 import { httpTransport, stdioTransport } from "../../agents/transports.js";
 import { TOOLS } from "../../tools/index.js";
 import type { Tier } from "../authority/index.js";
+import { AGENT_TEMPLATES, type AgentTemplate } from "../governance/templates.js";
 import { createGateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
 import { AgovError } from "../util/errors.js";
@@ -33,6 +34,7 @@ export async function run(
     throw new UsageError("run: the objective must be at most 4000 characters");
   const timeoutS = intOption(values.timeout, "timeout", "run", 1, 86_400) ?? 120;
   const replacements = intOption(values.replacements, "replacements", "run", 0, 20);
+  const chosen = specialistsOf(values.agents);
   const settings = modelFlags(values, "run");
   const server = values.server ?? "memory";
   if (!["memory", "stdio"].includes(server) && !/^https?:\/\/\S+$/.test(server))
@@ -59,11 +61,12 @@ export async function run(
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const connect = async (who: Participant, agentId: string) => {
+  const specialists = chosen.map((c) => ({ ...c, id: `${c.name}-${suffix}` }));
+  const connect = async (who: Participant, agentId: string, tier?: number) => {
     issued.push(agentId);
     const { token } = await rt.authority.issue({
       agent_id: agentId,
-      tier: PARTICIPANT_TIERS[who] as Tier,
+      tier: (tier ?? PARTICIPANT_TIERS[who]) as Tier,
       ttl_ms,
     });
     if (server === "memory") {
@@ -102,6 +105,7 @@ export async function run(
       model,
       timeoutMs: timeoutS * 1000,
       replacements: replacements ?? ctx.config.replacements,
+      specialists,
       onProgress: (e) => {
         const line = formatProgress(e);
         if (line) ctx.err(line);
@@ -133,6 +137,32 @@ export async function run(
     await withdraw();
     gateway.close();
   }
+}
+
+/** --agents: ALPHA and BETA always, and any specialists from the agent templates beside them. */
+function specialistsOf(list: string | undefined): Array<{ name: string; template: AgentTemplate }> {
+  if (list === undefined) return [];
+  const names = list.split(",").map((n) => n.trim().toLowerCase());
+  const known = AGENT_TEMPLATES.map((t) => t.name.replace(/-specialist$/, ""));
+  const wrong = (why: string) =>
+    new UsageError(
+      `run: --agents ${why}; give alpha,beta and any of ${known.join(", ")}, e.g. --agents alpha,beta,terraform`,
+    );
+  if (!names.includes("alpha") || !names.includes("beta"))
+    throw wrong("must include alpha and beta");
+  if (new Set(names).size !== names.length) throw wrong("names an agent twice");
+  const out: Array<{ name: string; template: AgentTemplate }> = [];
+  for (const name of names) {
+    if (name === "alpha" || name === "beta") continue;
+    if (name === "gamma")
+      throw wrong("cannot name gamma (the mediator is spawned when a condition fires)");
+    const template = AGENT_TEMPLATES.find(
+      (t) => t.name === `${name}-specialist` || t.name === name,
+    );
+    if (!template) throw wrong(`has an unknown agent "${name}"`);
+    out.push({ name: template.name.replace(/-specialist$/, ""), template });
+  }
+  return out;
 }
 
 /** The environment of a child `agov serve`: this one (PATH, HOME) with the same agov home. */

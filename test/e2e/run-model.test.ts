@@ -116,3 +116,51 @@ describe("agov run on the offline model", () => {
     expect(r.stdout).toBe("");
   });
 });
+
+describe("agov run --agents", () => {
+  it("adds specialists from the templates beside ALPHA and BETA, each at its template's tier", async () => {
+    const home = tempHome();
+    const r = await agov(
+      [
+        "run",
+        "Design a distributed, low-cost analytics platform",
+        "--agents",
+        "alpha,beta,terraform,code-review",
+        "--json",
+      ],
+      { AGOV_HOME: home },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(
+      result.specialists.map((s: { name: string; tier: number; completed: boolean }) => [
+        s.name,
+        s.tier,
+        s.completed,
+      ]),
+    ).toEqual([
+      ["terraform", 1, true],
+      ["code-review", 0, true],
+    ]);
+    const tokens = JSON.parse(
+      (await agov(["token", "list", "--json"], { AGOV_HOME: home })).stdout,
+    ) as Array<{ agent_id: string; tier: number }>;
+    const tierOf = (prefix: string) => tokens.find((t) => t.agent_id.startsWith(prefix))?.tier;
+    expect([tierOf("terraform-"), tierOf("code-review-"), tierOf("alpha-")]).toEqual([1, 0, 2]);
+  });
+
+  it("refuses a list without the peers, with gamma, or with an unknown agent, in one line", async () => {
+    const home = tempHome();
+    for (const agents of [
+      "beta,terraform",
+      "alpha,beta,gamma",
+      "alpha,beta,chef",
+      "alpha,beta,beta",
+    ]) {
+      const r = await agov(["run", "x", "--agents", agents], { AGOV_HOME: home });
+      expect(r.code, agents).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/--agents/);
+    }
+  });
+});

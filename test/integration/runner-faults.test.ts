@@ -7,6 +7,7 @@ import type { Model } from "../../agents/model.js";
 import { createModel } from "../../agents/model.js";
 import { createOfflineModel } from "../../agents/offline-model.js";
 import { renderReport } from "../../agents/result.js";
+import { AGENT_TEMPLATES } from "../../src/governance/templates.js";
 import { manualClock } from "../../src/util/clock.js";
 import { type FakeOpenAI, rawAnswer, startFakeOpenAI } from "../support/fake-openai.js";
 import type { InProc } from "../support/inproc.js";
@@ -148,3 +149,36 @@ async function everyoneBeat(e: InProc, now: number): Promise<boolean> {
   }
   return false;
 }
+
+describe("agov run with specialist agents", () => {
+  it("adds a Terraform specialist beside ALPHA and BETA, with its template's packet and tier, its review posted where the mediator reads critiques", async () => {
+    const terraform = AGENT_TEMPLATES.find((t) => t.name === "terraform-specialist")!;
+    const run = await runInProc({
+      // Scale and low cost at once: a conflict, so GAMMA synthesises and reads every review.
+      objective: "Design a distributed, low-cost analytics platform",
+      specialists: [{ id: "terraform", name: "terraform", template: terraform }],
+    });
+    env = run.env;
+    expect(run.result.metrics.consensus).toBe("accepted");
+    expect(await env.rt.governance.getPacket("terraform")).toMatchObject({
+      task_id: "task-1",
+      deliverables: ["terraform-plan", "risk-assessment"],
+    });
+    const token = (await env.rt.authority.list()).find((t) => t.agent_id === "terraform");
+    expect(token?.tier).toBe(1);
+    const recorded = (await env.rt.ledger.query({ agent_id: "terraform", tool: "artifact_record" }))
+      .length;
+    expect(recorded).toBeGreaterThanOrEqual(3); // plan, terraform-plan, risk-assessment
+    expect(run.result.specialists).toEqual([
+      expect.objectContaining({ name: "terraform", agent: "terraform", tier: 1, completed: true }),
+    ]);
+    expect(run.result.specialists[0]?.artifacts).toEqual(
+      expect.arrayContaining(["terraform-plan", "risk-assessment"]),
+    );
+    // Its review is on the blackboard where GAMMA reads critiques.
+    const board = await env.rt.state.blackboard.read("task-1", "progress");
+    expect(board.some((e) => e.key === "eval-terraform")).toBe(true);
+    expect(renderReport(run.result)).toMatch(/## Specialists[\s\S]*terraform/);
+    expect(await env.rt.ledger.revocations()).toEqual([]);
+  });
+});
