@@ -75,14 +75,16 @@ export async function runSolo(env: AgentEnv): Promise<SoloResult> {
     await kit.phase("REPORT");
     await kit.phase("EXIT");
   } catch (err) {
-    if (
+    // Its time ran out (the model call in flight ends with the abort's own error).
+    if (env.signal.aborted) error = "its time ran out before EXIT";
+    else if (
       !(err instanceof AgentRevoked) &&
       !(err instanceof AgentStopped) &&
       !(err instanceof ModelError) &&
       !(err instanceof CallRefusedError)
     )
       throw err;
-    error = err.message;
+    else error = (err as Error).message;
   }
   // Its own rows of the audit ledger (every caller may read its own).
   const audit = await env.client.call("audit_query", { agent_id: env.agentId, limit: 1000 });

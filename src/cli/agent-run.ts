@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { AgentStopped } from "../../agents/agent.js";
 import { connectGoverned, type GovernedClient } from "../../agents/client.js";
+import { watchFaults } from "../../agents/model-watch.js";
 import { formatProgress } from "../../agents/progress.js";
 import { renderSoloReport, runSolo } from "../../agents/solo.js";
 import { httpTransport } from "../../agents/transports.js";
@@ -47,7 +48,7 @@ export async function runAgent(
   const settings = { ...modelFlags(values, CMD), model: values.model, offline: values.offline };
 
   const rt = await ctx.runtime();
-  const model = watchModel(modelFromConfig(ctx.config, settings), rt.health);
+  const model = watchFaults(watchModel(modelFromConfig(ctx.config, settings), rt.health));
   refuseUncovered(model, objective, CMD);
   const suffix = randomBytes(3).toString("hex");
   const taskId = `agent-task-${suffix}`;
@@ -136,6 +137,12 @@ export async function runAgent(
       pollMs: 50,
       counters: { modelCalls: 0 },
     });
+    // Stopped while the endpoint was failing: the endpoint is the cause, not the agent.
+    const fault = model.fault();
+    if (!result.completed && fault?.failing)
+      result.error =
+        `the model endpoint ${fault.endpoint} (${fault.model}) kept failing: ${fault.failures} ` +
+        `failed attempt(s), the last ${fault.kind}: ${fault.message} (${result.error})`;
     const report = { ...result, tier, template: template?.name ?? null };
     ctx.out(values.json ? JSON.stringify(report, null, 2) : renderSoloReport(report));
     ctx.err(

@@ -121,3 +121,23 @@ describe("agov agent run", () => {
     }
   });
 });
+
+describe("agov agent run on a failing model endpoint", () => {
+  it("stops at its timeout without being revoked, exit 1, naming the endpoint", async () => {
+    fake = await startFakeOpenAI();
+    fake.setFallback(() => ({ status: 503, json: { error: { message: "overloaded" } } }));
+    const home = tempHome();
+    const r = await agov(["agent", "run", "--objective", OBJECTIVE, "--timeout", "3", "--json"], {
+      AGOV_HOME: home,
+      OPENAI_BASE_URL: fake.url,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as Report & { error: string };
+    expect(report.completed).toBe(false);
+    expect(report.error).toContain(`model endpoint ${fake.url}`);
+    const revocations = await agov(["audit", "query", "--kind", "revocation", "--json"], {
+      AGOV_HOME: home,
+    });
+    expect(JSON.parse(revocations.stdout)).toEqual([]);
+  });
+});
