@@ -101,6 +101,13 @@ describe("agov agent run", () => {
       const report = JSON.parse(r.stdout) as Report;
       expect(report).toMatchObject({ agent_id: "solo-1", tier: 2, completed: true });
       expect(report.ledger.rows).toBeGreaterThan(10);
+      // On the server's own AGOV_HOME, --url alone: the tokens are issued here, then withdrawn.
+      const local = await agov(["agent", "run", "--objective", OBJECTIVE, "--url", server.url], {
+        AGOV_HOME: home,
+      });
+      expect(local.code, local.stderr).toBe(0);
+      expect(local.stdout).toMatch(/\*\*Completed\*\*/);
+      expect(local.stderr).toContain(`server ${server.url}`);
     } finally {
       await server.stop();
     }
