@@ -55,9 +55,14 @@ describe("agov run on a failing model endpoint", () => {
     const reports = (await rows(home, "--kind", "error_report")).filter(
       (x) => x.detail?.error_type === "model_server_error",
     );
-    // Each peer met the outage more than once (what used to be SAME_ERROR_REPEATED) ...
-    for (const peer of [result.agents.ALPHA, result.agents.BETA])
-      expect(reports.filter((x) => x.agent_id === peer).length).toBeGreaterThanOrEqual(2);
+    // The shared breaker opens after five failures in a row, all reported by the two peers, so
+    // at least one peer reported the same error more than once (what used to be
+    // SAME_ERROR_REPEATED); how the five split between the peers depends on timing ...
+    expect(reports.length).toBeGreaterThanOrEqual(5);
+    const byPeer = [result.agents.ALPHA, result.agents.BETA].map(
+      (peer) => reports.filter((x) => x.agent_id === peer).length,
+    );
+    expect(Math.max(...byPeer)).toBeGreaterThanOrEqual(2);
     // ... and every report is the model's, not charged to the agent.
     for (const x of reports)
       expect(x.detail).toMatchObject({ dependency: "model", charged: false });
