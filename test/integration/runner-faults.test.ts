@@ -133,6 +133,51 @@ describe("agov run when a model misbehaves", () => {
   });
 });
 
+describe("an agent revoked while its model thinks", () => {
+  it("stops the model call at its next heartbeat, and a fresh agent takes over", async () => {
+    const offline = createOfflineModel();
+    let held = 0;
+    // ALPHA's first plan never comes back on its own: only the call's signal ends it.
+    const model: Model = {
+      name: "offline-held",
+      generate(req, schema) {
+        if (req.role === "ALPHA" && req.kind === "plan" && held++ === 0)
+          return new Promise((_resolve, reject) => {
+            const stop = () => reject(req.signal?.reason);
+            if (req.signal?.aborted) stop();
+            else req.signal?.addEventListener("abort", stop, { once: true });
+          });
+        return offline.generate(req, schema);
+      },
+    };
+    const run = await runInProc({
+      objective: OBJECTIVE,
+      model,
+      replacements: 1,
+      heartbeatMs: 5,
+      // Without the heartbeat's stop, the held call would last until the run's timeout.
+      timeoutMs: 10_000,
+      onStart: (e) => {
+        void (async () => {
+          for (;;) {
+            const roster = await e.rt.state.roster.read("task-1");
+            if (roster.alpha?.phase === "PLAN") break;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          const admin = await e.connect("admin", 4);
+          await admin.call("agent_revoke", { agent_id: "alpha", reason: "operator stop" });
+        })();
+      },
+    });
+    env = run.env;
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(run.result.revoked.map((r) => r.agent)).toEqual(["alpha"]);
+    expect(run.result.replacements.map((r) => r.by)).toEqual(["alpha-r1"]);
+    expect(run.result.metrics.consensus).toBe("accepted");
+    expect(run.result.timed_out).toBe(false);
+  });
+});
+
 /** Every agent still at work on task-1 has beaten (or moved) at `now` or later. */
 async function everyoneBeat(e: InProc, now: number): Promise<boolean> {
   const limit = Date.now() + 2000;
