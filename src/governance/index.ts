@@ -79,6 +79,9 @@ export function createGovernance(deps: GovernanceDeps) {
           `${held.run.phase}: ${what}: ${input.message.slice(0, 200)}`,
         );
       }
+      // Charged only within a run the agent is held to; a recovered error (a retry that then
+      // worked) and a dependency's outage (never the agent's fault) are on the record, not charged.
+      const charged = !!held && !input.recovered && !input.dependency;
       // The error itself goes on the record (the call's own row only holds a digest of it). Its
       // type is the agent's own word, so it is detail, not one of agov's error codes.
       await ledger.record(
@@ -93,13 +96,11 @@ export function createGovernance(deps: GovernanceDeps) {
             error_type: input.error_type,
             recovered: input.recovered === true,
             ...(input.dependency ? { dependency: input.dependency } : {}),
+            charged,
           },
         },
         { success: false, error_message: input.message },
       );
-      // Charged only within a run the agent is held to; a recovered error (a retry that then
-      // worked) and a dependency's outage (never the agent's fault) are on the record, not charged.
-      const charged = !!held && !input.recovered && !input.dependency;
       const counted = charged
         ? await charge(caller, input.error_type, false, "error_report", held.packet)
         : { counters: await state.errors.get(caller.agent_id), revoked: false };
