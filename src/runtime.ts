@@ -11,6 +11,7 @@ import { createGovernance, type Governance } from "./governance/index.js";
 import { authorityDependency, stateDependency } from "./health/dependencies.js";
 import { guardAuthority, guardLedger, guardState } from "./health/guard.js";
 import { createHealth, type Health, type HealthLog } from "./health/index.js";
+import { createSlackNotifier } from "./integrations/slack.js";
 import { createSqliteLedger, type Ledger } from "./ledger/index.js";
 import { defaultDirs } from "./pipeline/files.js";
 import { createPipelines, type Pipelines } from "./pipeline/index.js";
@@ -18,6 +19,7 @@ import type { StateStore } from "./state/index.js";
 import { createSqliteState } from "./state/sqlite.js";
 import { type Clock, type Ids, randomIds, systemClock } from "./util/clock.js";
 import { privateDir } from "./util/files.js";
+import { type Notice, type Notifier, silentNotifier } from "./util/notice.js";
 import { bundledPolicies } from "./util/paths.js";
 
 export interface Runtime {
@@ -91,8 +93,20 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await rawLedger.close();
     throw err;
   }
-  const governance = createGovernance({ state, ledger, authority, clock, ids });
-  const consensus = createConsensus({ state, ledger, clock, ids });
+  const notifier = createNotifier(config, opts.log);
+  const notify = (n: Notice) => notifier.notify(n);
+  const governance = createGovernance({ state, ledger, authority, clock, ids, notify });
+  const consensus = createConsensus({ state, ledger, clock, ids, notify });
+  const pipelines = createPipelines({
+    state,
+    ledger,
+    authority,
+    clock,
+    ids,
+    governance,
+    dirs: defaultDirs(config.home),
+  });
+  watchPipelines(pipelines, notify);
   const runtime: Runtime = {
     config,
     clock,
@@ -103,24 +117,63 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     coordination: createCoordination({ state, clock, consensus }),
     consensus,
     governance,
-    pipelines: createPipelines({
-      state,
-      ledger,
-      authority,
-      clock,
-      ids,
-      governance,
-      dirs: defaultDirs(config.home),
-    }),
+    pipelines,
     audit: createAudit(ledger),
     health,
     async close() {
       health.close();
+      await notifier.close();
       await Promise.allSettled([authority.close(), state.close()]);
       await ledger.close();
     },
   };
   return runtime;
+}
+
+/** Slack when a webhook is configured; otherwise notices go nowhere. */
+function createNotifier(config: Config, log: HealthLog | undefined): Notifier {
+  if (!config.slack_webhook_url) return silentNotifier;
+  return createSlackNotifier({
+    webhookUrl: config.slack_webhook_url,
+    kinds: config.slack_events,
+    log: (level, msg) => log?.[level]({}, msg),
+  });
+}
+
+/** A gate waiting for a person, and a run's end, as notices. */
+function watchPipelines(pipelines: Pipelines, notify: (n: Notice) => void): void {
+  pipelines.watch((e) => {
+    if (e.type === "run" && e.status !== "running" && e.status !== "waiting") {
+      void pipelines
+        .status(e.run_id)
+        .then((r) =>
+          notify({
+            kind: "pipeline_finished",
+            run_id: e.run_id,
+            pipeline: r?.pipeline.name ?? "?",
+            status: e.status,
+            reason: e.reason,
+          }),
+        )
+        .catch(() => {});
+    }
+    if (e.type === "stage" && e.kind === "human-gate" && e.to === "waiting") {
+      void pipelines
+        .status(e.run_id)
+        .then((r) => {
+          const def = r?.pipeline.stages.find((s) => s.name === e.stage);
+          notify({
+            kind: "gate_waiting",
+            run_id: e.run_id,
+            pipeline: r?.pipeline.name ?? "?",
+            stage: e.stage,
+            prompt: def?.kind === "human-gate" ? def.prompt : "",
+            deadline: r?.stages[e.stage]?.deadline ?? null,
+          });
+        })
+        .catch(() => {});
+    }
+  });
 }
 
 /** The ledger the configuration chose, and how health names it (never with a password). */

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { NOTICE_KINDS } from "../util/notice.js";
 import { yaml } from "../util/yaml.js";
 
 const urlString = z
@@ -78,6 +79,10 @@ export const configSchema = z
     http_allowed_hosts: z.array(hostEntry).max(100),
     /** Origins /mcp accepts besides those of the allowed hosts. */
     http_allowed_origins: z.array(originEntry).max(100),
+    /** A Slack incoming webhook for notices (gates waiting, revocations, runs ended, consensus). */
+    slack_webhook_url: urlString.optional(),
+    /** Which notices go to Slack. */
+    slack_events: z.array(z.enum(NOTICE_KINDS)).max(NOTICE_KINDS.length),
   })
   .strict();
 
@@ -111,6 +116,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_MAX_SESSIONS: "max_sessions",
   AGOV_HTTP_ALLOWED_HOSTS: "http_allowed_hosts",
   AGOV_HTTP_ALLOWED_ORIGINS: "http_allowed_origins",
+  AGOV_SLACK_WEBHOOK_URL: "slack_webhook_url",
+  AGOV_SLACK_EVENTS: "slack_events",
 };
 const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "cache_ttl_ms",
@@ -123,7 +130,11 @@ const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "replacements",
 ]);
 /** Keys whose environment variable is a comma-separated list. */
-const LISTS: ReadonlySet<keyof Config> = new Set(["http_allowed_hosts", "http_allowed_origins"]);
+const LISTS: ReadonlySet<keyof Config> = new Set([
+  "http_allowed_hosts",
+  "http_allowed_origins",
+  "slack_events",
+]);
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -155,6 +166,7 @@ export function defaults(home: string): Config {
     max_sessions: 500,
     http_allowed_hosts: [],
     http_allowed_origins: [],
+    slack_events: [...NOTICE_KINDS],
   };
 }
 

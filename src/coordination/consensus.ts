@@ -10,6 +10,7 @@ import type { BlackboardEntry, StateStore } from "../state/index.js";
 import { updateEntry } from "../state/update.js";
 import type { Clock, Ids } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
+import type { Notice } from "../util/notice.js";
 
 export const VOTES = ["ACCEPT", "REJECT", "ABSTAIN"] as const;
 export type VoteValue = (typeof VOTES)[number];
@@ -101,6 +102,8 @@ export function createConsensus(deps: {
   ledger: Ledger;
   clock: Clock;
   ids: Ids;
+  /** Told of every decided proposal (Slack and the like). */
+  notify?: (n: Notice) => void;
 }) {
   const { state, ledger, clock, ids } = deps;
   const proposalKey = (id: string) => `proposal:${id}`;
@@ -278,6 +281,13 @@ export function createConsensus(deps: {
       },
       { success: true },
     );
+    deps.notify?.({
+      kind: "consensus",
+      proposal_id: p.id,
+      task_id: p.task_id,
+      title: p.title,
+      status: t.status,
+    });
   }
 }
 

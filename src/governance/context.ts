@@ -4,6 +4,7 @@ import type { Authority } from "../authority/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock, Ids } from "../util/clock.js";
+import type { Notice } from "../util/notice.js";
 import type { InstructionPacket } from "./packets.js";
 import type { RevokeRequest, RevokeResult } from "./revocation.js";
 import type { AgentRun } from "./runs.js";
@@ -14,6 +15,8 @@ export interface GovernanceDeps {
   authority: Authority;
   clock: Clock;
   ids: Ids;
+  /** Told of revocations (Slack and the like); never blocks them. */
+  notify?: (n: Notice) => void;
 }
 
 export interface GovernanceContext {

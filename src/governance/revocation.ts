@@ -7,6 +7,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
+import type { Notice } from "../util/notice.js";
 import { authoredArtifacts, authorsFor } from "./artifacts.js";
 import type { RevocationReason } from "./budget.js";
 import { PHASES, phaseIndex } from "./lifecycle.js";
@@ -70,6 +71,7 @@ export function createRevoker(deps: {
   ledger: Ledger;
   authority: Authority;
   clock: Clock;
+  notify?: ((n: Notice) => void) | undefined;
 }) {
   const { state, ledger, authority, clock } = deps;
   const handoffOf = async (taskId: string | undefined) =>
@@ -238,6 +240,15 @@ export function createRevoker(deps: {
       const after = await getRun(state, agent);
       if (after) await putRun(state, agent, { ...after, revocation_done: true });
     }
+    const kept = handoff ?? (await handoffOf(before?.task_id));
+    deps.notify?.({
+      kind: "revoked",
+      agent_id: agent,
+      reason: req.reason,
+      details: req.details,
+      task_id: run?.task_id ?? before?.task_id ?? null,
+      handoff: kept !== null,
+    });
     return {
       agent_id: agent,
       revoked: true,
