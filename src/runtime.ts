@@ -11,6 +11,7 @@ import { createGovernance, type Governance } from "./governance/index.js";
 import { authorityDependency, stateDependency } from "./health/dependencies.js";
 import { guardAuthority, guardLedger, guardState } from "./health/guard.js";
 import { createHealth, type Health, type HealthLog } from "./health/index.js";
+import { createGitHub } from "./integrations/github.js";
 import { createSlackNotifier } from "./integrations/slack.js";
 import { createSqliteLedger, type Ledger } from "./ledger/index.js";
 import { defaultDirs } from "./pipeline/files.js";
@@ -105,6 +106,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     ids,
     governance,
     dirs: defaultDirs(config.home),
+    github: createGitHub({ apiUrl: config.github_api_url, token: config.github_token }),
   });
   watchPipelines(pipelines, notify);
   const runtime: Runtime = {

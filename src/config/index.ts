@@ -81,6 +81,10 @@ export const configSchema = z
     http_allowed_origins: z.array(originEntry).max(100),
     /** A Slack incoming webhook for notices (gates waiting, revocations, runs ended, consensus). */
     slack_webhook_url: urlString.optional(),
+    /** GitHub's REST API: api.github.com, or https://<host>/api/v3 for GitHub Enterprise. */
+    github_api_url: urlString,
+    /** The token github pipeline stages use (GITHUB_TOKEN). */
+    github_token: z.string().min(1).optional(),
     /** Which notices go to Slack. */
     slack_events: z.array(z.enum(NOTICE_KINDS)).max(NOTICE_KINDS.length),
   })
@@ -117,6 +121,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_HTTP_ALLOWED_HOSTS: "http_allowed_hosts",
   AGOV_HTTP_ALLOWED_ORIGINS: "http_allowed_origins",
   AGOV_SLACK_WEBHOOK_URL: "slack_webhook_url",
+  AGOV_GITHUB_API_URL: "github_api_url",
+  GITHUB_TOKEN: "github_token",
   AGOV_SLACK_EVENTS: "slack_events",
 };
 const NUMERIC: ReadonlySet<keyof Config> = new Set([
@@ -167,6 +173,7 @@ export function defaults(home: string): Config {
     http_allowed_hosts: [],
     http_allowed_origins: [],
     slack_events: [...NOTICE_KINDS],
+    github_api_url: "https://api.github.com",
   };
 }
 

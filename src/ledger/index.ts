@@ -35,6 +35,8 @@ export const LEDGER_KINDS = [
   "operator",
   /** A command a pipeline stage ran: its row before it starts, its outcome after. */
   "command",
+  /** A call a pipeline stage made to another service (GitHub): before it is sent, and its answer. */
+  "integration",
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 

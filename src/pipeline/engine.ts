@@ -6,6 +6,7 @@ import { finishedOnRecord, retireAgent, runAgentStage } from "./agent-stage.js";
 import { runAssigned } from "./assigned.js";
 import { runCommandStage } from "./command.js";
 import { waitGate } from "./gate.js";
+import { runGithubStage } from "./github-stage.js";
 import { runnerLock } from "./record.js";
 import { type EngineDeps, type RunCtx, succeeded, TERMINAL } from "./run-context.js";
 import type { RunRecord, RunStatus, StageDef, StageRecord } from "./types.js";
@@ -132,8 +133,9 @@ async function runStage(
       return { status: "failed", reason: `gate ${def.name} timed out: ${s.reason}` };
     return null;
   }
-  if (def.kind === "command") {
-    const done = await runCommandStage(ctx, def);
+  if (def.kind === "command" || def.kind === "github") {
+    const done =
+      def.kind === "command" ? await runCommandStage(ctx, def) : await runGithubStage(ctx, def);
     if (done || def.on_failure === "continue" || ctx.signal.aborted) return null;
     return { status: "failed", reason: `stage ${def.name} failed: ${s.reason}` };
   }

@@ -123,6 +123,16 @@ function checkReferences(
       else if (!names.has(r))
         issues.push(at(src, [...base, "requires"], j, `unknown stage "${r}"${hint(r)}`));
     });
+    if (s.kind === "github" && s.action === "merge") {
+      const gated = s.requires.some((r) => stages.find((x) => x.name === r)?.kind === "human-gate");
+      if (!gated)
+        issues.push(
+          src.issue(
+            [...base, "requires"],
+            "a merge needs a person's approval first: require a human-gate stage",
+          ),
+        );
+    }
     if (s.kind === "agent")
       for (const ref of artifactRefs(s.objective)) {
         if (!names.has(ref.stage))

@@ -5,6 +5,7 @@ import type { Governance } from "../governance/index.js";
 import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock, Ids } from "../util/clock.js";
+import type { GitHubClient } from "./github-stage.js";
 import type { RunStore } from "./record.js";
 import type { PipelineEvent, RunRecord, StageExecutor, StageRecord, StageStatus } from "./types.js";
 
@@ -50,6 +51,8 @@ export interface EngineDeps {
   onEvent(e: PipelineEvent): void;
   /** How often a waiting gate or assigned stage looks for its answer. */
   pollMs: number;
+  /** GitHub's REST API for github stages (none: they fail saying it is not configured). */
+  github?: GitHubClient | undefined;
   /** The directory a command stage's `cwd` is relative to (where agov runs). */
   baseDir: string;
   /** Identifies this runner, so a resume can tell a dead runner's lock from a live one. */

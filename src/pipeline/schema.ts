@@ -128,6 +128,46 @@ export const commandStageSchema = z.strictObject({
 });
 export type CommandStageInput = z.output<typeof commandStageSchema>;
 
+const gitRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9._/-]+$/, "expected a branch name: letters, digits and . _ / -");
+const prRef = {
+  number: z.number().int().min(1).optional(),
+  /** An earlier stage that opened the pull request. */
+  pull_request_of: stageName.optional(),
+};
+export const githubStageSchema = z.strictObject({
+  type: z.literal("github"),
+  repo: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/name, e.g. acme/app"),
+  tier: tier.optional(),
+  on_failure: z.enum(["stop", "continue"]).optional(),
+  open_pull_request: z
+    .strictObject({
+      head: gitRef,
+      base: gitRef,
+      title: z.string().min(1).max(256),
+      body: z.string().max(60_000).optional(),
+    })
+    .optional(),
+  comment: z.strictObject({ ...prRef, body: z.string().min(1).max(60_000) }).optional(),
+  status: z
+    .strictObject({
+      sha: z.string().regex(/^[0-9a-f]{7,64}$/, "expected a commit sha"),
+      state: z.enum(["pending", "success", "failure", "error"]),
+      context: z.string().min(1).max(100).optional(),
+      description: z.string().max(140).optional(),
+    })
+    .optional(),
+  merge: z
+    .strictObject({ ...prRef, method: z.enum(["merge", "squash", "rebase"]).optional() })
+    .optional(),
+  ...common,
+});
+
 export const documentSchema = z.strictObject({
   pipeline: z.strictObject({
     name: stageName,

@@ -1,10 +1,17 @@
 // One `- name: { … }` entry of `stages:` into a stage definition: its type (agent or human gate),
 // its template merged under it, its role and tier resolved, its `when:` parsed.
 import type { Tier } from "../authority/index.js";
-import { agentStageSchema, commandStageSchema, gateStageSchema, NAME_RE } from "./schema.js";
+import { GITHUB_ACTION_TIER } from "./github-stage.js";
+import {
+  agentStageSchema,
+  commandStageSchema,
+  gateStageSchema,
+  githubStageSchema,
+  NAME_RE,
+} from "./schema.js";
 import { type PipelineIssue, type Source, zodIssues } from "./source.js";
 import type { TemplateLibrary } from "./templates.js";
-import type { CommandStep, RetryPolicy, RoleDef, StageDef } from "./types.js";
+import type { CommandStep, GithubAction, RetryPolicy, RoleDef, StageDef } from "./types.js";
 import { parseWhen, WhenError } from "./when.js";
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
@@ -60,16 +67,83 @@ export function parseStage(
     return null;
   }
   const type = (body as { type?: unknown }).type;
-  if (type !== undefined && type !== "agent" && type !== "human-gate" && type !== "command") {
+  if (
+    type !== undefined &&
+    type !== "agent" &&
+    type !== "human-gate" &&
+    type !== "command" &&
+    type !== "github"
+  ) {
     issues.push(
       src.issue(
         [...here, "type"],
-        `expected agent, human-gate or command, got ${JSON.stringify(type)}`,
+        `expected agent, human-gate, command or github, got ${JSON.stringify(type)}`,
       ),
     );
     return null;
   }
   const when = parseCondition(src, [...here, "when"], (body as { when?: unknown }).when, issues);
+  if (type === "github") {
+    const g = githubStageSchema.safeParse(body);
+    if (!g.success) return fail(issues, zodIssues(src, here, g.error));
+    const actions = (["open_pull_request", "comment", "status", "merge"] as const).filter(
+      (a) => g.data[a] !== undefined,
+    );
+    if (actions.length !== 1) {
+      issues.push(
+        src.issue(
+          here,
+          `a github stage does one thing: open_pull_request, comment, status or merge (found ${actions.join(", ") || "none"})`,
+        ),
+      );
+      return null;
+    }
+    const action: GithubAction = actions[0]!;
+    const fields = g.data[action] as Record<string, unknown>;
+    const least = GITHUB_ACTION_TIER[action];
+    const tier = (g.data.tier ?? least) as Tier;
+    if (tier < least) {
+      issues.push(src.issue([...here, "tier"], `GitHub ${action} needs T${least} or above`));
+      return null;
+    }
+    const number = typeof fields.number === "number" ? fields.number : null;
+    const of = typeof fields.pull_request_of === "string" ? fields.pull_request_of : null;
+    if ((action === "comment" || action === "merge") && (number === null) === (of === null)) {
+      issues.push(
+        src.issue(
+          [...here, action],
+          "name the pull request: number, or pull_request_of an earlier open_pull_request stage",
+        ),
+      );
+      return null;
+    }
+    const requires = g.data.requires ?? [];
+    if (of && !requires.includes(of)) {
+      issues.push(
+        src.issue(
+          [...here, action, "pull_request_of"],
+          `add ${of} to requires, so it has run first`,
+        ),
+      );
+      return null;
+    }
+    const strings: Partial<Record<string, string>> = {};
+    for (const [k, v] of Object.entries(fields)) if (typeof v === "string") strings[k] = v;
+    return {
+      kind: "github",
+      name,
+      line: src.line(here, true),
+      requires,
+      when: when ?? null,
+      tier,
+      repo: g.data.repo,
+      action,
+      fields: strings,
+      number,
+      pull_request_of: of,
+      on_failure: g.data.on_failure ?? "stop",
+    };
+  }
   if (type === "human-gate") {
     const g = gateStageSchema.safeParse(body);
     if (!g.success) return fail(issues, zodIssues(src, here, g.error));

@@ -70,7 +70,22 @@ export interface CommandStageDef extends StageBase {
   on_failure: "stop" | "continue";
 }
 
-export type StageDef = AgentStageDef | GateStageDef | CommandStageDef;
+export type GithubAction = "open_pull_request" | "comment" | "status" | "merge";
+
+export interface GithubStageDef extends StageBase {
+  kind: "github";
+  tier: Tier;
+  repo: string;
+  action: GithubAction;
+  /** The action's own fields (head, base, title, body, sha, state, context, description, method). */
+  fields: Partial<Record<string, string>>;
+  /** The pull request: a number, or the one an earlier open_pull_request stage opened. */
+  number: number | null;
+  pull_request_of: string | null;
+  on_failure: "stop" | "continue";
+}
+
+export type StageDef = AgentStageDef | GateStageDef | CommandStageDef | GithubStageDef;
 
 export interface PipelineDef {
   name: string;
@@ -151,7 +166,7 @@ export type PipelineEvent =
       type: "stage";
       run_id: string;
       stage: string;
-      kind: "agent" | "human-gate" | "command";
+      kind: StageDef["kind"];
       from: StageStatus;
       to: StageStatus;
       reason: string | null;

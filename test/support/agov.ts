@@ -19,7 +19,8 @@ export function tempHome(prefix = "agov-e2e-"): string {
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(AGOV_|VAULT_|REDIS_URL|OPENAI_|OPENROUTER_)/.test(k)) env[k] = v;
+    if (v !== undefined && !/^(AGOV_|VAULT_|REDIS_URL|OPENAI_|OPENROUTER_|GITHUB_TOKEN)/.test(k))
+      env[k] = v;
   }
   return { ...env, AGOV_LOG_LEVEL: "warn", ...extra };
 }
