@@ -12,7 +12,11 @@ export const RUN = {
   out: { type: "string" },
   server: { type: "string" },
 } satisfies Options;
-export const SERVE = { http: { type: "string" }, host: { type: "string" } } satisfies Options;
+export const SERVE = {
+  http: { type: "string" },
+  host: { type: "string" },
+  "anonymous-tier": { type: "string" },
+} satisfies Options;
 export const PIPELINE_RUN = { objective: { type: "string" }, ...json } satisfies Options;
 export const PIPELINE_JSON = json;
 export const PIPELINE_APPROVE = {
@@ -115,9 +119,12 @@ endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline determ
     summary: "Serve the governed tools over MCP (stdio, or --http <port>)",
     command: command({
       usage: `  agov serve                     MCP over stdio; the caller's token comes from AGOV_TOKEN
-  agov serve --http <port> [--host 127.0.0.1]
+  agov serve --http <port> [--host 127.0.0.1] [--anonymous-tier 0]
                                  MCP over Streamable HTTP at http://<host>:<port>/mcp;
-                                 every request needs Authorization: Bearer <token>`,
+                                 every request needs Authorization: Bearer <token>, from
+                                 \`agov token issue\` or the OAuth sign-in (/authorize)
+  --anonymous-tier 0             TEST MODE (conformance suites): a request without a token
+                                 is served as agent "anonymous" at T0; never in production`,
       options: SERVE,
       load: () => import("./serve.js").then((m) => m.serve),
     }),
