@@ -4,7 +4,7 @@ import type { Config } from "../config/index.js";
 import type { StageExecutor } from "../pipeline/index.js";
 import { createGateway, type Gateway } from "../server/gateway.js";
 import { serveHttp } from "../server/http.js";
-import { serveStdio } from "../server/stdio.js";
+import { serveStdio, stdioRefusal } from "../server/stdio.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { SERVE } from "./commands.js";
 import type { CliContext } from "./context.js";
@@ -45,11 +45,14 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
           secretId: config.vault_secret_id!,
           clock: rt.clock,
         });
-    const { closed } = await serveStdio(gateway, config.token ?? login!.token, ctx.log);
+    const { closed, refused } = await serveStdio(gateway, config.token ?? login!.token, ctx.log);
+    // One line for whoever reads the client's server log; the client itself gets the reason as
+    // the answer to each of its requests.
+    if (refused) ctx.err(`agov: ${refused.code}: ${stdioRefusal(refused)}`);
     await closed;
     login?.close();
     gateway.close();
-    return 0;
+    return refused ? 1 : 0;
   }
   const server = await serveHttp(gateway, {
     port,
