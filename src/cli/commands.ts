@@ -41,8 +41,11 @@ export const AUDIT_QUERY = {
   decision: { type: "string" },
   kind: { type: "string" },
   session: { type: "string" },
+  task: { type: "string" },
   since: { type: "string" },
   limit: { type: "string" },
+  cursor: { type: "string" },
+  all: { type: "boolean" },
   ...json,
 } satisfies Options;
 export const AUDIT_VERIFY = {
@@ -221,8 +224,11 @@ is in order, 1 when something agov needs is missing or down (the row names its a
     subcommands: {
       query: command({
         usage: `  agov audit query [--agent <id>] [--tool <name>] [--decision allow|deny] [--kind <kind>]
-                   [--session <id>] [--since <iso time|duration>] [--limit N] [--json]
-      Rows of the audit ledger, newest first (default limit 50). --since 1h means the last hour.
+                   [--session <id>] [--task <id>] [--since <iso time|duration>] [--limit N]
+                   [--cursor <row id> | --all] [--json]
+      Rows of the audit ledger, newest first, a page of --limit (default 50) at a time; stderr
+      says how many more match and the --cursor of the next page. --all prints every matching row.
+      --since 1h means the last hour; --task the calls that named the task (task_id) and its runs.
       Kinds: ${LEDGER_KINDS.join(", ")}.`,
         options: AUDIT_QUERY,
         load: () => import("./audit.js").then((m) => m.query),
