@@ -129,7 +129,7 @@ describe("HTTP authorization (agov serve --http)", () => {
       })}`;
 
     /** The consent page, the pasted token, the approval: the code the browser is sent back with. */
-    async function signIn(token: string, challenge: string): Promise<string> {
+    async function signIn(token: string, challenge: string, agent = "ide-user"): Promise<string> {
       const page = await fetch(authorizeUrl(challenge));
       expect(page.status).toBe(200);
       const html = await page.text();
@@ -143,7 +143,7 @@ describe("HTTP authorization (agov serve --http)", () => {
       });
       expect(check.status).toBe(200);
       const confirm = await check.text();
-      expect(confirm).toMatch(/ide-user/);
+      expect(confirm).toContain(agent);
       expect(confirm).toMatch(/T1 \(operator\)/i);
       expect(confirm).not.toContain(token);
       const approve = await fetch(`${base}/oauth/consent`, {
@@ -264,6 +264,16 @@ describe("HTTP authorization (agov serve --http)", () => {
       );
       expect(port.status).toBe(400);
       expect(port.headers.get("location")).toBeNull();
+      // Not even an error is sent there.
+      const plainElsewhere = await fetch(
+        authorizeUrl(challenge, {
+          redirect_uri: "http://127.0.0.1:1/callback",
+          code_challenge_method: "plain",
+        }),
+        { redirect: "manual" },
+      );
+      expect(plainElsewhere.status).toBe(400);
+      expect(plainElsewhere.headers.get("location")).toBeNull();
     });
 
     it("refuses plain PKCE and an unknown client without redirecting", async () => {
@@ -281,6 +291,60 @@ describe("HTTP authorization (agov serve --http)", () => {
       );
       expect(unknown.status).toBe(400);
       expect(unknown.headers.get("location")).toBeNull();
+    });
+
+    it("keeps the sign-in in the state store: a code from one instance is redeemed at another", async () => {
+      const second = await httpServer(home);
+      try {
+        const otherBase = second.url.replace(/\/mcp$/, "");
+        const agovToken = await issueToken(home, "ide-two", 1);
+        const { verifier, challenge } = pkce();
+        const code = await signIn(agovToken, challenge, "ide-two");
+        const r = await fetch(`${otherBase}/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({
+            client_id: clientId,
+            grant_type: "authorization_code",
+            code,
+            code_verifier: verifier,
+            redirect_uri: REDIRECT,
+          }),
+        });
+        expect(r.status).toBe(200);
+        const { access_token } = (await r.json()) as { access_token: string };
+        const c = await httpClient(second.url, access_token);
+        const who = JSON.parse(textOf(await c.client.callTool({ name: "whoami", arguments: {} })));
+        expect(who).toMatchObject({ agent_id: "ide-two" });
+        await c.close();
+      } finally {
+        await second.stop();
+      }
+    });
+
+    it("escapes what a client registers when it shows it, and refuses script redirect URIs", async () => {
+      const evil = await fetch(`${base}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          client_name: '<script>alert(1)</script>"',
+          redirect_uris: [REDIRECT],
+          token_endpoint_auth_method: "none",
+        }),
+      });
+      const evilId = ((await evil.json()) as { client_id: string }).client_id;
+      const page = await fetch(
+        `${base}/authorize?${new URLSearchParams({ response_type: "code", client_id: evilId, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: "S256" })}`,
+      );
+      const html = await page.text();
+      expect(html).not.toContain("<script>");
+      expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;&quot;");
+      const js = await fetch(`${base}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ redirect_uris: ["javascript:alert(1)"] }),
+      });
+      expect(js.status).toBe(400);
     });
 
     it("shows the consent page again, with the reason, for a token that is not valid", async () => {

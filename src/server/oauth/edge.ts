@@ -25,6 +25,24 @@ const PATHS = [
 ];
 const MAX_BASES = 32;
 
+/** Why an authorization request's client_id and redirect_uri may not be redirected to, if so. */
+async function exactRedirect(
+  provider: ReturnType<typeof createOAuthProvider>,
+  req: Request,
+): Promise<string | null> {
+  const params = (req.method === "POST" ? req.body : req.query) as Record<string, unknown>;
+  const clientId = params?.client_id;
+  const redirect = params?.redirect_uri;
+  if (typeof clientId !== "string") return "client_id is required";
+  const client = await provider.clientsStore.getClient(clientId);
+  if (!client) return "unknown client_id: register the client first (POST /register)";
+  if (redirect === undefined)
+    return client.redirect_uris.length === 1 ? null : "redirect_uri is required";
+  if (typeof redirect !== "string" || !client.redirect_uris.includes(redirect))
+    return "redirect_uri is not one this client registered (they are matched exactly)";
+  return null;
+}
+
 export interface OAuthEdge {
   /** Whether the path is one of the edge's (metadata, authorization server, consent page). */
   owns(pathname: string): boolean;
@@ -57,6 +75,25 @@ export function createOAuthEdge(
         resourceName: "agov",
       });
       issuer = `${base}/`;
+      // Before the SDK's handler, which lets any port of a loopback redirect URI through (RFC
+      // 8252) and sends its errors there: a redirect_uri must be one the client registered,
+      // exactly, or nothing is redirected at all.
+      app.use(
+        "/authorize",
+        express.urlencoded({ extended: false, limit: "16kb" }),
+        (req, res, next) => {
+          void exactRedirect(provider, req).then((problem) => {
+            if (!problem) return next();
+            res
+              .status(400)
+              .set("cache-control", "no-store")
+              .json({
+                error: problem.startsWith("unknown client") ? "invalid_client" : "invalid_request",
+                error_description: problem,
+              });
+          }, next);
+        },
+      );
       app.use(router);
       app.post(
         "/oauth/consent",
