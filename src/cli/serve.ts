@@ -59,8 +59,15 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
     host: values.host ?? "127.0.0.1",
     log: ctx.log,
     idleMs: ctx.config.session_idle_ms,
-    allowedHosts: config.http_allowed_hosts,
-    allowedOrigins: config.http_allowed_origins,
+    allowedHosts: [
+      ...config.http_allowed_hosts,
+      ...(config.http_public_url ? [new URL(config.http_public_url).host] : []),
+    ],
+    allowedOrigins: [
+      ...config.http_allowed_origins,
+      ...(config.http_public_url ? [config.http_public_url] : []),
+    ],
+    ...(config.http_public_url ? { publicUrl: config.http_public_url } : {}),
     ...(anonymous === undefined ? {} : { anonymousToken: anonymousIdentity(gateway) }),
   });
   if (anonymous !== undefined)

@@ -70,6 +70,11 @@ export const configSchema = z
     http_allowed_hosts: z.array(hostEntry).max(100),
     /** Origins /mcp accepts besides those of the allowed hosts. */
     http_allowed_origins: z.array(originEntry).max(100),
+    /**
+     * The URL clients reach the server by when a TLS proxy is in front (https://agov.example.com):
+     * the OAuth issuer and the resource metadata use it, and its host and origin are allowed.
+     */
+    http_public_url: originEntry.optional(),
   })
   .strict();
 
@@ -99,6 +104,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_MAX_SESSIONS: "max_sessions",
   AGOV_HTTP_ALLOWED_HOSTS: "http_allowed_hosts",
   AGOV_HTTP_ALLOWED_ORIGINS: "http_allowed_origins",
+  AGOV_HTTP_PUBLIC_URL: "http_public_url",
 };
 const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "cache_ttl_ms",

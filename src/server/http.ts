@@ -53,6 +53,11 @@ export async function serveHttp(
      * caller of serveHttp issued), instead of a 401. Off unless given.
      */
     anonymousToken?: () => Promise<string>;
+    /**
+     * The origin clients reach the server by (a TLS proxy's https://…): metadata and the OAuth
+     * issuer use it. Otherwise they are built from the Host of each request.
+     */
+    publicUrl?: string;
   },
 ): Promise<{ url: string; close(): Promise<void>; sessions(): number }> {
   const sessions = new Map<string, Live>();
@@ -62,6 +67,8 @@ export async function serveHttp(
     ledger: gateway.runtime.ledger,
     clock: gateway.runtime.clock,
   });
+  const baseOf = (req: IncomingMessage) =>
+    opts.publicUrl ? new URL(opts.publicUrl).origin : `http://${req.headers.host}`;
   const edge = createOAuthEdge(gateway, (source, e) =>
     refusals.refused(source, e, "oauth consent: token refused"),
   );
@@ -99,14 +106,14 @@ export async function serveHttp(
       // only under a name this server answers to.
       const badHost = rules.problem({ host: req.headers.host });
       if (badHost) return json(res, 403, { error: "forbidden", error_description: badHost });
-      return edge.handle(req, res, `http://${req.headers.host}`);
+      return edge.handle(req, res, baseOf(req));
     }
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     // Before the token is even read: a rebound page gets nothing, not even a refusal row.
     const foreign = rules.problem({ host: req.headers.host, origin: req.headers.origin });
     if (foreign) return rpcError(res, 403, -32000, `forbidden: ${foreign}`);
-    const metadataUrl = edge.metadataUrl(`http://${req.headers.host}`);
+    const metadataUrl = edge.metadataUrl(baseOf(req));
     if (!req.headers.authorization) {
       if (opts.anonymousToken) req.headers.authorization = `Bearer ${await opts.anonymousToken()}`;
       else {

@@ -2,6 +2,7 @@
 // metadata (RFC 9728), the 401 challenges (RFC 6750), the OAuth 2.1 authorization server an IDE
 // signs in through (PKCE, dynamic registration, a consent page), and the anonymous test mode.
 import { createHash, randomBytes } from "node:crypto";
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agov, httpClient, httpServer, issueToken, tempHome, textOf } from "../support/agov.js";
 
@@ -361,6 +362,64 @@ describe("HTTP authorization (agov serve --http)", () => {
       expect(page).toMatch(/token not recognised/);
       expect(page).not.toContain("agov_forged");
     });
+  });
+});
+
+describe("behind a TLS proxy (AGOV_HTTP_PUBLIC_URL)", () => {
+  /** A request as the proxy forwards it: to the bound port, with the public name in Host. */
+  function viaProxy(url: string, path: string, init: { method?: string; body?: string } = {}) {
+    const target = new URL(url);
+    return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: target.hostname,
+            port: target.port,
+            path,
+            method: init.method ?? "GET",
+            headers: { host: "agov.example.test", ...MCP_HEADERS },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(init.body);
+      },
+    );
+  }
+
+  it("names the public URL in the metadata, the issuer and the challenge", async () => {
+    const server = await httpServer(tempHome(), {
+      AGOV_HTTP_PUBLIC_URL: "https://agov.example.test",
+    });
+    try {
+      const prm = await viaProxy(server.url, "/.well-known/oauth-protected-resource/mcp");
+      expect(prm.status).toBe(200);
+      expect(JSON.parse(prm.body)).toMatchObject({
+        resource: "https://agov.example.test/mcp",
+        authorization_servers: ["https://agov.example.test/"],
+      });
+      const as = await viaProxy(server.url, "/.well-known/oauth-authorization-server");
+      expect(JSON.parse(as.body)).toMatchObject({
+        issuer: "https://agov.example.test/",
+        token_endpoint: "https://agov.example.test/token",
+      });
+      const none = await viaProxy(server.url, "/mcp", {
+        method: "POST",
+        body: JSON.stringify(INIT),
+      });
+      expect(none.status).toBe(401);
+      expect(none.headers["www-authenticate"]).toBe(
+        'Bearer resource_metadata="https://agov.example.test/.well-known/oauth-protected-resource/mcp"',
+      );
+    } finally {
+      await server.stop();
+    }
   });
 });
 
