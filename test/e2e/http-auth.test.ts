@@ -365,6 +365,82 @@ describe("HTTP authorization (agov serve --http)", () => {
   });
 });
 
+describe("an MCP SDK client that signs in by itself", () => {
+  it("discovers the sign-in from the 401, registers, and connects after a person approves", async () => {
+    const home = tempHome();
+    const server = await httpServer(home);
+    try {
+      const agovToken = await issueToken(home, "vscode-user", 2);
+      const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+      const { StreamableHTTPClientTransport } = await import(
+        "@modelcontextprotocol/sdk/client/streamableHttp.js"
+      );
+      const { UnauthorizedError } = await import("@modelcontextprotocol/sdk/client/auth.js");
+      let info: unknown;
+      let tokens: unknown;
+      let verifier = "";
+      let sentTo: URL | undefined;
+      const provider = {
+        redirectUrl: REDIRECT,
+        clientMetadata: {
+          client_name: "SDK client",
+          redirect_uris: [REDIRECT],
+          token_endpoint_auth_method: "none",
+          grant_types: ["authorization_code", "refresh_token"],
+          response_types: ["code"],
+        },
+        clientInformation: () => info as never,
+        saveClientInformation: (i: unknown) => {
+          info = i;
+        },
+        tokens: () => tokens as never,
+        saveTokens: (t: unknown) => {
+          tokens = t;
+        },
+        redirectToAuthorization: (url: URL) => {
+          sentTo = url;
+        },
+        saveCodeVerifier: (v: string) => {
+          verifier = v;
+        },
+        codeVerifier: () => verifier,
+      };
+      const transport = new StreamableHTTPClientTransport(new URL(server.url), {
+        authProvider: provider,
+      });
+      const first = new Client({ name: "sdk-oauth", version: "1" });
+      await expect(first.connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
+      expect(sentTo?.pathname).toBe("/authorize");
+
+      // The person's browser: the consent page, the token pasted, the approval.
+      const html = await (await fetch(sentTo!)).text();
+      const check = await fetch(new URL("/oauth/consent", sentTo), {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ ...formFields(html), token: agovToken, step: "check" }),
+      });
+      const approve = await fetch(new URL("/oauth/consent", sentTo), {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ ...formFields(await check.text()), step: "approve" }),
+        redirect: "manual",
+      });
+      const code = new URL(approve.headers.get("location") ?? "").searchParams.get("code")!;
+      await transport.finishAuth(code);
+
+      const client = new Client({ name: "sdk-oauth", version: "1" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider }),
+      );
+      const who = JSON.parse(textOf(await client.callTool({ name: "whoami", arguments: {} })));
+      expect(who).toMatchObject({ agent_id: "vscode-user", tier: 2 });
+      await client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("behind a TLS proxy (AGOV_HTTP_PUBLIC_URL)", () => {
   /** A request as the proxy forwards it: to the bound port, with the public name in Host. */
   function viaProxy(url: string, path: string, init: { method?: string; body?: string } = {}) {
