@@ -198,15 +198,6 @@ describe("HTTP authorization (agov serve --http)", () => {
       expect(tokens.expires_in).toBeLessThanOrEqual(15 * 60);
       expect(tokens.access_token).not.toBe(agovToken);
 
-      // The code is single-use.
-      const again = await tokenRequest({
-        grant_type: "authorization_code",
-        code,
-        code_verifier: verifier,
-        redirect_uri: REDIRECT,
-      });
-      expect(again.status).toBe(400);
-
       const c = await httpClient(server.url, tokens.access_token);
       try {
         const who = JSON.parse(textOf(await c.client.callTool({ name: "whoami", arguments: {} })));
@@ -228,17 +219,58 @@ describe("HTTP authorization (agov serve --http)", () => {
         refresh_token: tokens.refresh_token,
       });
       expect(reused.status).toBe(400);
-
-      // Revoking the agent kills the OAuth access token and the refresh token with it.
-      const revoked = await agov(["token", "revoke", "--agent", "ide-user"], { AGOV_HOME: home });
-      expect(revoked.code).toBe(0);
-      const denied = await post(INIT, { authorization: `Bearer ${next.access_token}` });
-      expect(denied.status).toBe(401);
-      const dead = await tokenRequest({
+      // A replay voids the whole sign-in: the refresh token the first use got is refused too.
+      const voided = await tokenRequest({
         grant_type: "refresh_token",
         refresh_token: next.refresh_token,
       });
+      expect(voided.status).toBe(400);
+      expect(((await voided.json()) as { error_description: string }).error_description).toMatch(
+        /void/,
+      );
+
+      // The code is single-use; a replay voids what its first use got.
+      const third = pkce();
+      const code3 = await signIn(agovToken, third.challenge);
+      const exchange3 = () =>
+        tokenRequest({
+          grant_type: "authorization_code",
+          code: code3,
+          code_verifier: third.verifier,
+          redirect_uri: REDIRECT,
+        });
+      const got3 = (await (await exchange3()).json()) as { refresh_token: string };
+      expect((await exchange3()).status).toBe(400);
+      const after3 = await tokenRequest({
+        grant_type: "refresh_token",
+        refresh_token: got3.refresh_token,
+      });
+      expect(after3.status).toBe(400);
+
+      // Revoking the agent kills the OAuth access token and the refresh token with it.
+      const again2 = pkce();
+      const fresh = (await (
+        await tokenRequest({
+          grant_type: "authorization_code",
+          code: await signIn(agovToken, again2.challenge),
+          code_verifier: again2.verifier,
+          redirect_uri: REDIRECT,
+        })
+      ).json()) as { access_token: string; refresh_token: string };
+      const live = await post(INIT, { authorization: `Bearer ${fresh.access_token}` });
+      expect(live.status).toBe(200);
+      const revoked = await agov(["token", "revoke", "--agent", "ide-user"], { AGOV_HOME: home });
+      expect(revoked.code).toBe(0);
+      const denied = await post(INIT, { authorization: `Bearer ${fresh.access_token}` });
+      expect(denied.status).toBe(401);
+      const dead = await tokenRequest({
+        grant_type: "refresh_token",
+        refresh_token: fresh.refresh_token,
+      });
       expect(dead.status).toBe(400);
+      expect(((await dead.json()) as { error_description: string }).error_description).toMatch(
+        /revoked or has expired/,
+      );
 
       const rows = JSON.parse(
         (

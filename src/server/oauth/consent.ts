@@ -123,6 +123,7 @@ export function consentHandler(
       token_id: g.token_id,
       token_expires_at: g.token_expires_at,
       expires_at: clock.now() + CODE_TTL_MS,
+      family: ids.next(),
       redirect_uri: consent.redirect_uri,
       code_challenge: consent.code_challenge,
     });

@@ -72,6 +72,7 @@ export function createOAuthProvider(gateway: Gateway, resource: (url?: URL) => b
       token_id: g.token_id,
       token_expires_at: g.token_expires_at,
       expires_at: g.token_expires_at,
+      family: g.family,
     });
     await audit(
       g.agent_id,
@@ -169,8 +170,15 @@ export function createOAuthProvider(gateway: Gateway, resource: (url?: URL) => b
       if (g.expires_at <= now) return refused(g, "code", "the authorization code has expired");
       if (redirectUri !== undefined && redirectUri !== g.redirect_uri)
         return refused(g, "code", "redirect_uri differs from the authorization request's");
-      if (!(await records.spend("code", code, CODE_TTL_MS * 2, now)))
-        return refused(g, "code", "the authorization code was already used");
+      if (!(await records.spend("code", code, CODE_TTL_MS * 2, now))) {
+        // A replayed code may be a stolen one: what the first use got can no longer be refreshed.
+        await records.voidFamily(g.family, now);
+        return refused(
+          g,
+          "code",
+          "the authorization code was already used; the sign-in it began is void",
+        );
+      }
       try {
         return await issue(client, g, "grant");
       } catch (err) {
@@ -185,12 +193,21 @@ export function createOAuthProvider(gateway: Gateway, resource: (url?: URL) => b
         throw new InvalidGrantError("unknown refresh token");
       const now = clock.now();
       if (g.expires_at <= now) return refused(g, "refresh", "the refresh token has expired");
-      if (!(await records.spend("refresh", refreshToken, g.expires_at - now, now)))
+      if (await records.familyVoid(g.family))
         return refused(
           g,
           "refresh",
-          "the refresh token was already used (they rotate); sign in again",
+          "this sign-in was voided after a replayed token; sign in again",
         );
+      if (!(await records.spend("refresh", refreshToken, g.expires_at - now, now))) {
+        // Rotation means a spent token comes back only when two parties hold it: void them all.
+        await records.voidFamily(g.family, now);
+        return refused(
+          g,
+          "refresh",
+          "the refresh token was already used (they rotate), so this sign-in is void; sign in again",
+        );
+      }
       try {
         return await issue(client, g, "refresh");
       } catch (err) {

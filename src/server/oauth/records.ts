@@ -41,6 +41,8 @@ export const GRANT = z.object({
   token_id: z.string(),
   token_expires_at: z.number(),
   expires_at: z.number(),
+  /** One sign-in: its code and every refresh token rotated from it; void together on a replay. */
+  family: z.string(),
   /** Codes only: the redirect URI and PKCE challenge of the authorization request. */
   redirect_uri: z.string().optional(),
   code_challenge: z.string().optional(),
@@ -55,6 +57,9 @@ export interface OAuthRecords {
   /** A code's or refresh token's grant, by the secret itself (looked up by its hash). */
   grant(kind: "code" | "refresh", secret: string): Promise<Grant | null>;
   putGrant(kind: "code" | "refresh", secret: string, grant: Grant): Promise<void>;
+  /** Voids every refresh token of a sign-in (a code or refresh token was replayed). */
+  voidFamily(family: string, now: number): Promise<void>;
+  familyVoid(family: string): Promise<boolean>;
   /** True the first time a secret is spent; false ever after (until it would have expired). */
   spend(
     kind: "consent" | "code" | "refresh",
@@ -85,6 +90,11 @@ export function oauthRecords(state: StateStore): OAuthRecords {
       return parse(GRANT, await state.oauth.get(kind, sha256(secret)));
     },
     putGrant: (kind, secret, grant) => state.oauth.put(kind, sha256(secret), grant),
+    // Beside the refresh tokens, under keys no SHA-256 hex can take.
+    voidFamily: (family, now) => state.oauth.put("refresh", `family:${family}`, { voided_at: now }),
+    async familyVoid(family) {
+      return (await state.oauth.get("refresh", `family:${family}`)) !== null;
+    },
     async spend(kind, secret, ttlMs, now) {
       const claimed = await state.idempotency.claim(
         CLAIMS,
