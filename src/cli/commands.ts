@@ -231,7 +231,7 @@ is in order, 1 when something agov needs is missing or down (the row names its a
       --since 1h means the last hour; --task the calls that named the task (task_id) and its runs.
       Kinds: ${LEDGER_KINDS.join(", ")}.`,
         options: AUDIT_QUERY,
-        load: () => import("./audit.js").then((m) => m.query),
+        load: () => import("./audit-query.js").then((m) => m.query),
       }),
       verify: command({
         usage: `  agov audit verify [--full] [--anchor <file>] [--json]
