@@ -69,9 +69,7 @@ export async function serveHttp(
   });
   const baseOf = (req: IncomingMessage) =>
     opts.publicUrl ? new URL(opts.publicUrl).origin : `http://${req.headers.host}`;
-  const edge = createOAuthEdge(gateway, (source, e) =>
-    refusals.refused(source, e, "oauth consent: token refused"),
-  );
+  const edge = createOAuthEdge(gateway, (source, e, action) => refusals.refused(source, e, action));
   // One checker per request, so a refusal is counted against the address it came from.
   const bearerFor = (source: string, resourceMetadataUrl: string) =>
     requireBearerAuth({

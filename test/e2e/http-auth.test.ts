@@ -397,6 +397,38 @@ describe("HTTP authorization (agov serve --http)", () => {
   });
 });
 
+describe("a refused sign-in request", () => {
+  it("is on the record, counted per source like a refused token", async () => {
+    const home = tempHome();
+    const server = await httpServer(home);
+    try {
+      const base = server.url.replace(/\/mcp$/, "");
+      const r = await fetch(
+        `${base}/authorize?${new URLSearchParams({ response_type: "code", client_id: "nobody", redirect_uri: REDIRECT, code_challenge: "x".repeat(43), code_challenge_method: "S256" })}`,
+        { redirect: "manual" },
+      );
+      expect(r.status).toBe(400);
+      // Written just after the answer: looked for until it is there.
+      let rows: Array<{ action: string; decision: string }> = [];
+      for (let i = 0; i < 100 && rows.length === 0; i++) {
+        const q = await agov(["audit", "query", "--kind", "auth_refused", "--json"], {
+          AGOV_HOME: home,
+        });
+        rows = JSON.parse(q.stdout);
+        if (rows.length === 0) await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(rows).toEqual([
+        expect.objectContaining({
+          action: expect.stringMatching(/^oauth authorize refused/),
+          decision: "deny",
+        }),
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("an MCP SDK client that signs in by itself", () => {
   it("discovers the sign-in from the 401, registers, and connects after a person approves", async () => {
     const home = tempHome();

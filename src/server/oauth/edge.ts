@@ -9,7 +9,7 @@ import { InvalidRequestError, ServerError } from "@modelcontextprotocol/sdk/serv
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
 import { mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { AgovError } from "../../util/errors.js";
+import { AgovError } from "../../util/errors.js";
 import type { Gateway } from "../gateway.js";
 import { consentHandler } from "./consent.js";
 import { createOAuthProvider } from "./provider.js";
@@ -53,13 +53,16 @@ export interface OAuthEdge {
 
 export function createOAuthEdge(
   gateway: Gateway,
-  refused: (source: string, err: AgovError) => void,
+  /** Puts a refused sign-in request on the record (counted per source, as refused tokens are). */
+  refused: (source: string, err: AgovError, action: string) => void,
 ): OAuthEdge {
   const provider = createOAuthProvider(
     gateway,
     (url) => !url || url.pathname.replace(/\/$/, "") === "/mcp",
   );
-  const consent = consentHandler(gateway, provider, refused);
+  const consent = consentHandler(gateway, provider, (source, e) =>
+    refused(source, e, "oauth consent: token refused"),
+  );
   const apps = new Map<string, express.Express>();
 
   function build(base: string): express.Express {
@@ -84,6 +87,11 @@ export function createOAuthEdge(
         (req, res, next) => {
           void exactRedirect(provider, req).then((problem) => {
             if (!problem) return next();
+            refused(
+              req.socket.remoteAddress ?? "unknown",
+              new AgovError("INVALID_INPUT", problem),
+              "oauth authorize refused",
+            );
             res
               .status(400)
               .set("cache-control", "no-store")
