@@ -26,6 +26,13 @@ export interface AgentEnv {
   /** How long to wait for a peer's message before going on without it. */
   waitMs: number;
   pollMs: number;
+  /**
+   * At most one heartbeat per this interval while polling, and at least one while waiting on the
+   * model, so a slow model never looks STUCK (default 5 s; the seed's STUCK is 30 s of silence).
+   */
+  heartbeatMs?: number | undefined;
+  /** A specialist's stance for the model (see ModelRequest.persona). */
+  persona?: string | undefined;
   hooks?: AgentHooks | undefined;
   counters: { modelCalls: number };
 }
@@ -51,6 +58,7 @@ export function createAgentKit(env: AgentEnv) {
   let cursor: string | undefined;
   const inbox: InboxMessage[] = [];
   let lastBeat = 0;
+  const beatMs = env.heartbeatMs ?? 5000;
 
   async function phase(p: Phase, step?: string): Promise<Record<string, unknown>> {
     if (env.signal.aborted) throw new AgentStopped(env.agentId, "run stopped");
@@ -75,29 +83,32 @@ export function createAgentKit(env: AgentEnv) {
       const retried: Array<{ kind: string; attempt: number; message: string; outage: boolean }> =
         [];
       try {
-        const out = await env.model.generate(
-          {
-            role: env.role,
-            kind,
-            objective: env.objective,
-            context,
-            signal: env.signal,
-            onAttemptFailed: (f) => {
-              env.progress({
-                type: "model_error",
-                agent: env.agentId,
-                kind: f.kind,
-                recovered: true,
-              });
-              retried.push({
-                kind: f.kind,
-                attempt: f.attempt,
-                message: f.message,
-                outage: f.outage,
-              });
+        const out = await beatingWhile((signal) =>
+          env.model.generate(
+            {
+              role: env.role,
+              kind,
+              objective: env.objective,
+              context,
+              ...(env.persona ? { persona: env.persona } : {}),
+              signal,
+              onAttemptFailed: (f) => {
+                env.progress({
+                  type: "model_error",
+                  agent: env.agentId,
+                  kind: f.kind,
+                  recovered: true,
+                });
+                retried.push({
+                  kind: f.kind,
+                  attempt: f.attempt,
+                  message: f.message,
+                  outage: f.outage,
+                });
+              },
             },
-          },
-          schema,
+            schema,
+          ),
         );
         for (const f of retried)
           await env.client.call("error_report", {
@@ -129,9 +140,46 @@ export function createAgentKit(env: AgentEnv) {
     }
   }
 
+  /**
+   * Runs a model call while beating every beatMs: a model thinking for longer than STUCK's 30 s is
+   * still an agent at work. A revocation seen by a beat stops the call at once.
+   */
+  async function beatingWhile<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const stop = new AbortController();
+    const forward = () => stop.abort(env.signal.reason);
+    if (env.signal.aborted) forward();
+    else env.signal.addEventListener("abort", forward, { once: true });
+    let revoked: AgentRevoked | null = null;
+    let beating = false;
+    const timer = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      lastBeat = Date.now();
+      env.client
+        .call("heartbeat")
+        .catch((err: unknown) => {
+          if (err instanceof AgentRevoked && !revoked) {
+            revoked = err;
+            stop.abort(err);
+          }
+        })
+        .finally(() => {
+          beating = false;
+        });
+    }, beatMs);
+    try {
+      return await work(stop.signal);
+    } catch (err) {
+      throw revoked ?? err;
+    } finally {
+      clearInterval(timer);
+      env.signal.removeEventListener("abort", forward);
+    }
+  }
+
   async function heartbeat(): Promise<void> {
     const now = Date.now();
-    if (now - lastBeat < 1000) return;
+    if (now - lastBeat < beatMs) return;
     lastBeat = now;
     await env.client.call("heartbeat");
   }

@@ -62,7 +62,7 @@ export function buildMessages(req: ModelRequest, schema: z.ZodType): ChatMessage
   return [
     {
       role: "system",
-      content: `${TEAM} ${STANCE[req.role]} Reply with a single JSON object and nothing else.`,
+      content: `${TEAM} ${req.persona ?? STANCE[req.role]} Reply with a single JSON object and nothing else.`,
     },
     {
       role: "user",

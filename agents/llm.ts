@@ -31,6 +31,8 @@ export interface LlmOptions {
   maxRetryAfterMs?: number;
   /** Sent only when set: some models accept no temperature but their own. */
   temperature?: number;
+  /** The most tokens a reply may use (`max_tokens`); unset: the endpoint's default. */
+  maxTokens?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**
    * Resolves when an attempt's time is up (default: timeoutMs of real time); rejected or never
@@ -133,6 +135,7 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
           response_format: { type: "json_object" },
           // Unset by default: some models refuse any temperature but their own.
           ...(opts.temperature !== undefined && { temperature: opts.temperature }),
+          ...(opts.maxTokens !== undefined && { max_tokens: opts.maxTokens }),
         },
         { signal: own.signal },
       );
@@ -153,6 +156,7 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
 
   return {
     name: `${config.provider}:${config.model}`,
+    endpoint: config.baseURL,
     async generate<T>(req: ModelRequest, schema: z.ZodType<T>): Promise<T> {
       const base = buildMessages(req, schema);
       let messages = base;
@@ -162,15 +166,17 @@ export function createLlmModel(config: LlmConfig, opts: LlmOptions = {}): Model 
         const wait = breaker.waitMs();
         if (wait > 0) await sleep(wait, req.signal);
         const outcome = await attemptOnce(messages, req, schema);
+        // Provider faults (down, refusing the key, answering garbage) count against the breaker;
+        // only an answer, or a refusal of the agent's own request, shows the endpoint is working.
         const outage = !outcome.ok && OUTAGE_KINDS.has(outcome.failure.kind);
         if (outage) breaker.failure();
-        else breaker.success(); // it answered, even if the answer was wrong
+        else breaker.success();
         if (outcome.ok) return outcome.value as T;
         const { failure } = outcome;
         if (!RETRYABLE.has(failure.kind) || attempt >= maxAttempts) {
           throw new ModelError(
             failure.kind,
-            `${config.provider}:${config.model} ${req.kind} for ${req.role} failed after ` +
+            `${config.provider}:${config.model} at ${config.baseURL}: ${req.kind} for ${req.role} failed after ` +
               `${attempt} attempt${attempt === 1 ? "" : "s"}: ${failure.message}`,
             attempt,
             failure.status,
@@ -265,6 +271,13 @@ function byStatus(status: number, message: string): Failure {
   if (status === 429) return { kind: "rate_limited", status, message: `rate limited: ${message}` };
   if (status === 408) return { kind: "timeout", status, message: `request timeout: ${message}` };
   if (status >= 500) return { kind: "server_error", status, message: `server error: ${message}` };
+  // The key, the account or the model name is wrong: the endpoint's configuration, not the request.
+  if (status === 401 || status === 403 || status === 404 || status === 407)
+    return {
+      kind: "endpoint_refused",
+      status,
+      message: `endpoint refused (${status}): ${message}`,
+    };
   return { kind: "client_error", status, message: `request refused: ${message}` };
 }
 

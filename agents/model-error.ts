@@ -6,20 +6,29 @@ export type ModelErrorKind =
   | "timeout"
   | "rate_limited"
   | "server_error"
+  | "endpoint_refused"
   | "client_error";
 
-/** Kinds that mean the endpoint is down or overloaded: an outage, never the agent's fault. */
+/**
+ * Kinds that are the provider's fault, never the agent's: the endpoint is down, overloaded or slow
+ * (5xx, an HTML error page, timeouts, rate limits), refuses the configured key or model (401, 403,
+ * 404), or answers with something that is not the JSON asked for. They go through the model's
+ * breaker and are reported with dependency "model": recorded, not charged. Only `client_error`
+ * (the request the agent built was refused: 400, 413, 422) is the agent's own.
+ */
 export const OUTAGE_KINDS: ReadonlySet<ModelErrorKind> = new Set([
   "timeout",
   "rate_limited",
   "server_error",
+  "endpoint_refused",
+  "malformed_output",
 ]);
 
 export class ModelError extends Error {
   override readonly name = "ModelError";
   /** Worth another try later (the runner may retry the step); a client error never is. */
   readonly retryable: boolean;
-  /** The endpoint's outage (reported with dependency "model", not charged to the agent). */
+  /** The provider's fault (reported with dependency "model", not charged to the agent). */
   readonly outage: boolean;
 
   constructor(

@@ -20,7 +20,7 @@ export interface AttemptFailure {
   status?: number;
   /** How long the model will wait before the next attempt. */
   delayMs: number;
-  /** The endpoint is down or overloaded (5xx, timeout, rate limit): its outage, not the agent's. */
+  /** The provider's fault (down, overloaded, refusing the key, answering garbage), not the agent's. */
   outage: boolean;
 }
 
@@ -38,6 +38,11 @@ export interface ModelRequest {
   kind: ModelTaskKind;
   objective: string;
   context: Record<string, unknown>;
+  /**
+   * A specialist's own stance, said to an LLM instead of the role's (the role still picks the
+   * offline model's leanings).
+   */
+  persona?: string;
   signal?: AbortSignal;
   /**
    * Called (and awaited) before each retry, so the agent can put the failure on the ledger through
@@ -49,6 +54,8 @@ export interface ModelRequest {
 export interface Model {
   /** For reports: "offline", "openrouter:<model>" or "openai:<model>". */
   readonly name: string;
+  /** The endpoint's base URL, for messages that must say which one failed (none when offline). */
+  readonly endpoint?: string;
   generate<T>(req: ModelRequest, schema: z.ZodType<T>): Promise<T>;
 }
 

@@ -111,7 +111,25 @@ export interface Scenario {
   matched: string[];
   qualifiers: Qualifier[];
   scaleDemand: boolean;
+  /**
+   * Which way the objective settles the core trade-off: "scale" when it asks for headroom and not
+   * for low cost, "lean" for the reverse; "open" when it asks for both or neither, and the agents'
+   * own leanings (ALPHA scale-first, BETA lean) decide, so they disagree.
+   */
+  stance: "scale" | "lean" | "open";
+  /** A software or infrastructure objective: the only kind the offline model can draft for. */
+  engineering: boolean;
 }
+
+/** Words that make an objective an engineering one even when no domain catalog matches it. */
+const ENGINEERING = new Set(
+  (
+    "platform service services system systems software database data pipeline pipelines code " +
+    "codebase tool tools tooling automation integration deployment architecture sdk cli library " +
+    "queue cache storage compute program script bot scheduler workflow etl repository repo " +
+    "endpoint app apps tracker"
+  ).split(" "),
+);
 
 const WORD = /[a-z0-9][a-z0-9/'-]*/g;
 
@@ -159,6 +177,10 @@ export function readObjective(objective: string): Scenario {
     }
   }
   const qualifiers = QUALIFIERS.filter((q) => hits(q.keywords, lower, words).length > 0);
+  const engineering = !!best || [...words].some((w) => ENGINEERING.has(w));
+  if (!engineering) domain = outsideDomain(subject, terms);
+  const scaleDemand = qualifiers.some((q) => q.scale);
+  const cost = qualifiers.some((q) => q.id === "cost");
   return {
     subject,
     framing,
@@ -166,7 +188,9 @@ export function readObjective(objective: string): Scenario {
     domain,
     matched: best?.matched ?? [],
     qualifiers,
-    scaleDemand: qualifiers.some((q) => q.scale),
+    scaleDemand,
+    stance: scaleDemand && !cost ? "scale" : cost && !scaleDemand ? "lean" : "open",
+    engineering,
   };
 }
 
@@ -216,6 +240,38 @@ function genericDomain(subject: string, terms: string[]): Domain {
   };
 }
 
+/**
+ * Not software or infrastructure ("plan a bake sale"): no technology to choose, only how the work
+ * is organised, so nothing in the output pretends to be an architecture. Flagged as a placeholder.
+ */
+function outsideDomain(subject: string, terms: string[]): Domain {
+  const what = terms.slice(0, 2).join(" ") || "task";
+  const opt = (tech: string, strength: string, weakness: string) => ({ tech, strength, weakness });
+  const comp = (name: string, responsibility: string, tier: Tier, x: TechOption, y: TechOption) =>
+    ({ name, responsibility, tier, options: [x, y] }) satisfies CatalogComponent;
+  // biome-ignore format: a data table reads best one entry per line
+  return {
+    id: "outside",
+    keywords: [],
+    components: [
+      comp(`${titleCase(what)} plan`, `set out who does what, and by when, for ${subject}`, "core",
+        opt("a written plan with an owner and a date per step", "nothing is left implicit", "takes longer to agree"),
+        opt("a short checklist", "quick to write and follow", "gaps show only when they bite")),
+      comp("Coordination", "keep everyone involved informed and unblocked", "support",
+        opt("a weekly check-in", "problems surface early", "a standing meeting to keep"),
+        opt("a shared notice board or group chat", "cheap and always there", "easy to miss")),
+      comp("Review", "look back at what worked once it is done", "ALPHA",
+        opt("a written retrospective", "lessons kept for next time", "another document"),
+        opt("a quick conversation", "no overhead", "lessons forgotten")),
+    ],
+    findings: [
+      ["Outside the catalog", `The offline model drafts software and infrastructure designs; "${subject}" is not one, so what follows is a deterministic placeholder, not advice.`],
+    ],
+    questions: ["Who owns the outcome, and by when is it needed?"],
+    risks: ["A placeholder taken for advice: use a real model for this objective"],
+  };
+}
+
 export type Role = "ALPHA" | "BETA" | "GAMMA";
 
 export interface Pick {
@@ -244,6 +300,8 @@ export function preferredIndex(s: Scenario, c: CatalogComponent, role: Role): 0 
   if (c.tier === "BETA") return 1;
   const roll = hash(`${s.subject}|${c.name}`) / 2 ** 32;
   if (c.tier === "support" && roll < 0.4) return roll < 0.2 ? 0 : 1;
+  // An objective that settles the trade-off settles it for everyone: the agents then agree.
+  if (s.stance !== "open") return s.stance === "scale" ? 0 : 1;
   if (role === "ALPHA") return 0;
   if (role === "BETA") return 1;
   return c.tier === "core" && s.scaleDemand ? 0 : 1;

@@ -28,6 +28,20 @@ export function createOfflineModel(): Model {
   };
 }
 
+/**
+ * Whether the offline model can address an objective at all: it drafts software and infrastructure
+ * designs only. For anything else its output is a flagged placeholder, and the CLI refuses to run.
+ */
+export function offlineCoverage(objective: string): { covered: boolean; reason: string } {
+  const s = readObjective(objective);
+  return s.engineering
+    ? { covered: true, reason: `a ${s.domain.id} objective` }
+    : {
+        covered: false,
+        reason: `the offline model only drafts software and infrastructure designs, and "${s.subject}" is neither`,
+      };
+}
+
 function produce(req: ModelRequest, s: Scenario, rng: () => number): unknown {
   switch (req.kind) {
     case "plan":
@@ -74,6 +88,31 @@ function plan(req: ModelRequest, s: Scenario): Plan {
   const risks = [...s.qualifiers.map((q) => q.risk), ...s.domain.risks];
   const target = aim(s);
   const kindOf = s.framing === "design" ? "design" : "plan";
+  const specialist = typeof req.context.specialist === "string" ? req.context.specialist : null;
+  if (specialist && s.engineering) {
+    const deliverables = z
+      .array(z.string())
+      .catch([])
+      .parse(req.context.deliverables ?? []);
+    return {
+      summary: `As the ${specialist}: review the ${target} from that angle and produce ${deliverables.join(", ") || "the deliverables"}.`,
+      steps: [
+        `Read the first proposal for ${core.join(", ")}`,
+        `Review it as the ${specialist} would, and post the review for the mediator`,
+        ...deliverables.map((d) => `Write the ${d}`),
+      ].slice(0, 8),
+      risks: risks.slice(0, 3),
+    };
+  }
+  if (!s.engineering)
+    return {
+      summary: `A deterministic placeholder: the offline model cannot address "${s.subject}" (it drafts software and infrastructure designs only).`,
+      steps: [
+        "Say plainly that this objective is outside the offline model",
+        "Ask for a real model",
+      ],
+      risks: ["A placeholder taken for advice"],
+    };
   if (req.role === "ALPHA") {
     return {
       summary: `Research the ${target}: pin down requirements and constraints (${constraints}), then propose a scale-first ${kindOf}.`,
@@ -127,8 +166,9 @@ function plan(req: ModelRequest, s: Scenario): Plan {
 }
 
 function analysis(s: Scenario, rng: () => number): Analysis {
-  const scope =
-    s.matched.length > 0
+  const scope = !s.engineering
+    ? `Outside what the offline model can address: it drafts software and infrastructure designs, and "${s.subject}" is not one, so this is a deterministic placeholder.`
+    : s.matched.length > 0
       ? `Catalogued as ${s.domain.id} (matched: ${s.matched.join(", ")}): ${s.subject}.`
       : `No catalogued domain matches; the design is built around ${s.terms.slice(0, 3).join(", ") || "the objective's own terms"}.`;
   // Rotate rather than shuffle: the order varies with the request, every finding stays.
@@ -157,7 +197,15 @@ function proposal(req: ModelRequest, s: Scenario, rng: () => number): Proposal {
   const chosen = picks(s, req.role);
   const core = chosen.filter((p) => p.component.tier === "core");
   const parts = core.map((p) => `${p.component.name.toLowerCase()} → ${p.option.tech}`).join("; ");
-  const stance = {
+  const settled = {
+    scale: [
+      "scale-first",
+      "Proven technology that scales out",
+      "the headroom the objective asks for",
+    ],
+    lean: ["lean", "The fewest moving parts", "the low cost the objective asks for"],
+  } as const;
+  const own = {
     ALPHA: [
       "scale-first",
       "Proven technology that scales out",
@@ -174,6 +222,7 @@ function proposal(req: ModelRequest, s: Scenario, rng: () => number): Proposal {
       "scale where the objective needs it and simplicity elsewhere",
     ],
   }[req.role];
+  const stance = s.stance === "open" || !s.engineering ? own : settled[s.stance];
   const open = z.object({ open_questions: z.array(z.string()) }).safeParse(req.context.analysis);
   const carried =
     open.success && open.data.open_questions[0]

@@ -6,9 +6,11 @@ import { AgentStopped, sleep } from "./agent.js";
 import { AgentRevoked, type GovernedClient } from "./client.js";
 import { runGamma } from "./gamma.js";
 import type { AgentRole, Model } from "./model.js";
+import { watchFaults } from "./model-watch.js";
 import { runPeer } from "./peer.js";
 import type { ProgressEvent } from "./progress.js";
 import { collectOutcome, type RunResult } from "./result.js";
+import { runSpecialist, type SpecialistSpec } from "./specialist.js";
 
 export type Participant = "ORCHESTRATOR" | AgentRole;
 
@@ -17,8 +19,13 @@ export interface RunOptions {
   taskId: string;
   /** Agent id for each participant (fresh per run: a revoked id can never run again). */
   agentIds: Record<Participant, string>;
-  /** Connects a participant to agov with its own token and session. */
-  connect(who: Participant, agentId: string): Promise<GovernedClient>;
+  /**
+   * Connects a participant to agov with its own token and session, at its role's tier
+   * (PARTICIPANT_TIERS) or, for a specialist, at the tier given.
+   */
+  connect(who: Participant, agentId: string, tier?: number): Promise<GovernedClient>;
+  /** Specialists beside ALPHA and BETA, each under its template's packet and tier. */
+  specialists?: SpecialistSpec[];
   model: Model;
   timeoutMs: number;
   /** spawn_conditions polling interval (the seed's 2 s). */
@@ -27,6 +34,13 @@ export interface RunOptions {
   agentPollMs?: number;
   /** How long a peer waits for the other's message before going on. */
   waitMs?: number;
+  /** Agents' heartbeat interval (see AgentEnv.heartbeatMs). */
+  heartbeatMs?: number;
+  /**
+   * Fresh agents that may take over, one after another, from an ALPHA or BETA revoked for its own
+   * faults (new id, new packet, starting from the handoff it left). Default 0.
+   */
+  replacements?: number;
   onProgress?(e: ProgressEvent): void;
   hooks?: AgentHooks;
 }
@@ -48,6 +62,11 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   const ids = opts.agentIds;
   const waitMs = opts.waitMs ?? 15_000;
   const revoked = new Map<string, string>();
+  const model = watchFaults(opts.model);
+  /** Who holds each role now: a replacement takes over its predecessor's. */
+  const current: Record<AgentRole, string> = { ALPHA: ids.ALPHA, BETA: ids.BETA, GAMMA: ids.GAMMA };
+  const replacements: Replacement[] = [];
+  const specialists: SpecialistResult[] = [];
   let timedOut = false;
 
   let orchestrator: GovernedClient | undefined;
@@ -65,49 +84,103 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     });
     for (const role of ["ALPHA", "BETA"] as const) await givePacket(role);
 
-    const env = async (role: AgentRole): Promise<AgentEnv> => {
-      const client = await opts.connect(role, ids[role]);
+    const env = async (role: AgentRole, agentId = ids[role], tier?: number): Promise<AgentEnv> => {
+      const client = await opts.connect(role, agentId, tier);
       clients.push(client);
       return {
         client,
         role,
-        agentId: ids[role],
+        agentId,
         taskId: opts.taskId,
         objective: opts.objective,
-        model: opts.model,
+        model,
         progress,
         signal: abort.signal,
         waitMs,
         pollMs: opts.agentPollMs ?? 50,
+        heartbeatMs: opts.heartbeatMs,
         hooks: opts.hooks,
         counters,
       };
     };
-    const peerSetup = (peer: string) => ({ peer, rounds: 2, synthesisWaitMs: waitMs * 2 });
-    const settle = <T>(role: AgentRole, p: Promise<T>) =>
+    // A peer is addressed by its role: messages go to whoever holds it now, and come from any
+    // agent that held it (a predecessor's proposal is still a proposal).
+    const peerSetup = (other: "ALPHA" | "BETA") => ({
+      peer: () => current[other],
+      isPeer: (id: string) => id === ids[other] || id.startsWith(`${ids[other]}-r`),
+      rounds: 2,
+      synthesisWaitMs: waitMs * 2,
+    });
+    const settle = <T>(role: AgentRole, p: Promise<T>, agentId = ids[role]) =>
       p.then(
         (value) => ({ role, ok: true as const, value }),
         (error: unknown) => {
           if (error instanceof AgentRevoked) {
-            revoked.set(ids[role], error.message);
-            progress({ type: "revoked", agent: ids[role], reason: error.message });
+            revoked.set(agentId, error.message);
+            progress({ type: "revoked", agent: agentId, reason: error.message });
           } else if (!(error instanceof AgentStopped) && !abort.signal.aborted) {
             progress({
               type: "note",
-              agent: ids[role],
+              agent: agentId,
               text: `stopped: ${(error as Error).message}`,
             });
           }
           return { role, ok: false as const, error };
         },
       );
-    const alpha = settle(
-      "ALPHA",
-      env("ALPHA").then((e) => runPeer(e, peerSetup(ids.BETA))),
-    );
-    const beta = settle(
-      "BETA",
-      env("BETA").then((e) => runPeer(e, peerSetup(ids.ALPHA))),
+    /** Runs a role to its end, replacing an agent revoked for its own faults (at most N times). */
+    const supervise = async <T>(role: AgentRole, work: (e: AgentEnv) => Promise<T>) => {
+      for (let n = 1; ; n++) {
+        const agentId = current[role];
+        const r = await settle(role, env(role, agentId).then(work), agentId);
+        if (r.ok || !(r.error instanceof AgentRevoked)) return r;
+        if (n > (opts.replacements ?? 0) || abort.signal.aborted) return r;
+        const by = `${ids[role]}-r${n}`;
+        replacements.push({ role, replaced: agentId, by, reason: r.error.message });
+        progress({
+          type: "note",
+          agent: by,
+          text: `replaces ${agentId} (revoked), from its handoff`,
+        });
+        current[role] = by;
+        await givePacket(role, by);
+      }
+    };
+    const alpha = supervise("ALPHA", (e) => runPeer(e, peerSetup("BETA")));
+    const beta = supervise("BETA", (e) => runPeer(e, peerSetup("ALPHA")));
+    const specialistsDone = Promise.all(
+      (opts.specialists ?? []).map(async (spec) => {
+        const line: SpecialistResult = {
+          name: spec.name,
+          agent: spec.id,
+          tier: spec.template.tier,
+          completed: false,
+          artifacts: [],
+          reviewed: null,
+        };
+        specialists.push(line);
+        await orch.must(
+          "packet_create",
+          spec.template.packet({
+            agent_id: spec.id,
+            task_id: opts.taskId,
+            objective: opts.objective,
+          }),
+        );
+        // A specialist thinks as the neutral mediator does offline, and in its own voice to an LLM.
+        const persona =
+          `You are the ${spec.template.title}, a specialist beside ALPHA and BETA: review their ` +
+          "design from your specialty and produce the deliverables your packet names.";
+        const r = await settle(
+          "GAMMA",
+          env("GAMMA", spec.id, spec.template.tier).then((e) =>
+            runSpecialist({ ...e, persona }, spec),
+          ),
+          spec.id,
+        );
+        if (r.ok) Object.assign(line, { completed: true, ...r.value });
+        else line.error = (r.error as Error).message;
+      }),
     );
     const peersDone = Promise.all([alpha, beta]);
     let peersFinished = false;
@@ -146,6 +219,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     // Peers stalled (STUCK) are stopped once the mediator has settled the task.
     if (!peersFinished) abort.abort();
     await peersDone;
+    await specialistsDone;
     timedOut = Date.now() - started >= opts.timeoutMs;
 
     return await collectOutcome({
@@ -156,6 +230,9 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
       agentIds: ids,
       spawn,
       revoked,
+      replacements,
+      specialists,
+      modelFault: model.fault(),
       timedOut,
       durationMs: Date.now() - started,
       events,
@@ -168,7 +245,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 
-  async function givePacket(role: AgentRole): Promise<void> {
+  async function givePacket(role: AgentRole, agentId = ids[role]): Promise<void> {
     const me = role.toLowerCase();
     const deliverables =
       role === "ALPHA"
@@ -177,7 +254,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
           ? [`${me}-proposal`, `${me}-critique`]
           : ["gamma-synthesis"];
     await orchOf().must("packet_create", {
-      agent_id: ids[role],
+      agent_id: agentId,
       task_id: opts.taskId,
       objective: opts.objective,
       deliverables,
@@ -197,7 +274,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
   async function activeVoters(stuck: Set<string>): Promise<string[]> {
     const r = await orchOf().call("spawn_conditions", { task_id: opts.taskId });
     const roster = r.ok ? ((r.data.roster ?? {}) as Record<string, { phase: string }>) : {};
-    return [ids.ALPHA, ids.BETA].filter((id) => {
+    return [current.ALPHA, current.BETA].filter((id) => {
       const phase = roster[id]?.phase;
       return (
         phase &&
@@ -207,6 +284,27 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
       );
     });
   }
+}
+
+/** What a specialist did in a run. */
+export interface SpecialistResult {
+  name: string;
+  agent: string;
+  tier: number;
+  completed: boolean;
+  artifacts: string[];
+  /** The proposal it reviewed. */
+  reviewed: string | null;
+  error?: string;
+}
+
+/** A fresh agent that took over a role from one revoked for its own faults. */
+export interface Replacement {
+  role: AgentRole;
+  replaced: string;
+  by: string;
+  /** Why the replaced agent was revoked. */
+  reason: string;
 }
 
 const ROLE_SCOPE: Record<AgentRole, string> = {

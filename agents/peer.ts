@@ -4,8 +4,10 @@ import { type AgentEnv, createAgentKit, type InboxMessage } from "./agent.js";
 import { Analysis, Critique, Plan, Proposal, Synthesis, Vote } from "./schemas.js";
 
 export interface PeerSetup {
-  /** The other peer's agent id. */
-  peer: string;
+  /** The agent holding the other peer's role now (a replacement takes over its predecessor's). */
+  peer(): string;
+  /** Whether a message's sender holds, or held, the other peer's role. */
+  isPeer(agentId: string): boolean;
   rounds: number;
   /** How long to wait in VERIFY for the mediator's synthesis. */
   synthesisWaitMs: number;
@@ -32,24 +34,30 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
   await kit.artifact(`${env.role.toLowerCase()}-plan`, "plan", plan);
   await kit.phase("EXECUTE");
 
+  const postedAnalysis = async () => {
+    const r = await env.client.must("blackboard_read", {
+      task_id: env.taskId,
+      section: "problem",
+    });
+    const e = (r.entries as Array<{ key: string; value: unknown }>).find(
+      (x) => x.key === "analysis",
+    );
+    const parsed = Analysis.safeParse(e?.value);
+    return parsed.success ? parsed.data : null;
+  };
   let analysis: Analysis | null = null;
   if (env.role === "ALPHA") {
-    analysis = await kit.think("analysis", {}, Analysis);
-    await kit.post("problem", "analysis", analysis);
-    await kit.post("problem", "complexity", { score: analysis.complexity, by: env.agentId });
+    // A replacement continues from its predecessor: research already posted is not done again.
+    analysis = handoff.found ? await postedAnalysis() : null;
+    if (!analysis) {
+      analysis = await kit.think("analysis", {}, Analysis);
+      await kit.post("problem", "analysis", analysis);
+      await kit.post("problem", "complexity", { score: analysis.complexity, by: env.agentId });
+    }
     await kit.artifact(`${me}-analysis`, "deliverable", analysis);
   } else {
     // BETA synthesises from ALPHA's research when it arrives in time.
-    analysis = await kit.waitFor(async () => {
-      const r = await env.client.must("blackboard_read", {
-        task_id: env.taskId,
-        section: "problem",
-      });
-      const e = (r.entries as Array<{ key: string; value: unknown }>).find(
-        (x) => x.key === "analysis",
-      );
-      return e ? (e.value as Analysis) : null;
-    });
+    analysis = await kit.waitFor(postedAnalysis);
   }
 
   let feedback: Critique[] = [];
@@ -65,18 +73,18 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
       task_id: env.taskId,
       title: proposal.title,
       content: proposal,
-      required_voters: [env.agentId, setup.peer],
+      required_voters: [env.agentId, setup.peer()],
     });
     const id = String(created.id);
     outcome.proposals.push({ id, title: proposal.title, round });
     env.progress({ type: "proposal", agent: env.agentId, id, title: proposal.title });
     await vote(id, proposal.title, "ACCEPT", "my own proposal");
-    await kit.send(setup.peer, "PROPOSAL", { proposal_id: id, title: proposal.title, round });
+    await kit.send(setup.peer(), "PROPOSAL", { proposal_id: id, title: proposal.title, round });
 
-    const theirs = await kit.nextMessage((m) => m.type === "PROPOSAL" && m.from === setup.peer);
+    const theirs = await kit.nextMessage((m) => m.type === "PROPOSAL" && setup.isPeer(m.from));
     if (theirs) await review(theirs, round);
     const fb = await kit.nextMessage(
-      (m) => m.type === "FEEDBACK" && m.from === setup.peer && m.body.proposal_id === id,
+      (m) => m.type === "FEEDBACK" && setup.isPeer(m.from) && m.body.proposal_id === id,
     );
     feedback = fb ? [fb.body.critique as Critique] : [];
     if (await accepted()) break;
@@ -87,7 +95,7 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
     "deliverable",
     outcome.critiques.length
       ? outcome.critiques
-      : { note: `no proposal from ${setup.peer} arrived to critique` },
+      : { note: `no proposal from ${setup.peer()} arrived to critique` },
   );
 
   await kit.phase("VERIFY");

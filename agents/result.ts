@@ -1,7 +1,8 @@
 // What a run produced, read back through MCP (consensus, blackboard, handoff), as data for --json
 // (the seed's metrics) and as a Markdown report for people.
 import type { GovernedClient } from "./client.js";
-import type { Participant } from "./orchestrator.js";
+import type { ModelFault } from "./model-watch.js";
+import type { Participant, Replacement, SpecialistResult } from "./orchestrator.js";
 import type { ProgressEvent } from "./progress.js";
 
 export interface RunMetrics {
@@ -39,6 +40,12 @@ export interface RunResult {
     votes: unknown[];
   }>;
   revoked: Array<{ agent: string; reason: string }>;
+  /** Fresh agents that took over from agents revoked for their own faults. */
+  replacements: Replacement[];
+  /** Specialists the run added beside ALPHA and BETA. */
+  specialists: SpecialistResult[];
+  /** What the model endpoint did wrong, when it failed at all (provider faults are not charged). */
+  model_fault: ModelFault | null;
   handoff: Record<string, unknown> | null;
   timed_out: boolean;
   metrics: RunMetrics;
@@ -52,6 +59,9 @@ export async function collectOutcome(i: {
   agentIds: Record<Participant, string>;
   spawn: { reason: string; detail: string } | null;
   revoked: Map<string, string>;
+  replacements?: Replacement[];
+  specialists?: SpecialistResult[];
+  modelFault?: ModelFault | null;
   timedOut: boolean;
   durationMs: number;
   events: ProgressEvent[];
@@ -87,14 +97,21 @@ export async function collectOutcome(i: {
       proposal: accepted ? ((accepted.content as Record<string, unknown>) ?? null) : null,
       reason: final
         ? String(final.reason)
-        : i.timedOut
-          ? "the run timed out before a proposal was accepted"
-          : rejected.length
-            ? `no proposal was accepted: ${rejected.map((p) => `"${p.title}" ${p.status} (${p.reason})`).join("; ")}`
-            : "no proposal was made",
+        : i.modelFault?.failing
+          ? `the model endpoint ${i.modelFault.endpoint} (${i.modelFault.model}) kept failing: ` +
+            `${i.modelFault.failures} failed attempt(s), the last ${i.modelFault.kind}: ` +
+            `${i.modelFault.message}${i.timedOut ? "; the run timed out waiting for it" : ""}`
+          : i.timedOut
+            ? "the run timed out before a proposal was accepted"
+            : rejected.length
+              ? `no proposal was accepted: ${rejected.map((p) => `"${p.title}" ${p.status} (${p.reason})`).join("; ")}`
+              : "no proposal was made",
     },
     proposals,
     revoked: [...revoked].map(([agent, reason]) => ({ agent, reason })),
+    replacements: i.replacements ?? [],
+    specialists: i.specialists ?? [],
+    model_fault: i.modelFault ?? null,
     handoff: handoff.found ? (handoff.handoff as Record<string, unknown>) : null,
     timed_out: i.timedOut,
     metrics: {
@@ -115,6 +132,11 @@ export async function collectOutcome(i: {
 
 export function renderReport(r: RunResult): string {
   const out: string[] = [`# ${r.objective}`, ""];
+  if (r.model === "offline")
+    out.push(
+      "> Written by the offline model: a deterministic placeholder built from the objective's keywords, not the work of a real model. Set OPENROUTER_API_KEY or OPENAI_BASE_URL for real content.",
+      "",
+    );
   out.push(
     r.outcome.consensus
       ? `**Consensus reached** on "${r.outcome.title}" — ${r.outcome.reason}.`
@@ -153,6 +175,14 @@ export function renderReport(r: RunResult): string {
     `- Mediator: ${r.metrics.gamma_spawned ? `GAMMA spawned on ${r.metrics.gamma_spawn_reason}` : "not needed"}`,
     "",
   );
+  if (r.specialists.length) {
+    out.push("## Specialists", "");
+    for (const x of r.specialists)
+      out.push(
+        `- ${x.name} \`${x.agent}\` (T${x.tier}): ${x.completed ? `reviewed ${x.reviewed ? `"${x.reviewed}"` : "nothing (no proposal arrived)"}; artifacts ${x.artifacts.join(", ")}` : `stopped: ${x.error ?? "the run ended first"}`}`,
+      );
+    out.push("");
+  }
   out.push("## Governance", "");
   out.push(
     `- Agents: ${Object.entries(r.agents)
@@ -161,6 +191,12 @@ export function renderReport(r: RunResult): string {
     `- Governed calls: ${r.metrics.governance_calls} (${r.metrics.refused_calls} refused), ${r.metrics.model_calls} model calls, ${r.metrics.messages} messages${r.metrics.ledger_rows !== null ? `, ${r.metrics.ledger_rows} ledger rows` : ""}`,
   );
   for (const x of r.revoked) out.push(`- Revoked: ${x.agent} — ${x.reason}`);
+  for (const x of r.replacements)
+    out.push(`- ${x.role}: ${x.replaced} replaced by ${x.by}, which continued from its handoff`);
+  if (r.model_fault)
+    out.push(
+      `- Model endpoint ${r.model_fault.endpoint}: ${r.model_fault.failures} failed attempt(s) (the provider's, not charged to any agent)${r.model_fault.failing ? `, still failing at the end: ${r.model_fault.kind}` : ", recovered"}`,
+    );
   if (r.handoff)
     out.push(
       `- Handoff left by ${String(r.handoff.previous_agent_id)}: ${String(r.handoff.blocking_issue)}`,

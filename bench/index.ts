@@ -2,7 +2,8 @@
 // transport, concurrency and caller (with or without a packet), warm and interleaved over several
 // rounds; then cold start over stdio and one offline `agov run`. See docs/performance.md.
 //   --quick (BENCH_QUICK=1)      3 short rounds, 3 cold starts, no offline run
-//   --only inproc,stdio,http,cold,offline   --tools read,lock,post   --concurrency 1,16,64
+//   --only inproc,stdio,http,cold,offline,ledgers   --tools read,lock,post   --concurrency 1,16,64
+//   --ledger-rows N (the two ledgers compared at N rows: 1,000,000, or 20,000 with --quick)
 //   --rounds N  --chunk-ms N  --warm-ms N  --json  --redis (state in a redis-server of its own)
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -13,6 +14,7 @@ import { cases, TOOLS, workload } from "./cases.js";
 import { type ColdStart, coldStart, coldStartTable } from "./coldstart.js";
 import { type Endpoint, open, ROOT, TRANSPORTS, type TransportName } from "./endpoints.js";
 import { interleave, type Timing } from "./harness.js";
+import { compareLedgers } from "./ledger-adapters.js";
 import { offlineRun } from "./offline-run.js";
 import { caseName, type Row, row, table, verdict } from "./report.js";
 import { createWorld } from "./world.js";
@@ -28,6 +30,7 @@ const { values: o } = parseArgs({
     "warm-ms": { type: "string" },
     json: { type: "boolean", default: false },
     redis: { type: "boolean", default: false },
+    "ledger-rows": { type: "string" },
   },
 });
 const list = (s: string | undefined) => s?.split(",").map((x) => x.trim());
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let cold: ColdStart | undefined;
   let runner: string | undefined;
+  let ledgers: string | null | undefined;
   try {
     let ep: { name: TransportName; endpoint: Endpoint } | undefined;
     for (const [i, c] of todo.entries()) {
@@ -84,6 +88,11 @@ async function main(): Promise<void> {
     await ep?.endpoint.close();
     if (wants("cold")) cold = await coldStart(world, o.quick ? 3 : 9);
     if (wants("offline") && !o.quick) runner = await offlineRun(world.gateway);
+    if (wants("ledgers")) {
+      const rows = num(o["ledger-rows"], o.quick ? 20_000 : 1_000_000);
+      log(`comparing the two ledgers at ${rows.toLocaleString("en")} rows…`);
+      ledgers = await compareLedgers({ rows, quick: o.quick ?? false });
+    }
   } finally {
     await world.close();
     await redis?.stop();
@@ -92,12 +101,16 @@ async function main(): Promise<void> {
   const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, load average ${load[0]!.toFixed(2)} at start, ${end[0]!.toFixed(2)} at end; state ${redis ? "Redis" : "SQLite"}`;
   const how = `${timing.rounds} rounds of ${timing.chunkMs} ms per side (warm-up ${timing.warmMs} ms, not counted), interleaved, order rotated each round`;
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ machine, timing, rows, cold, runner }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ machine, timing, rows, cold, runner, ledgers }, null, 2)}\n`,
+    );
     return;
   }
   const parts = [`agov bench — ${machine}\n${how}`, table(rows), verdict(rows)];
   if (cold) parts.push(coldStartTable(cold));
   if (runner) parts.push(runner);
+  if (ledgers) parts.push(ledgers);
+  else if (ledgers === null) parts.push("(the two ledgers: skipped, PostgreSQL is not installed)");
   process.stdout.write(`${parts.join("\n\n")}\n`);
 }
 

@@ -1,16 +1,18 @@
 // The two ledgers side by side in one run: appends/s one row per call (each waits for its commit)
-// and with 64 calls in flight (group commit), then audit query latency once the ledger holds N
-// rows. `tsx bench/ledger-adapters.ts [--rows N] [--quick]` starts its own PostgreSQL (or uses
+// and with 64 calls in flight (group commit), then audit query latency and a full verify once the
+// ledger holds N rows. Part of `npm run bench` (1,000,000 rows; 20,000 with --quick), or alone:
+// `tsx bench/ledger-adapters.ts [--rows N] [--quick]`. It starts its own PostgreSQL (or uses
 // AGOV_LEDGER_URL, which must name an empty database) beside a temp-dir SQLite ledger.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Ledger, LedgerEvent } from "../src/ledger/index.js";
 import { createSqliteLedger } from "../src/ledger/index.js";
 import { createPostgresLedger } from "../src/ledger/postgres.js";
 import { systemClock } from "../src/util/clock.js";
-import { startPostgres } from "../test/support/postgres-server.js";
+import { postgresAvailable, startPostgres } from "../test/support/postgres-server.js";
 
 const event = (i: number): LedgerEvent => ({
   kind: "tool_call",
@@ -56,15 +58,20 @@ async function measure(ledger: Ledger, rows: number, quick: boolean) {
     agent: await latencyMs(() => ledger.query({ agent_id: "agent-7", limit: 50 })),
     "deny since 1 min": await latencyMs(() => ledger.query({ decision: "deny", since, limit: 50 })),
   };
-  return { one, group, queries };
+  const t = performance.now();
+  const check = await ledger.verify({ full: true });
+  if (!check.ok) throw new Error(`the bench ledger does not verify: ${check.reason}`);
+  const verifyS = (performance.now() - t) / 1000;
+  return { one, group, queries, verifyS };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { rows: { type: "string" }, quick: { type: "boolean", default: false } },
-  });
-  const quick = values.quick ?? false;
-  const rows = Number(values.rows ?? (quick ? 20_000 : 1_000_000));
+/** Both ledgers at `rows` rows, as a Markdown table; null when PostgreSQL is not installed. */
+export async function compareLedgers(opts: {
+  rows: number;
+  quick: boolean;
+}): Promise<string | null> {
+  const { rows, quick } = opts;
+  if (!process.env.AGOV_LEDGER_URL && !postgresAvailable()) return null;
   const home = mkdtempSync(join(tmpdir(), "agov-bench-ledger-"));
   const own = process.env.AGOV_LEDGER_URL ? undefined : await startPostgres({ durable: true });
   const url = process.env.AGOV_LEDGER_URL ?? (await own!.createDatabase("bench"));
@@ -86,13 +93,26 @@ async function main(): Promise<void> {
         const y = b.queries[k as keyof typeof b.queries];
         return `| query ${k}, median ms | ${x.toFixed(2)} | ${y.toFixed(2)} | ${(y / x).toFixed(2)} |`;
       }),
+      `| verify --full, s | ${a.verifyS.toFixed(1)} | ${b.verifyS.toFixed(1)} | ${(b.verifyS / a.verifyS).toFixed(2)} |`,
     ];
-    console.log(lines.join("\n"));
-    if (own) console.log("\n(PostgreSQL started by the bench on loopback, fsync on.)");
+    if (own) lines.push("", "(PostgreSQL started by the bench on loopback, fsync on.)");
+    return lines.join("\n");
   } finally {
     await own?.destroy();
     rmSync(home, { recursive: true, force: true });
   }
 }
 
-await main();
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { rows: { type: "string" }, quick: { type: "boolean", default: false } },
+  });
+  const quick = values.quick ?? false;
+  const rows = Number(values.rows ?? (quick ? 20_000 : 1_000_000));
+  const table = await compareLedgers({ rows, quick });
+  if (!table) throw new Error("PostgreSQL is not installed (apt-get install -y postgresql)");
+  console.log(table);
+}
+
+// Run alone, not when `npm run bench` imports it.
+if (resolve(process.argv[1] ?? "") === fileURLToPath(import.meta.url)) await main();

@@ -109,6 +109,42 @@ path "governance/tools/proposal_create" {
 path "governance/tools/stage_run" {
   capabilities = ["read", "update"]
 }
+# command: the project's tests
+path "governance/commands/npm/test" {
+  capabilities = ["create"]
+}
+# command: the project's tests, with arguments
+path "governance/commands/npm/test/*" {
+  capabilities = ["create"]
+}
+# command: the project's lint
+path "governance/commands/npm/run/lint" {
+  capabilities = ["create"]
+}
+# command: the project's checks
+path "governance/commands/npm/run/check" {
+  capabilities = ["create"]
+}
+# command: terraform init
+path "governance/commands/terraform/init/*" {
+  capabilities = ["create"]
+}
+# command: terraform validate
+path "governance/commands/terraform/validate" {
+  capabilities = ["create"]
+}
+# command: terraform plan
+path "governance/commands/terraform/plan" {
+  capabilities = ["create"]
+}
+# command: terraform plan, with arguments
+path "governance/commands/terraform/plan/*" {
+  capabilities = ["create"]
+}
+# command: Ansible in check mode
+path "governance/commands/ansible-playbook/--check/*" {
+  capabilities = ["create"]
+}
 # sandbox admin, frameworks and modules
 path "secret/data/sandbox/*" {
   capabilities = ["create", "read", "update", "delete", "list"]

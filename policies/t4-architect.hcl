@@ -109,6 +109,42 @@ path "governance/tools/proposal_create" {
 path "governance/tools/stage_run" {
   capabilities = ["read", "update"]
 }
+# command: the project's tests
+path "governance/commands/npm/test" {
+  capabilities = ["create"]
+}
+# command: the project's tests, with arguments
+path "governance/commands/npm/test/*" {
+  capabilities = ["create"]
+}
+# command: the project's lint
+path "governance/commands/npm/run/lint" {
+  capabilities = ["create"]
+}
+# command: the project's checks
+path "governance/commands/npm/run/check" {
+  capabilities = ["create"]
+}
+# command: terraform init
+path "governance/commands/terraform/init/*" {
+  capabilities = ["create"]
+}
+# command: terraform validate
+path "governance/commands/terraform/validate" {
+  capabilities = ["create"]
+}
+# command: terraform plan
+path "governance/commands/terraform/plan" {
+  capabilities = ["create"]
+}
+# command: terraform plan, with arguments
+path "governance/commands/terraform/plan/*" {
+  capabilities = ["create"]
+}
+# command: Ansible in check mode
+path "governance/commands/ansible-playbook/--check/*" {
+  capabilities = ["create"]
+}
 # sandbox admin, frameworks and modules
 path "secret/data/sandbox/*" {
   capabilities = ["create", "read", "update", "delete", "list"]
@@ -120,6 +156,18 @@ path "governance/tools/packet_create" {
 }
 path "governance/tools/pipeline_run" {
   capabilities = ["read", "update"]
+}
+# command: terraform apply
+path "governance/commands/terraform/apply" {
+  capabilities = ["create"]
+}
+# command: terraform apply, with arguments
+path "governance/commands/terraform/apply/*" {
+  capabilities = ["create"]
+}
+# command: Ansible
+path "governance/commands/ansible-playbook/*" {
+  capabilities = ["create"]
 }
 # staging access
 path "secret/data/staging/*" {
@@ -139,6 +187,10 @@ path "governance/tools/promotion_approve" {
 }
 path "governance/tools/gate_approve" {
   capabilities = ["read", "update"]
+}
+# command: any command
+path "governance/commands/*" {
+  capabilities = ["create"]
 }
 # policy read
 path "sys/policies/acl/*" {

@@ -82,6 +82,12 @@ export interface Authority {
   resolve(token: string): Promise<Caller>;
   /** The subset of `tools` the token's policies grant (one round trip to Vault). */
   grants(token: string, caller: Caller, tools: readonly string[]): Promise<Set<string>>;
+  /**
+   * The subset of `paths` a tier's policy grants (create or update), as the authority holds that
+   * policy: the policy files here, Vault's stored policy in Vault mode. Pipelines check the
+   * commands of a stage against its tier with it before anything runs.
+   */
+  tierGrants(tier: Tier, paths: readonly string[]): Promise<Set<string>>;
   issue(req: { agent_id: string; tier: Tier; ttl_ms?: number }): Promise<IssuedToken>;
   /** Revokes every live token of the agent; returns how many were revoked. */
   revokeAgent(agentId: string): Promise<number>;

@@ -16,7 +16,14 @@ import {
   type TokenInfo,
   tierPolicyName,
 } from "./index.js";
-import { capabilitiesFor, grantsTool, type Policy, parsePolicy, toolPath } from "./policy.js";
+import {
+  capabilitiesFor,
+  grantsCommand,
+  grantsTool,
+  type Policy,
+  parsePolicy,
+  toolPath,
+} from "./policy.js";
 
 const MIGRATIONS = [
   `CREATE TABLE tokens (
@@ -74,6 +81,32 @@ export function createLocalAuthority(opts: {
   }
   const grantMemo = new Map<string, Set<string>>();
   const byHash = db.prepare("SELECT * FROM tokens WHERE token_hash = ?");
+  // Token rows seen, by token, for as long as authority.db is unchanged: data_version moves whenever
+  // another connection (another process's issue, revoke or promotion) commits, total_changes with
+  // every write of this one, so a revocation from anywhere still refuses the very next call.
+  const dataVersion = db
+    .prepare("SELECT total_changes() || '.' || data_version FROM pragma_data_version")
+    .pluck();
+  const seen = new Map<string, TokenRow>();
+  let seenAt: unknown;
+  const SEEN_MAX = 10_000;
+  const tokenRow = (token: string): TokenRow | undefined => {
+    const v = dataVersion.get();
+    if (v !== seenAt) {
+      seen.clear();
+      seenAt = v;
+    }
+    let row = seen.get(token);
+    if (!row) {
+      row = byHash.get(sha256(token)) as TokenRow | undefined;
+      // Unknown tokens are not kept: guessing cannot fill the memory.
+      if (row) {
+        if (seen.size >= SEEN_MAX) seen.clear();
+        seen.set(token, row);
+      }
+    }
+    return row;
+  };
   const policiesOf = (agentId: string, tier: number) => {
     const names = [tierPolicyName(tier)];
     if (policies.has(`agent-${agentId}`)) names.push(`agent-${agentId}`);
@@ -83,7 +116,7 @@ export function createLocalAuthority(opts: {
   return {
     kind: "local",
     async resolve(token: string): Promise<Caller> {
-      const row = byHash.get(sha256(token)) as TokenRow | undefined;
+      const row = tokenRow(token);
       if (!row)
         throw new AgovError(
           "UNAUTHENTICATED",
@@ -132,6 +165,11 @@ export function createLocalAuthority(opts: {
         grantMemo.set(key, granted);
       }
       return new Set(granted);
+    },
+    async tierGrants(tier, paths) {
+      const policy = policies.get(tierPolicyName(tier));
+      if (!policy) return new Set();
+      return new Set(paths.filter((p) => grantsCommand(capabilitiesFor([policy], p))));
     },
     async issue({ agent_id, tier, ttl_ms }) {
       checkTokenTtl(ttl_ms);

@@ -150,3 +150,23 @@ export function grantsTool(capabilities: readonly string[]): boolean {
 }
 
 export const toolPath = (tool: string) => `governance/tools/${tool}`;
+
+/**
+ * The policy path of a command a pipeline stage runs: its argv as path segments, each escaped so
+ * that no argument can name another path (no "/", ".", "*" or "+" survives unescaped).
+ */
+export const commandPath = (argv: readonly string[]) =>
+  `governance/commands/${argv.map(commandSegment).join("/")}`;
+
+function commandSegment(arg: string): string {
+  if (arg === "") return "%00";
+  return encodeURIComponent(arg).replace(
+    /[!'()*.~+]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** A command path is granted when its capabilities allow creating or updating it (or root). */
+export function grantsCommand(capabilities: readonly string[]): boolean {
+  return capabilities.some((c) => c === "create" || c === "update" || c === "root");
+}

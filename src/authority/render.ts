@@ -52,6 +52,30 @@ const INFRA: Record<number, Array<[string, string[], string]>> = {
   ],
 };
 
+/**
+ * The commands each tier may run in a pipeline's `run:` steps (policy paths from commandPath: the
+ * argv as segments; a trailing `*` allows any further arguments). T4 may run any command.
+ */
+export const COMMANDS: Record<number, Array<[string, string]>> = {
+  2: [
+    ["npm/test", "the project's tests"],
+    ["npm/test/*", "the project's tests, with arguments"],
+    ["npm/run/lint", "the project's lint"],
+    ["npm/run/check", "the project's checks"],
+    ["terraform/init/*", "terraform init"],
+    ["terraform/validate", "terraform validate"],
+    ["terraform/plan", "terraform plan"],
+    ["terraform/plan/*", "terraform plan, with arguments"],
+    ["ansible-playbook/--check/*", "Ansible in check mode"],
+  ],
+  3: [
+    ["terraform/apply", "terraform apply"],
+    ["terraform/apply/*", "terraform apply, with arguments"],
+    ["ansible-playbook/*", "Ansible"],
+  ],
+  4: [["*", "any command"]],
+};
+
 export function renderTierPolicies(tools: readonly ToolTier[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let tier = 0; tier <= 4; tier++) {
@@ -65,6 +89,14 @@ export function renderTierPolicies(tools: readonly ToolTier[]): Map<string, stri
       lines.push(`# --- tools of T${t} (${TIER_NAMES[t]}) ---`);
       for (const tool of tools.filter((x) => x.tier === t)) {
         lines.push(`path "${toolPath(tool.name)}" {`, `  capabilities = ["read", "update"]`, "}");
+      }
+      for (const [path, why] of COMMANDS[t] ?? []) {
+        lines.push(
+          `# command: ${why}`,
+          `path "governance/commands/${path}" {`,
+          `  capabilities = ["create"]`,
+          "}",
+        );
       }
       for (const [path, caps, why] of INFRA[t] ?? []) {
         lines.push(

@@ -12,7 +12,7 @@ import {
   type TokenInfo,
   tierPolicyName,
 } from "./index.js";
-import { grantsTool, toolPath } from "./policy.js";
+import { capabilitiesFor, grantsCommand, grantsTool, parsePolicy, toolPath } from "./policy.js";
 import { APPROLE_MOUNT, agentPolicyName, agentRoleBody, ROLE_NAME } from "./vault-admin.js";
 import {
   createVaultHttp,
@@ -102,6 +102,18 @@ export function createVaultAuthority(opts: VaultAuthorityOptions): VaultAuthorit
         }),
       );
       return granted;
+    },
+    async tierGrants(tier, paths) {
+      // The tier's policy as Vault holds it (the server role may read policies), evaluated the way
+      // sys/capabilities-self would for a token holding it.
+      const server = await session.token();
+      const name = tierPolicyName(tier);
+      const res = await vaultOperation(`read policy ${name}`, () =>
+        http.read(`sys/policies/acl/${name}`, server),
+      );
+      const text = String(((res.data ?? {}) as VaultBody).policy ?? "");
+      const policy = parsePolicy(name, text);
+      return new Set(paths.filter((p) => grantsCommand(capabilitiesFor([policy], p))));
     },
     async issue({ agent_id, tier, ttl_ms }) {
       checkTokenTtl(ttl_ms);

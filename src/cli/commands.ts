@@ -6,11 +6,20 @@ import type { Options } from "./args.js";
 import { command, type Entry } from "./command.js";
 
 const json = { json: { type: "boolean" } } satisfies Options;
+/** How the agents' model behaves: per-attempt timeout, retries, max tokens (they win over config). */
+const MODEL_FLAGS = {
+  "model-timeout": { type: "string" },
+  "model-retries": { type: "string" },
+  "model-max-tokens": { type: "string" },
+} satisfies Options;
 export const RUN = {
   timeout: { type: "string" },
   json: { type: "boolean" },
   out: { type: "string" },
   server: { type: "string" },
+  agents: { type: "string" },
+  replacements: { type: "string" },
+  ...MODEL_FLAGS,
 } satisfies Options;
 export const SERVE = {
   http: { type: "string" },
@@ -67,6 +76,19 @@ export const CHAOS = {
 } satisfies Options;
 export const POLICIES_APPLY = json;
 export const DOCTOR = json;
+export const AGENT_RUN = {
+  objective: { type: "string" },
+  tier: { type: "string" },
+  template: { type: "string" },
+  model: { type: "string" },
+  offline: { type: "boolean" },
+  url: { type: "string" },
+  token: { type: "string" },
+  "issuer-token": { type: "string" },
+  timeout: { type: "string" },
+  ...MODEL_FLAGS,
+  ...json,
+} satisfies Options;
 export const AGENT_CREATE = {
   agent: { type: "string" },
   tier: { type: "string" },
@@ -98,17 +120,29 @@ export const COMMANDS: Record<string, Entry> = {
     summary: "Run the bundled agents (ALPHA, BETA, GAMMA) on an objective, governed",
     command: command({
       usage: `  agov run "<objective>" [--timeout 120] [--json] [--out report.md] [--server memory|stdio|<url>]
+           [--agents alpha,beta[,terraform,ansible,code-review]] [--replacements 1]
+           [--model-timeout 60] [--model-retries 2] [--model-max-tokens N]
 
 Runs ALPHA (research) and BETA (synthesis) on the objective as governed MCP clients, spawns GAMMA
 (mediator) when a spawn condition fires, and prints the final report in Markdown (stdout, or the
 --out file). Live progress goes to stderr. With --json, stdout carries the run's result and
 metrics as JSON instead. The model is OpenRouter (OPENROUTER_API_KEY), any OpenAI-compatible
 endpoint (OPENAI_BASE_URL / OPENAI_API_KEY), or, with no key, the offline deterministic model.
+Exits 0 on consensus, 1 when none was reached (the report says why, naming the model endpoint
+when it kept failing).
 
-  --timeout <s>     stop the run after this many seconds (default 120)
-  --server memory   agov in this process, each agent on its own in-memory session (default)
-  --server stdio    launch one \`agov serve\` per agent over stdio
-  --server <url>    connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)`,
+  --timeout <s>           stop the run after this many seconds (default 120)
+  --server memory         agov in this process, each agent on its own in-memory session (default)
+  --server stdio          launch one \`agov serve\` per agent over stdio
+  --server <url>          connect to a running \`agov serve --http\` (e.g. http://127.0.0.1:8787/mcp)
+  --agents <list>         alpha and beta, plus specialists from the agent templates beside them:
+                          terraform (T1), ansible (T1), code-review (T0); each gets its template's
+                          packet and tier, reviews the first proposal and records its deliverables
+  --replacements <n>      fresh agents per role that may take over from one revoked for its own
+                          faults (default 1; config replacements, AGOV_REPLACEMENTS)
+  --model-timeout <s>     per model attempt (default 60; config model_timeout_ms)
+  --model-retries <n>     retries of a failed model request (default 2; config model_retries)
+  --model-max-tokens <n>  the most tokens per reply (default: the endpoint's; model_max_tokens)`,
       options: RUN,
       positionals: {
         min: 1,
@@ -310,8 +344,26 @@ and is a failure when CI=true. Nothing outside the temporary directory is touche
     },
   },
   agent: {
-    summary: "Create an agent's Vault AppRole role at a tier (agent create)",
+    summary:
+      "Run one governed agent through a task (agent run); create its Vault role (agent create)",
     subcommands: {
+      run: command({
+        usage: `  agov agent run --objective "<text>" [--tier 0-3] [--template terraform|ansible|code-review]
+                 [--model <name>] [--offline] [--timeout 300] [--json]
+                 [--model-timeout 60] [--model-retries 2] [--model-max-tokens N]
+                 [--url http://host:port/mcp [--token <agent token> [--issuer-token <token>]]]
+      One governed agent through one task on its own: a dispatcher a tier above writes its
+      instruction packet (generic, or the template's, whose tier is the default), and the agent
+      walks BOOTSTRAP, PREFLIGHT, PLAN, EXECUTE, VERIFY, PACKAGE, REPORT and EXIT with the model
+      (as for agov run; --model picks another model name, --offline the offline model), recording
+      a plan, each deliverable and a report as artifacts. Prints a report of its phases, artifacts
+      and ledger rows (Markdown, or JSON with --json); exits 0 when it reached EXIT, 1 if not.
+      --url runs it against agov serve --http: with tokens issued here (same AGOV_HOME), or with
+      --token (the agent's own; its id and tier are the token's) and --issuer-token (a token a
+      tier above it, to write the packet; not needed when the agent already has one).`,
+        options: AGENT_RUN,
+        load: () => import("./agent-run.js").then((m) => m.runAgent),
+      }),
       create: command({
         usage: `  agov agent create --agent <id> --tier <0-4> [--json]
       Write the AppRole role <id> (token_policies = the tier's policy and agent-<id>; token TTL by

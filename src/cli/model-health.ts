@@ -18,6 +18,7 @@ export function watchModel(model: Model, health: Health): Model {
   });
   return {
     name: model.name,
+    ...(model.endpoint ? { endpoint: model.endpoint } : {}),
     generate: (req, schema) => breaker.run(() => model.generate(req, schema)),
   };
 }

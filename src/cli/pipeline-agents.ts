@@ -1,13 +1,14 @@
 // Wires the bundled stage agent (agents/stage-agent.ts) into a runtime's pipeline service: each
 // stage's agent is an MCP client of this gateway on its own in-memory session, with its own token.
 import { connectGoverned } from "../../agents/client.js";
-import { createModel, type Model } from "../../agents/model.js";
+import type { Model } from "../../agents/model.js";
 import type { ProgressEvent } from "../../agents/progress.js";
 import { createStageAgent } from "../../agents/stage-agent.js";
 import type { Config } from "../config/index.js";
 import type { StageExecutor } from "../pipeline/index.js";
 import type { Gateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
+import { modelFromConfig } from "./model-config.js";
 import { watchModel } from "./model-health.js";
 
 export interface StageAgentsOptions {
@@ -27,17 +28,7 @@ export function stageAgents(
   gateway: Gateway,
   opts: StageAgentsOptions = {},
 ): { executor: StageExecutor; model: Model } {
-  const c = opts.config;
-  const model = watchModel(
-    opts.model ??
-      createModel({
-        OPENROUTER_API_KEY: c?.openrouter_api_key,
-        OPENAI_API_KEY: c?.openai_api_key,
-        OPENAI_BASE_URL: c?.openai_base_url,
-        AGOV_MODEL: c?.model,
-      }),
-    gateway.runtime.health,
-  );
+  const model = watchModel(opts.model ?? modelFromConfig(opts.config), gateway.runtime.health);
   const executor = createStageAgent({
     model,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

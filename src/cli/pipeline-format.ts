@@ -28,6 +28,11 @@ export function describeDef(def: PipelineDef): string {
     const when = s.when ? `, when ${s.when.text}` : "";
     if (s.kind === "human-gate")
       return `  ${s.name}: human gate, timeout ${formatDuration(s.timeout_ms)}${when}`;
+    if (s.kind === "command") {
+      const cmds = s.steps.map((c) => c.argv.join(" ")).join("; ");
+      const req = s.requires.length ? `, requires ${s.requires.join(", ")}` : "";
+      return `  ${s.name}: command at T${s.tier}: ${cmds}${req}${when}`;
+    }
     const parts = [
       `${s.role} at T${s.tier}`,
       s.template ? `template ${s.template}` : "",

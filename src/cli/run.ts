@@ -6,13 +6,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AgentStopped } from "../../agents/agent.js";
 import { connectGoverned } from "../../agents/client.js";
-import { createModel } from "../../agents/model.js";
 import { PARTICIPANT_TIERS, type Participant, runTask } from "../../agents/orchestrator.js";
 import { formatProgress } from "../../agents/progress.js";
 import { renderReport } from "../../agents/result.js";
 import { httpTransport, stdioTransport } from "../../agents/transports.js";
 import { TOOLS } from "../../tools/index.js";
 import type { Tier } from "../authority/index.js";
+import { AGENT_TEMPLATES, type AgentTemplate } from "../governance/templates.js";
 import { createGateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
 import { AgovError } from "../util/errors.js";
@@ -20,6 +20,7 @@ import { packageRoot } from "../util/paths.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
+import { modelFlags, modelFromConfig, refuseUncovered } from "./model-config.js";
 import { watchModel } from "./model-health.js";
 
 export async function run(
@@ -32,6 +33,9 @@ export async function run(
   if (objective.length > 4000)
     throw new UsageError("run: the objective must be at most 4000 characters");
   const timeoutS = intOption(values.timeout, "timeout", "run", 1, 86_400) ?? 120;
+  const replacements = intOption(values.replacements, "replacements", "run", 0, 20);
+  const chosen = specialistsOf(values.agents);
+  const settings = modelFlags(values, "run");
   const server = values.server ?? "memory";
   if (!["memory", "stdio"].includes(server) && !/^https?:\/\/\S+$/.test(server))
     throw new UsageError(`run: --server must be memory, stdio or an http(s) URL, got "${server}"`);
@@ -57,11 +61,12 @@ export async function run(
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const connect = async (who: Participant, agentId: string) => {
+  const specialists = chosen.map((c) => ({ ...c, id: `${c.name}-${suffix}` }));
+  const connect = async (who: Participant, agentId: string, tier?: number) => {
     issued.push(agentId);
     const { token } = await rt.authority.issue({
       agent_id: agentId,
-      tier: PARTICIPANT_TIERS[who] as Tier,
+      tier: (tier ?? PARTICIPANT_TIERS[who]) as Tier,
       ttl_ms,
     });
     if (server === "memory") {
@@ -87,15 +92,8 @@ export async function run(
     });
   };
 
-  const model = watchModel(
-    createModel({
-      OPENROUTER_API_KEY: ctx.config.openrouter_api_key,
-      OPENAI_API_KEY: ctx.config.openai_api_key,
-      OPENAI_BASE_URL: ctx.config.openai_base_url,
-      AGOV_MODEL: ctx.config.model,
-    }),
-    rt.health,
-  );
+  const model = watchModel(modelFromConfig(ctx.config, settings), rt.health);
+  refuseUncovered(model, objective, "run");
   const rowsBefore = await rt.ledger.count();
   ctx.err(`agov run  task ${taskId}  model ${model.name}  server ${server}`);
   try {
@@ -106,6 +104,8 @@ export async function run(
       connect,
       model,
       timeoutMs: timeoutS * 1000,
+      replacements: replacements ?? ctx.config.replacements,
+      specialists,
       onProgress: (e) => {
         const line = formatProgress(e);
         if (line) ctx.err(line);
@@ -124,7 +124,9 @@ export async function run(
     ctx.err(
       `agov run  ${result.outcome.consensus ? `consensus on "${result.outcome.title}"` : "no consensus"}  ${(result.metrics.duration_ms / 1000).toFixed(1)} s  ${result.metrics.governance_calls} governed calls  ${result.metrics.ledger_rows} ledger rows`,
     );
-    return result.timed_out ? 1 : 0;
+    if (result.outcome.consensus && !result.timed_out) return 0;
+    ctx.err(`agov run: no consensus: ${result.outcome.reason}`);
+    return 1;
   } catch (err) {
     if (err instanceof AgentStopped) throw new UsageError(`run: ${err.message}`);
     throw err;
@@ -135,6 +137,32 @@ export async function run(
     await withdraw();
     gateway.close();
   }
+}
+
+/** --agents: ALPHA and BETA always, and any specialists from the agent templates beside them. */
+function specialistsOf(list: string | undefined): Array<{ name: string; template: AgentTemplate }> {
+  if (list === undefined) return [];
+  const names = list.split(",").map((n) => n.trim().toLowerCase());
+  const known = AGENT_TEMPLATES.map((t) => t.name.replace(/-specialist$/, ""));
+  const wrong = (why: string) =>
+    new UsageError(
+      `run: --agents ${why}; give alpha,beta and any of ${known.join(", ")}, e.g. --agents alpha,beta,terraform`,
+    );
+  if (!names.includes("alpha") || !names.includes("beta"))
+    throw wrong("must include alpha and beta");
+  if (new Set(names).size !== names.length) throw wrong("names an agent twice");
+  const out: Array<{ name: string; template: AgentTemplate }> = [];
+  for (const name of names) {
+    if (name === "alpha" || name === "beta") continue;
+    if (name === "gamma")
+      throw wrong("cannot name gamma (the mediator is spawned when a condition fires)");
+    const template = AGENT_TEMPLATES.find(
+      (t) => t.name === `${name}-specialist` || t.name === name,
+    );
+    if (!template) throw wrong(`has an unknown agent "${name}"`);
+    out.push({ name: template.name.replace(/-specialist$/, ""), template });
+  }
+  return out;
 }
 
 /** The environment of a child `agov serve`: this one (PATH, HOME) with the same agov home. */

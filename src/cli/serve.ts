@@ -3,7 +3,6 @@ import { TOOLS } from "../../tools/index.js";
 import type { Config } from "../config/index.js";
 import type { StageExecutor } from "../pipeline/index.js";
 import { createGateway, type Gateway } from "../server/gateway.js";
-import { serveHttp } from "../server/http.js";
 import { serveStdio, stdioRefusal } from "../server/stdio.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { SERVE } from "./commands.js";
@@ -54,6 +53,8 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
     gateway.close();
     return refused ? 1 : 0;
   }
+  // Loaded only for --http: the HTTP stack is a tenth of a stdio server's start-up.
+  const { serveHttp } = await import("../server/http.js");
   const server = await serveHttp(gateway, {
     port,
     host: values.host ?? "127.0.0.1",

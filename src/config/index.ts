@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { yaml } from "../util/yaml.js";
 
 const urlString = z
   .string()
@@ -54,6 +54,14 @@ export const configSchema = z
     openai_api_key: z.string().min(1).optional(),
     openai_base_url: urlString.optional(),
     model: z.string().min(1).optional(),
+    /** How long one model request may take before it is abandoned as a timeout (and retried). */
+    model_timeout_ms: z.number().int().min(1000).max(3_600_000),
+    /** Retries of a failed model request, after the first attempt. */
+    model_retries: z.number().int().min(0).max(10),
+    /** The most tokens a model reply may use; unset: the endpoint's default. */
+    model_max_tokens: z.number().int().min(16).max(1_000_000).optional(),
+    /** Fresh agents `agov run` may start per role in place of one revoked for its own faults. */
+    replacements: z.number().int().min(0).max(20),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     /**
      * The ledger's chain key: a key file path (default $AGOV_HOME/keys/ledger.key), or
@@ -97,6 +105,10 @@ const ENV_KEYS: Record<string, keyof Config> = {
   OPENAI_API_KEY: "openai_api_key",
   OPENAI_BASE_URL: "openai_base_url",
   AGOV_MODEL: "model",
+  AGOV_MODEL_TIMEOUT_MS: "model_timeout_ms",
+  AGOV_MODEL_RETRIES: "model_retries",
+  AGOV_MODEL_MAX_TOKENS: "model_max_tokens",
+  AGOV_REPLACEMENTS: "replacements",
   AGOV_LOG_LEVEL: "log_level",
   AGOV_SESSION_IDLE_MS: "session_idle_ms",
   AGOV_LEDGER_KEY: "ledger_key",
@@ -111,6 +123,10 @@ const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "session_idle_ms",
   "max_sessions_per_agent",
   "max_sessions",
+  "model_timeout_ms",
+  "model_retries",
+  "model_max_tokens",
+  "replacements",
 ]);
 /** Keys whose environment variable is a comma-separated list. */
 const LISTS: ReadonlySet<keyof Config> = new Set(["http_allowed_hosts", "http_allowed_origins"]);
@@ -134,6 +150,9 @@ export function defaults(home: string): Config {
     ledger: "sqlite",
     cache_ttl_ms: 2000,
     log_level: "info",
+    model_timeout_ms: 60_000,
+    model_retries: 2,
+    replacements: 1,
     // An idle session holds ~100 KiB and its SSE stream, and a long expiry lets abandoned sessions
     // pile up to max_sessions; a client whose session expired gets 404 and must initialize again
     // (docs/clients.md says what each client shows).
@@ -154,7 +173,7 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
   if (existsSync(file)) {
     let doc: unknown;
     try {
-      doc = parseYaml(readFileSync(file, "utf8"));
+      doc = yaml().parse(readFileSync(file, "utf8"));
     } catch (err) {
       const msg = (err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)).replace(
         /:\s*$/,

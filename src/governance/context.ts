@@ -20,6 +20,13 @@ export interface GovernanceContext {
   deps: GovernanceDeps;
   packetOf(agentId: string): Promise<InstructionPacket | null>;
   /**
+   * The packet a run was started on (`run.packet_at`), or null when the agent's packet is another
+   * one now. Kept in memory after the first read (see index.ts).
+   */
+  heldPacket(agentId: string, packetAt: string): Promise<InstructionPacket | null>;
+  /** Drops the cached packet of an agent (this process wrote it a new one). */
+  forgetPacket(agentId: string): void;
+  /**
    * The packet and run the agent is held to (lifecycle, forbidden list, error budget): from its
    * BOOTSTRAP on that packet until the run ends. Null before and after, and without a packet.
    */

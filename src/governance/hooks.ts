@@ -15,7 +15,7 @@ const NOT_CHARGED = new Set(["CONFLICT", "UNAVAILABLE", "REVOKED", "EXPIRED", "U
 
 export function createCallHooks(ctx: GovernanceContext) {
   const { state } = ctx.deps;
-  const { packetOf, governed, revoke } = ctx;
+  const { heldPacket, governed, revoke } = ctx;
 
   /**
    * Counts an error against the budget of the run the agent is held to, and revokes when a
@@ -46,11 +46,12 @@ export function createCallHooks(ctx: GovernanceContext) {
 
   /** The lifecycle gate every governed call passes (installed as a gateway hook). */
   async function gate(caller: Caller, tool: GatedTool): Promise<void> {
-    // Callers without a packet (most people's clients) cost one read here.
-    const packet = await packetOf(caller.agent_id);
-    if (!packet) return;
+    // Callers not held to a run (most people's clients) cost one read here, and so do agents
+    // under a run once its packet is cached.
     const run = await getRun(state, caller.agent_id);
-    if (!run || run.packet_at !== packet.created_at) return;
+    if (!run?.packet_at) return;
+    const packet = await heldPacket(caller.agent_id, run.packet_at);
+    if (!packet) return;
     // Between the run's mark and its tokens' end, the agent is refused outright.
     if (run.revoked && !run.revocation_done)
       throw new AgovError("REVOKED", `${caller.agent_id} is being revoked; its calls are refused`);

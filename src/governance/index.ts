@@ -24,14 +24,29 @@ export function createGovernance(deps: GovernanceDeps) {
   const { state, ledger } = deps;
   const packetOf = async (agentId: string) =>
     (await state.agents.getPacket(agentId)) as InstructionPacket | null;
+  // The lifecycle gate reads the caller's run on every call, and its packet only once per run:
+  // a packet cannot change while its run holds the execution lock (packet_create refuses), and a
+  // packet written later has another created_at than the run's packet_at, so it is read then.
+  const held = new Map<string, InstructionPacket>();
+  const HELD_MAX = 10_000;
   const ctx: GovernanceContext = {
     deps,
     packetOf,
-    async governed(agentId) {
+    async heldPacket(agentId, packetAt) {
+      const cached = held.get(agentId);
+      if (cached?.created_at === packetAt) return cached;
       const packet = await packetOf(agentId);
-      if (!packet) return null;
-      const run = heldRun(await getRun(state, agentId), packet);
-      return run ? { packet, run } : null;
+      if (!packet || packet.created_at !== packetAt) return null;
+      if (held.size >= HELD_MAX) held.clear();
+      held.set(agentId, packet);
+      return packet;
+    },
+    forgetPacket: (agentId) => held.delete(agentId),
+    async governed(agentId) {
+      const run = await getRun(state, agentId);
+      if (!run?.packet_at || run.revoked || run.phase === "EXIT") return null;
+      const packet = await ctx.heldPacket(agentId, run.packet_at);
+      return packet && heldRun(run, packet) ? { packet, run } : null;
     },
     revoke: createRevoker(deps),
   };
@@ -64,6 +79,9 @@ export function createGovernance(deps: GovernanceDeps) {
           `${held.run.phase}: ${what}: ${input.message.slice(0, 200)}`,
         );
       }
+      // Charged only within a run the agent is held to; a recovered error (a retry that then
+      // worked) and a dependency's outage (never the agent's fault) are on the record, not charged.
+      const charged = !!held && !input.recovered && !input.dependency;
       // The error itself goes on the record (the call's own row only holds a digest of it). Its
       // type is the agent's own word, so it is detail, not one of agov's error codes.
       await ledger.record(
@@ -78,13 +96,11 @@ export function createGovernance(deps: GovernanceDeps) {
             error_type: input.error_type,
             recovered: input.recovered === true,
             ...(input.dependency ? { dependency: input.dependency } : {}),
+            charged,
           },
         },
         { success: false, error_message: input.message },
       );
-      // Charged only within a run the agent is held to; a recovered error (a retry that then
-      // worked) and a dependency's outage (never the agent's fault) are on the record, not charged.
-      const charged = !!held && !input.recovered && !input.dependency;
       const counted = charged
         ? await charge(caller, input.error_type, false, "error_report", held.packet)
         : { counters: await state.errors.get(caller.agent_id), revoked: false };

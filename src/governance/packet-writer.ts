@@ -40,6 +40,7 @@ export function createPacketWriter(ctx: GovernanceContext) {
       creator_tier: creatorTier,
     };
     await state.agents.putPacket(parsed.agent_id, packet as unknown as Record<string, unknown>);
+    ctx.forgetPacket(parsed.agent_id);
     return packet;
   }
 

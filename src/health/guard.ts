@@ -53,6 +53,7 @@ export function guardAuthority(authority: Authority, breaker: Breaker): Authorit
   const guarded = through(authority, breaker, [
     "resolve",
     "grants",
+    "tierGrants",
     "issue",
     "revokeAgent",
     "list",

@@ -33,6 +33,8 @@ export const LEDGER_KINDS = [
   "pipeline",
   /** An operator's administrative action (policies, Vault roles). */
   "operator",
+  /** A command a pipeline stage ran: its row before it starts, its outcome after. */
+  "command",
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 

@@ -2,7 +2,16 @@
 // tip and every row in one REPEATABLE READ snapshot so that appends by other instances meanwhile
 // neither show up half nor look like a truncation.
 import type pg from "pg";
+import type { Clock } from "../util/clock.js";
 import type { Chain } from "./chain.js";
+import {
+  CHECKPOINT_KEY,
+  concludeVerify,
+  judgeCheckpoint,
+  lookupsOf,
+  parseCheckpoint,
+  planVerify,
+} from "./checkpoint.js";
 import type {
   ActionQuery,
   ActionRow,
@@ -17,7 +26,7 @@ import type { AnchorStore } from "./key.js";
 import type { Tip } from "./postgres-append.js";
 import type { PgTarget } from "./postgres-db.js";
 import { agentMetrics, type Row } from "./rows.js";
-import { verifyChain } from "./verify.js";
+import { type ChainCheck, type ChainWalk, walkChain } from "./verify.js";
 
 const EQUALS = ["agent_id", "tool", "decision", "kind", "session_id"] as const;
 const PAGE = 10_000;
@@ -39,7 +48,7 @@ function filters(q: ActionQuery): { where: string[]; params: unknown[] } {
   return { where, params };
 }
 
-export function createPgReads(db: PgTarget, chain: Chain, stores: AnchorStore[]) {
+export function createPgReads(db: PgTarget, chain: Chain, stores: AnchorStore[], clock: Clock) {
   const { pool } = db;
   async function rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
@@ -91,51 +100,98 @@ export function createPgReads(db: PgTarget, chain: Chain, stores: AnchorStore[])
       return agentMetrics(agentId, m);
     },
 
-    async verify(given: Anchor[]): Promise<VerifyResult> {
+    /**
+     * Reads the checkpoint, the tip and the rows after the checkpoint in one REPEATABLE READ
+     * snapshot, a page at a time: memory holds one page whatever the ledger's size. A verify that
+     * passes moves the signed checkpoint on (never back, when instances verify at once).
+     */
+    async verify(given: Anchor[], full: boolean): Promise<VerifyResult> {
       const kept = (await Promise.all(stores.map((s) => s.read()))).flat();
-      // The rows are read in pages by id into memory: verifyChain takes a synchronous iterable.
-      const all: Row[] = [];
-      let tip: { last_id: number; entry_hash: string } | null = null;
+      const anchors = [...kept, ...given];
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
       } catch (err) {
         throw db.unavailable("cannot be read", err);
       }
+      let done: ReturnType<typeof concludeVerify>;
       try {
         await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        const t = await client.query("SELECT last_id, entry_hash FROM ledger_tip WHERE one = 1");
-        tip = (t.rows[0] as typeof tip) ?? null;
-        for (let after = 0; ; ) {
-          const page = await client.query(
-            "SELECT * FROM agent_actions WHERE id > $1 ORDER BY id LIMIT $2",
-            [after, PAGE],
+        const one = async <T>(sql: string, params: unknown[]) =>
+          (await client.query(sql, params)).rows[0] as T | undefined;
+        const hashes = async (ids: number[]) =>
+          new Map(
+            ids.length
+              ? (
+                  await client.query<{ id: number; entry_hash: string }>(
+                    "SELECT id, entry_hash FROM agent_actions WHERE id = ANY($1::bigint[])",
+                    [ids],
+                  )
+                ).rows.map((r) => [Number(r.id), r.entry_hash] as const)
+              : [],
           );
-          all.push(...(page.rows as Row[]));
-          if (page.rows.length < PAGE) break;
-          after = all[all.length - 1]!.id as number;
+        const cp = parseCheckpoint(
+          (
+            await one<{ value: string }>("SELECT value FROM ledger_meta WHERE key = $1", [
+              CHECKPOINT_KEY,
+            ])
+          )?.value,
+        );
+        const cpHash = cp ? (await hashes([cp.row_id])).get(cp.row_id) : undefined;
+        const plan = planVerify(judgeCheckpoint(cp, chain, cpHash), full);
+        const pinned = await hashes(lookupsOf(plan, anchors));
+        const tip =
+          (await one<{ last_id: number; entry_hash: string }>(
+            "SELECT last_id, entry_hash FROM ledger_tip WHERE one = 1",
+            [],
+          )) ?? null;
+        const walk = walkChain({
+          chain,
+          anchors,
+          pins: plan.pins,
+          tip,
+          ...(plan.start ? { start: plan.start, entryHashOf: (id: number) => pinned.get(id) } : {}),
+        });
+        let check: ChainCheck | undefined = "feed" in walk ? undefined : walk;
+        for (let after = plan.after; !check; ) {
+          const page = (
+            await client.query("SELECT * FROM agent_actions WHERE id > $1 ORDER BY id LIMIT $2", [
+              after,
+              PAGE,
+            ])
+          ).rows as Row[];
+          const w = walk as ChainWalk;
+          for (const row of page) {
+            check = w.feed(row);
+            if (check) break;
+          }
+          if (!check && page.length < PAGE) check = w.finish();
+          after = (page.at(-1)?.id as number | undefined) ?? after;
         }
         await client.query("COMMIT");
         client.release();
+        done = concludeVerify(check, plan, anchors, chain, clock);
       } catch (err) {
         await client.query("ROLLBACK").catch(() => {});
         client.release(err as Error);
         throw db.unavailable("cannot be read", err);
       }
-      const anchors = [...kept, ...given];
-      return fullVerify(verifyChain({ chain, rows: all, anchors, tip }), anchors);
+      if (done.checkpoint) {
+        // Only forward: an instance finishing an older verify later does not move it back.
+        await pool
+          .query(
+            `INSERT INTO ledger_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE
+               SET value = excluded.value
+               WHERE CASE WHEN ledger_meta.value ~ '"row_id":[0-9]{1,15}[,}]'
+                 THEN substring(ledger_meta.value from '"row_id":([0-9]{1,15})')::bigint < $3
+                 ELSE true END`,
+            [CHECKPOINT_KEY, JSON.stringify(done.checkpoint), done.checkpoint.row_id],
+          )
+          .catch((err) => {
+            throw db.unavailable("cannot be written", err);
+          });
+      }
+      return done.result;
     },
   };
-}
-
-/**
- * The verifier's answer as the port gives it: always a full verify here (no verified checkpoint is
- * kept in PostgreSQL yet), anchored up to the latest anchor it checked.
- */
-function fullVerify(check: ReturnType<typeof verifyChain>, anchors: Anchor[]): VerifyResult {
-  const scope = { scope: "full" as const, checkpoint: null };
-  const { end_hash: _end, ...rest } = check as typeof check & { end_hash?: string };
-  if (!check.ok) return { ...scope, ...rest } as VerifyResult;
-  const anchored = anchors.reduce<number | null>((m, a) => Math.max(m ?? 0, a.row_id), null);
-  return { ...scope, ...rest, anchored_to: anchored } as VerifyResult;
 }

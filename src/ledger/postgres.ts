@@ -166,7 +166,7 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     });
   }
 
-  const reads = createPgReads(db, chain, stores);
+  const reads = createPgReads(db, chain, stores, clock);
 
   return {
     record: (event, outcome) => enqueue(event, outcome),
@@ -187,7 +187,7 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
     },
     async verify(v) {
       await drain();
-      return reads.verify(v?.anchors ?? []);
+      return reads.verify(v?.anchors ?? [], v?.full ?? false);
     },
     async anchor() {
       await drain();

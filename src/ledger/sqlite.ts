@@ -146,7 +146,7 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
       updateOutcome.run({
         id: rowId,
         ...cols,
-        hash: chain.rowHash(row.entry_hash as string, { ...row, ...cols }),
+        hash: chain.rowHash(row.entry_hash as string, cols),
       });
     }
     return { ids, tip: { id, entry_hash: prev } };
@@ -207,7 +207,6 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     chain,
     clock,
     keptAnchors: async () => (await Promise.all(stores.map((s) => s.read()))).flat(),
-    tip: readTip,
   });
   const select = (sql: string) => db.prepare(sql);
   const revocationsAll = select("SELECT * FROM revocations ORDER BY id");

@@ -18,10 +18,8 @@ export type ChainCheck =
   | { ok: true; rows: number; first_row: number; last_row: number; end_hash: string }
   | { ok: false; rows: number; bad_row: number; kind: TamperKind; reason: string };
 
-export function verifyChain(input: {
+export interface ChainInput {
   chain: Chain;
-  /** The rows after `start` (every row when there is none), in id order. */
-  rows: Iterable<Row>;
   anchors: Anchor[];
   /** Signed points already checked for their signature (a checkpoint set aside). */
   pins?: Pin[];
@@ -30,7 +28,28 @@ export function verifyChain(input: {
   start?: { row_id: number; entry_hash: string };
   /** The stored entry hash of a row, for the anchors at or before `start`. */
   entryHashOf?: (id: number) => string | undefined;
-}): ChainCheck {
+}
+
+/** The rows a verify must look up before it starts: those pinned at or before the checkpoint. */
+export function pinnedBefore(input: Pick<ChainInput, "anchors" | "pins" | "start">): number[] {
+  const start = input.start?.row_id ?? 0;
+  const ids = [...input.anchors, ...(input.pins ?? [])].map((p) => p.row_id);
+  return [...new Set(ids.filter((id) => id <= start))];
+}
+
+/** One walk along the chain: rows are fed in id order as they are read, a page at a time. */
+export interface ChainWalk {
+  /** Checks the next row; a failure ends the walk. */
+  feed(row: Row): ChainCheck | undefined;
+  /** After the last row: checks the end against the anchors and the tip. */
+  finish(): ChainCheck;
+}
+
+/**
+ * Starts a walk from `start` (or the first row), or fails at once when the key, an anchor or a
+ * pinned row before the checkpoint is wrong. Rows never have to be held in memory together.
+ */
+export function walkChain(input: ChainInput): ChainWalk | ChainCheck {
   const { chain } = input;
   const forged = input.anchors.find((a) => !chain.anchorValid(a));
   if (forged)
@@ -63,7 +82,8 @@ export function verifyChain(input: {
         return fail(rows, id, "missing", `row ${id}, which ${pin.name} covers, is missing`);
       if (stored !== pin.entry_hash) return fail(rows, id, "rechained", rewritten(id, pin));
     }
-  for (const row of input.rows) {
+
+  function feed(row: Row): ChainCheck | undefined {
     const id = row.id as number;
     rows++;
     if (id !== expected)
@@ -95,38 +115,54 @@ export function verifyChain(input: {
     if (pin && pin.entry_hash !== entry) return fail(rows, id, "rechained", rewritten(id, pin));
     prev = entry;
     expected++;
+    return undefined;
   }
-  const last = expected - 1;
-  if (latest && latest.row_id > last) {
-    return last === 0
-      ? fail(
-          rows,
-          1,
-          "wiped",
-          `the ledger is empty but ${latest.name} covers ${latest.row_id} row(s): the table was wiped`,
-        )
-      : fail(
-          rows,
-          last + 1,
-          "truncated",
-          `the ledger ends at row ${last} but ${latest.name} covers row ${latest.row_id}: rows ${last + 1}–${latest.row_id} were deleted`,
-        );
-  }
-  const tip = input.tip;
-  if (tip && (tip.last_id !== last || tip.entry_hash !== prev))
-    return fail(
+
+  function finish(): ChainCheck {
+    const last = expected - 1;
+    if (latest && latest.row_id > last) {
+      return last === 0
+        ? fail(
+            rows,
+            1,
+            "wiped",
+            `the ledger is empty but ${latest.name} covers ${latest.row_id} row(s): the table was wiped`,
+          )
+        : fail(
+            rows,
+            last + 1,
+            "truncated",
+            `the ledger ends at row ${last} but ${latest.name} covers row ${latest.row_id}: rows ${last + 1}–${latest.row_id} were deleted`,
+          );
+    }
+    const tip = input.tip;
+    if (tip && (tip.last_id !== last || tip.entry_hash !== prev))
+      return fail(
+        rows,
+        last + 1,
+        "truncated",
+        `the ledger ends at row ${last} but its tip records row ${tip.last_id}: rows were deleted from the end`,
+      );
+    return {
+      ok: true,
       rows,
-      last + 1,
-      "truncated",
-      `the ledger ends at row ${last} but its tip records row ${tip.last_id}: rows were deleted from the end`,
-    );
-  return {
-    ok: true,
-    rows,
-    first_row: (input.start?.row_id ?? 0) + 1,
-    last_row: last,
-    end_hash: prev,
-  };
+      first_row: (input.start?.row_id ?? 0) + 1,
+      last_row: last,
+      end_hash: prev,
+    };
+  }
+  return { feed, finish };
+}
+
+/** Verifies the rows after `start` (every row when there is none), given in id order. */
+export function verifyChain(input: ChainInput & { rows: Iterable<Row> }): ChainCheck {
+  const walk = walkChain(input);
+  if (!("feed" in walk)) return walk;
+  for (const row of input.rows) {
+    const failed = walk.feed(row);
+    if (failed) return failed;
+  }
+  return walk.finish();
 }
 
 const rewritten = (id: number, pin: Pin) =>

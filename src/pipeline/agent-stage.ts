@@ -1,9 +1,12 @@
 // One agent stage under governance: each attempt gets a fresh agent with its own packet (the
 // stage's artifacts as deliverables) and a token at the stage's tier; a declared artifact missing
 // afterwards revokes the agent (MISSING_ARTIFACT); failures are retried with backoff.
+
+import type { StateStore } from "../state/index.js";
 import { type Clock, wait } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { toAgovError } from "../util/errors.js";
+import { withArtifacts } from "./load.js";
 import type { RunCtx } from "./run-context.js";
 import type { AgentStageDef, RetryPolicy, RunRecord, StageOutcome, StageTask } from "./types.js";
 
@@ -72,7 +75,11 @@ async function attemptOnce(
       error:
         "no stage executor is installed here: run the pipeline with `agov pipeline run`, or assign the stage to an agent",
     };
-  await deps.governance.createStagePacket(record.run_id, stagePacket(ctx.record, def, agentId));
+  const objective = await stageObjective(deps.state, record, def);
+  await deps.governance.createStagePacket(
+    record.run_id,
+    stagePacket(ctx.record, def, agentId, objective),
+  );
   const { token } = await deps.authority.issue({
     agent_id: agentId,
     tier: def.tier,
@@ -97,7 +104,7 @@ async function attemptOnce(
       token,
       task_id: s.task_id,
       role: { ...record.pipeline.roles[def.role]!, tier: def.tier },
-      objective: stageObjective(record.objective, def),
+      objective,
       artifacts: def.artifacts,
       inputs: def.requires.map((r) => ({
         stage: r,
@@ -250,11 +257,16 @@ export async function retireAgent(ctx: RunCtx, agentId: string): Promise<void> {
 }
 
 /** The instruction packet of a stage's agent: the stage's artifacts are its deliverables. */
-export function stagePacket(record: RunRecord, def: AgentStageDef, agentId: string) {
+export function stagePacket(
+  record: RunRecord,
+  def: AgentStageDef,
+  agentId: string,
+  objective: string,
+) {
   return {
     agent_id: agentId,
     task_id: record.stages[def.name]!.task_id,
-    objective: stageObjective(record.objective, def),
+    objective,
     deliverables: def.artifacts,
     constraints: {
       scope: [`pipeline ${record.pipeline.name}, run ${record.run_id}: stage ${def.name}`],
@@ -269,6 +281,18 @@ export function stagePacket(record: RunRecord, def: AgentStageDef, agentId: stri
   };
 }
 
-export function stageObjective(runObjective: string, def: AgentStageDef): string {
-  return runObjective ? `${def.objective} Context: ${runObjective}` : def.objective;
+/**
+ * The stage's objective as its agent gets it: with the run's objective as context, and each
+ * `${stages.<s>.artifacts.<name>}` replaced by that earlier stage's artifact.
+ */
+export async function stageObjective(
+  state: StateStore,
+  record: RunRecord,
+  def: AgentStageDef,
+): Promise<string> {
+  const text = record.objective ? `${def.objective} Context: ${record.objective}` : def.objective;
+  return withArtifacts(text, async (stage, name) => {
+    const task = record.stages[stage]?.task_id;
+    return task ? (await state.artifacts.get(task, name))?.content : undefined;
+  });
 }

@@ -4,6 +4,7 @@
 import { AgovError } from "../util/errors.js";
 import { finishedOnRecord, retireAgent, runAgentStage } from "./agent-stage.js";
 import { runAssigned } from "./assigned.js";
+import { runCommandStage } from "./command.js";
 import { waitGate } from "./gate.js";
 import { runnerLock } from "./record.js";
 import { type EngineDeps, type RunCtx, succeeded, TERMINAL } from "./run-context.js";
@@ -131,6 +132,11 @@ async function runStage(
       return { status: "failed", reason: `gate ${def.name} timed out: ${s.reason}` };
     return null;
   }
+  if (def.kind === "command") {
+    const done = await runCommandStage(ctx, def);
+    if (done || def.on_failure === "continue" || ctx.signal.aborted) return null;
+    return { status: "failed", reason: `stage ${def.name} failed: ${s.reason}` };
+  }
   const ok = ctx.record.assign[def.name]
     ? await runAssigned(ctx, def)
     : await runAgentStage(ctx, def);
@@ -159,7 +165,25 @@ async function reopen(ctx: RunCtx, by: string): Promise<void> {
     const s: StageRecord = record.stages[def.name]!;
     const again =
       s.status === "timed_out" ||
-      (s.status === "failed" && def.kind === "agent" && def.on_failure === "stop");
+      (s.status === "failed" && def.kind !== "human-gate" && def.on_failure === "stop");
+    if (def.kind === "command" && (s.status === "running" || again)) {
+      // Commands that exited 0 are kept and never run again; a failed last one runs again.
+      const steps = (s.steps ?? []).filter((r) => r.exit_code === 0 && !r.timed_out);
+      const what =
+        s.status === "running"
+          ? `runner stopped during command ${steps.length + 1} of ${def.steps.length}`
+          : `reopened on resume (was ${s.status})`;
+      await ctx.move(
+        def.name,
+        "pending",
+        `${what}; ${steps.length} finished command(s) not run again`,
+        {
+          steps,
+        },
+      );
+      reopened.push(def.name);
+      continue;
+    }
     if (again && record.assign[def.name]) {
       // The assignee takes the stage again with stage_run; an old claim no longer counts.
       await deps.store.putClaim(record.run_id, def.name, { agent_id: "", at: deps.clock.now() });

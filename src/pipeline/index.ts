@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type { Caller } from "../authority/index.js";
 import { wait } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
+import { ungranted } from "./command.js";
 import { createEngine } from "./engine.js";
 import { findByName, findPipeline, type PipelineDirs, templateDirsFor } from "./files.js";
 import { loadPipeline } from "./load.js";
@@ -18,9 +19,9 @@ export type * from "./types.js";
 
 export type PipelineServiceDeps = Omit<
   EngineDeps,
-  "store" | "executors" | "onEvent" | "sleep" | "pollMs" | "host" | "pid" | "alive"
+  "store" | "executors" | "onEvent" | "sleep" | "pollMs" | "host" | "pid" | "alive" | "baseDir"
 > &
-  Partial<Pick<EngineDeps, "sleep" | "pollMs" | "host" | "pid" | "alive">> & {
+  Partial<Pick<EngineDeps, "sleep" | "pollMs" | "host" | "pid" | "alive" | "baseDir">> & {
     dirs: PipelineDirs;
   };
 
@@ -53,6 +54,7 @@ export function createPipelines(deps: PipelineServiceDeps) {
     host: deps.host ?? hostname(),
     pid: deps.pid ?? process.pid,
     alive: deps.alive ?? pidAlive,
+    baseDir: deps.baseDir ?? process.cwd(),
     onEvent: (e) => {
       for (const l of listeners) l(e);
     },
@@ -102,11 +104,24 @@ export function createPipelines(deps: PipelineServiceDeps) {
     async start(opts: StartOptions): Promise<{ record: RunRecord; done: Promise<RunRecord> }> {
       const def = validate(opts.text, opts.file);
       if (opts.max_tier !== undefined) {
-        const above = def.stages.filter((st) => st.kind === "agent" && st.tier > opts.max_tier!);
+        const above = def.stages.filter(
+          (st) => st.kind !== "human-gate" && st.tier > opts.max_tier!,
+        );
         if (above.length > 0)
           throw new AgovError(
             "DENIED",
-            `pipeline ${def.name}: stage(s) ${above.map((st) => `${st.name} (T${st.kind === "agent" ? st.tier : ""})`).join(", ")} would run above ${opts.started_by}'s tier T${opts.max_tier}`,
+            `pipeline ${def.name}: stage(s) ${above.map((st) => `${st.name} (T${st.kind === "human-gate" ? "" : st.tier})`).join(", ")} would run above ${opts.started_by}'s tier T${opts.max_tier}`,
+          );
+      }
+      // Every command of every stage is checked against its tier's policy before anything runs.
+      for (const st of def.stages) {
+        if (st.kind !== "command") continue;
+        const refused = await ungranted(deps.authority, st);
+        if (refused.length > 0)
+          throw new AgovError(
+            "DENIED",
+            `pipeline ${def.name}: stage ${st.name} runs ${refused.map((c) => `\`${c}\``).join(", ")}, which policy does not grant to T${st.tier} (grant governance/commands/… in the tier's policy, or raise the stage's tier)`,
+            { reason: "COMMAND_NOT_GRANTED" },
           );
       }
       const assign = opts.assign ?? {};

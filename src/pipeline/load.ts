@@ -123,6 +123,23 @@ function checkReferences(
       else if (!names.has(r))
         issues.push(at(src, [...base, "requires"], j, `unknown stage "${r}"${hint(r)}`));
     });
+    if (s.kind === "agent")
+      for (const ref of artifactRefs(s.objective)) {
+        if (!names.has(ref.stage))
+          issues.push(
+            src.issue(
+              [...base, "objective"],
+              `unknown stage "${ref.stage}" in ${ref.text}${hint(ref.stage)}`,
+            ),
+          );
+        else if (!s.requires.includes(ref.stage))
+          issues.push(
+            src.issue(
+              [...base, "objective"],
+              `${ref.text} reads stage ${ref.stage}'s artifact: add ${ref.stage} to requires, so it has run (and succeeded) first`,
+            ),
+          );
+      }
     for (const w of s.when ? stagesOf(s.when.cond) : []) {
       if (w === s.name)
         issues.push(
@@ -133,6 +150,39 @@ function checkReferences(
     }
   }
 }
+
+/** `${stages.<stage>.artifacts.<name>}`: an earlier stage's artifact, in an objective. */
+const ARTIFACT_REF =
+  /\$\{stages\.([A-Za-z][A-Za-z0-9_-]*)\.artifacts\.([A-Za-z0-9][A-Za-z0-9._:/-]*)\}/g;
+
+export function artifactRefs(text: string): Array<{ text: string; stage: string; name: string }> {
+  return [...text.matchAll(ARTIFACT_REF)].map((m) => ({ text: m[0], stage: m[1]!, name: m[2]! }));
+}
+
+/** The objective with each reference replaced by the artifact's text (at most `max` each). */
+export async function withArtifacts(
+  text: string,
+  read: (stage: string, name: string) => Promise<unknown>,
+  max = 8000,
+): Promise<string> {
+  let out = text;
+  for (const ref of artifactRefs(text)) {
+    const content = await read(ref.stage, ref.name);
+    const shown =
+      content === undefined
+        ? `(artifact ${ref.name} of stage ${ref.stage} was not recorded)`
+        : typeof content === "string"
+          ? content
+          : isCommandOutput(content)
+            ? content.stdout
+            : JSON.stringify(content);
+    out = out.replace(ref.text, shown.length > max ? `${shown.slice(0, max)}…` : shown);
+  }
+  return out;
+}
+
+const isCommandOutput = (c: unknown): c is { stdout: string } =>
+  typeof c === "object" && c !== null && typeof (c as { stdout?: unknown }).stdout === "string";
 
 /** An issue on a list element's line, named by the list's field. */
 function at(src: Source, path: Array<string | number>, j: number, message: string): PipelineIssue {

@@ -50,6 +50,8 @@ export interface EngineDeps {
   onEvent(e: PipelineEvent): void;
   /** How often a waiting gate or assigned stage looks for its answer. */
   pollMs: number;
+  /** The directory a command stage's `cwd` is relative to (where agov runs). */
+  baseDir: string;
   /** Identifies this runner, so a resume can tell a dead runner's lock from a live one. */
   host: string;
   pid: number;

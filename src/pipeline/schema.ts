@@ -92,6 +92,42 @@ export const gateStageSchema = z.strictObject({
 });
 export type GateStageInput = z.output<typeof gateStageSchema>;
 
+/** An environment variable's name, passed through from agov's own environment when allowed. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "expected a variable name");
+const arg = z
+  .string()
+  .max(4096)
+  .refine((a) => !a.includes("\0"), "expected no NUL character");
+
+/** One command of a `run:` list: its argv, or the long form with its limits. */
+export const commandStepSchema = z.union([
+  z.array(arg).min(1).max(100),
+  z.strictObject({
+    argv: z.array(arg).min(1).max(100),
+    /** Through /bin/sh -c (argv must then be one string): only where the stage says so. */
+    shell: z.boolean().optional(),
+    cwd: z.string().min(1).max(1000).optional(),
+    env: z.array(envName).max(50).optional(),
+    timeout: duration.optional(),
+    max_output: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .optional(),
+    artifact: artifactName.optional(),
+  }),
+]);
+
+export const commandStageSchema = z.strictObject({
+  type: z.literal("command"),
+  run: z.array(commandStepSchema).min(1).max(20),
+  tier: tier.optional(),
+  on_failure: z.enum(["stop", "continue"]).optional(),
+  ...common,
+});
+export type CommandStageInput = z.output<typeof commandStageSchema>;
+
 export const documentSchema = z.strictObject({
   pipeline: z.strictObject({
     name: stageName,

@@ -6,7 +6,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { StateStore } from "../state/index.js";
 import type { Clock } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
-import { stagePacket } from "./agent-stage.js";
+import { stageObjective, stagePacket } from "./agent-stage.js";
 import type { RunStore } from "./record.js";
 import type { RunRecord } from "./types.js";
 
@@ -124,7 +124,7 @@ export async function claimStage(
     );
   const packet = await deps.governance.createStagePacket(
     record.run_id,
-    stagePacket(record, def, caller.agent_id),
+    stagePacket(record, def, caller.agent_id, await stageObjective(deps.state, record, def)),
   );
   if (claim?.agent_id !== caller.agent_id)
     await store.putClaim(record.run_id, stage, { agent_id: caller.agent_id, at: deps.clock.now() });

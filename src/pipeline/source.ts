@@ -1,8 +1,9 @@
 // A YAML source with positions: parses with the yaml package's LineCounter so every problem (syntax,
 // zod shape, unknown names) is reported as `file:line: field: what is wrong`.
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { Node } from "yaml";
 import type { z } from "zod";
 import { AgovError } from "../util/errors.js";
+import { yaml } from "../util/yaml.js";
 
 export type YamlPath = ReadonlyArray<string | number>;
 
@@ -38,6 +39,7 @@ export interface Source {
 const MAX_ALIAS_COUNT = 100;
 
 export function parseSource(text: string, file: string): Source {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true });
   const first = doc.errors[0];

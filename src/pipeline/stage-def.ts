@@ -1,13 +1,17 @@
 // One `- name: { … }` entry of `stages:` into a stage definition: its type (agent or human gate),
 // its template merged under it, its role and tier resolved, its `when:` parsed.
 import type { Tier } from "../authority/index.js";
-import { agentStageSchema, gateStageSchema, NAME_RE } from "./schema.js";
+import { agentStageSchema, commandStageSchema, gateStageSchema, NAME_RE } from "./schema.js";
 import { type PipelineIssue, type Source, zodIssues } from "./source.js";
 import type { TemplateLibrary } from "./templates.js";
-import type { RetryPolicy, RoleDef, StageDef } from "./types.js";
+import type { CommandStep, RetryPolicy, RoleDef, StageDef } from "./types.js";
 import { parseWhen, WhenError } from "./when.js";
 
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+const COMMAND_TIMEOUT_MS = 10 * 60_000;
+const COMMAND_OUTPUT = 1024 * 1024;
+/** Commands run at T2 (builder) unless the stage asks for more. */
+const COMMAND_TIER = 2;
 
 export interface StageContext {
   pipeline: string;
@@ -56,9 +60,12 @@ export function parseStage(
     return null;
   }
   const type = (body as { type?: unknown }).type;
-  if (type !== undefined && type !== "agent" && type !== "human-gate") {
+  if (type !== undefined && type !== "agent" && type !== "human-gate" && type !== "command") {
     issues.push(
-      src.issue([...here, "type"], `expected agent or human-gate, got ${JSON.stringify(type)}`),
+      src.issue(
+        [...here, "type"],
+        `expected agent, human-gate or command, got ${JSON.stringify(type)}`,
+      ),
     );
     return null;
   }
@@ -74,6 +81,51 @@ export function parseStage(
       when: when ?? null,
       timeout_ms: g.data.timeout,
       prompt: g.data.prompt ?? `Approve stage ${name} of pipeline ${ctx.pipeline}?`,
+    };
+  }
+  if (type === "command") {
+    const c = commandStageSchema.safeParse(body);
+    if (!c.success) return fail(issues, zodIssues(src, here, c.error));
+    const steps: CommandStep[] = [];
+    for (const [i, raw] of c.data.run.entries()) {
+      const step = Array.isArray(raw) ? { argv: raw } : raw;
+      const shell = "shell" in step && step.shell === true;
+      if (shell && step.argv.length !== 1) {
+        issues.push(
+          src.issue(
+            [...here, "run", i, "argv"],
+            "with shell: true, argv is one string: the script /bin/sh -c runs",
+          ),
+        );
+        return null;
+      }
+      steps.push({
+        argv: step.argv,
+        shell,
+        cwd: ("cwd" in step && step.cwd) || null,
+        env: ("env" in step && step.env) || [],
+        timeout_ms: ("timeout" in step && step.timeout) || COMMAND_TIMEOUT_MS,
+        max_output: ("max_output" in step && step.max_output) || COMMAND_OUTPUT,
+        artifact:
+          ("artifact" in step && step.artifact) ||
+          (c.data.run.length === 1 ? `${name}-output` : `${name}-${i + 1}-output`),
+      });
+    }
+    const artifacts = steps.map((s) => s.artifact);
+    const twice = artifacts.find((a, i) => artifacts.indexOf(a) !== i);
+    if (twice) {
+      issues.push(src.issue([...here, "run"], `artifact ${twice} is named by two commands`));
+      return null;
+    }
+    return {
+      kind: "command",
+      name,
+      line: src.line(here, true),
+      requires: c.data.requires ?? [],
+      when: when ?? null,
+      tier: (c.data.tier ?? COMMAND_TIER) as Tier,
+      steps,
+      on_failure: c.data.on_failure ?? "stop",
     };
   }
   const a = agentStageSchema.safeParse(body);

@@ -47,7 +47,30 @@ export interface GateStageDef extends StageBase {
   prompt: string;
 }
 
-export type StageDef = AgentStageDef | GateStageDef;
+/** One command of a command stage, as validated. */
+export interface CommandStep {
+  argv: string[];
+  shell: boolean;
+  /** Where it runs: relative to the directory agov runs in, which it must stay within. */
+  cwd: string | null;
+  /** Variables passed through from agov's environment (besides PATH, HOME, LANG). */
+  env: string[];
+  timeout_ms: number;
+  /** Bytes kept of stdout and of stderr each; the full sizes are recorded too. */
+  max_output: number;
+  /** The artifact its output becomes. */
+  artifact: string;
+}
+
+export interface CommandStageDef extends StageBase {
+  kind: "command";
+  /** The tier the commands run at: each must be granted to it by policy. */
+  tier: Tier;
+  steps: CommandStep[];
+  on_failure: "stop" | "continue";
+}
+
+export type StageDef = AgentStageDef | GateStageDef | CommandStageDef;
 
 export interface PipelineDef {
   name: string;
@@ -79,6 +102,17 @@ export interface StageRecord {
   assignee: string | null;
   reason: string | null;
   decided_by: string | null;
+  /** A command stage's commands that have finished, in order: never run again on resume. */
+  steps?: StepResult[];
+}
+
+export interface StepResult {
+  argv_digest: string;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  timed_out: boolean;
+  artifact: string;
 }
 
 export interface RunRecord {
@@ -117,7 +151,7 @@ export type PipelineEvent =
       type: "stage";
       run_id: string;
       stage: string;
-      kind: "agent" | "human-gate";
+      kind: "agent" | "human-gate" | "command";
       from: StageStatus;
       to: StageStatus;
       reason: string | null;

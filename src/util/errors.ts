@@ -35,6 +35,11 @@ export const ERRORS = {
     meaning: "an agent under a packet called a tool its packet forbids",
   },
   INTERNAL: { retryable: false, meaning: "a fault in agov itself; the message says where" },
+  FAILED: {
+    retryable: false,
+    meaning:
+      "a governed action ran and did not succeed: a pipeline command exited non-zero, was stopped at its timeout, or could not start",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -96,6 +101,11 @@ export const REASONS = {
   },
   FORBIDDEN_ACTION: { code: "REVOKED", meaning: "revoked: called a tool its packet forbids" },
   MANUAL: { code: "REVOKED", meaning: "revoked by a T4 architect or an operator" },
+  COMMAND_NOT_GRANTED: {
+    code: "DENIED",
+    meaning:
+      "a pipeline command is not granted to its stage's tier by policy (governance/commands/…)",
+  },
 } as const satisfies Record<string, { code: ErrorCode; meaning: string }>;
 
 export type Reason = keyof typeof REASONS;

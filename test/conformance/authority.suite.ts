@@ -2,6 +2,7 @@
 // one, Vault through the HTTP double, and a real Vault when VAULT_ADDR and VAULT_TOKEN are set.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Authority } from "../../src/authority/index.js";
+import { commandPath } from "../../src/authority/policy.js";
 import type { Clock } from "../../src/util/clock.js";
 
 export interface AuthorityHarness {
@@ -70,6 +71,29 @@ export function authorityConformance(name: string, make: () => Promise<Authority
       const g1 = await auth.grants(t1.token, await auth.resolve(t1.token), tools);
       expect([...g0]).toEqual(["whoami"]);
       expect([...g1].sort()).toEqual(["lock_acquire", "whoami"]);
+    });
+
+    it("grants each tier exactly the commands its policy names, and no path escapes", async () => {
+      const paths = {
+        test: commandPath(["npm", "test"]),
+        apply: commandPath(["terraform", "apply", "-auto-approve"]),
+        node: commandPath(["node", "-e", "1"]),
+        sneaky: commandPath(["npm", "test", "../../../tools/agent_revoke"]),
+        dots: commandPath(["..", "..", "tools", "agent_revoke"]),
+      };
+      const all = Object.values(paths);
+      expect([...(await auth.tierGrants(1, all))]).toEqual([]);
+      expect([...(await auth.tierGrants(2, all))].sort()).toEqual(
+        [paths.test, paths.sneaky].sort(),
+      );
+      expect(await auth.tierGrants(3, all)).toEqual(
+        new Set([paths.test, paths.sneaky, paths.apply]),
+      );
+      expect(await auth.tierGrants(4, all)).toEqual(new Set(all));
+      expect(paths.sneaky).toBe(
+        "governance/commands/npm/test/%2E%2E%2F%2E%2E%2F%2E%2E%2Ftools%2Fagent_revoke",
+      );
+      expect(paths.dots).toBe("governance/commands/%2E%2E/%2E%2E/tools/agent_revoke");
     });
 
     it("refuses a token it never issued as UNAUTHENTICATED", async () => {

@@ -415,5 +415,110 @@ export function ledgerConformance(name: string, factory: LedgerFactory): void {
       });
       await expect(ledger.begin(call("a", 2))).rejects.toMatchObject({ code: "UNAVAILABLE" });
     });
+
+    describe("incremental verify", () => {
+      /** `before` rows verified once (checkpoint at row `before`), then `after` more rows. */
+      async function checkpointed(before: number, after: number) {
+        for (let i = 0; i < before; i++) await ledger.record(call("a", i), { success: true });
+        expect(await ledger.verify()).toMatchObject({ ok: true, scope: "full", rows: before });
+        for (let i = 0; i < after; i++) await ledger.record(call("b", i), { success: true });
+      }
+
+      it("reads only the rows written since the last verify that passed", async () => {
+        await checkpointed(5, 3);
+        expect(await ledger.verify()).toMatchObject({
+          ok: true,
+          scope: "incremental",
+          checkpoint: 5,
+          rows: 3,
+          first_row: 6,
+          last_row: 8,
+        });
+        expect(await ledger.verify()).toMatchObject({ ok: true, checkpoint: 8, rows: 0 });
+        expect(await ledger.verify({ full: true })).toMatchObject({
+          ok: true,
+          scope: "full",
+          checkpoint: null,
+          rows: 8,
+        });
+        // Another instance (or host) starts from the same checkpoint.
+        expect(await (await open()).verify()).toMatchObject({
+          scope: "incremental",
+          checkpoint: 8,
+        });
+      });
+
+      it("detects a modified row and a cut-off end after the checkpoint", async () => {
+        await checkpointed(5, 3);
+        await tamper("UPDATE agent_actions SET agent_id = 'x' WHERE id = 7");
+        expect(await ledger.verify()).toMatchObject({
+          ok: false,
+          scope: "incremental",
+          kind: "modified",
+          bad_row: 7,
+        });
+        await tamper("UPDATE agent_actions SET agent_id = 'b' WHERE id = 7");
+        await tamper("DELETE FROM agent_actions WHERE id = 8");
+        expect(await ledger.verify()).toMatchObject({ ok: false, kind: "truncated", bad_row: 8 });
+      });
+
+      it("does not re-read rows up to the checkpoint, and --full catches an edit there", async () => {
+        await checkpointed(5, 3);
+        await tamper("UPDATE agent_actions SET agent_id = 'x' WHERE id = 2");
+        expect(await ledger.verify()).toMatchObject({ ok: true, scope: "incremental", rows: 3 });
+        expect(await ledger.verify({ full: true })).toMatchObject({
+          ok: false,
+          scope: "full",
+          kind: "modified",
+          bad_row: 2,
+        });
+      });
+
+      it("still checks the anchored rows before the checkpoint, one lookup each", async () => {
+        await checkpointed(3, 0);
+        const exported = await ledger.anchor();
+        for (let i = 0; i < 3; i++) await ledger.record(call("c", i), { success: true });
+        expect(await ledger.verify()).toMatchObject({ ok: true, checkpoint: 3, rows: 3 });
+        await tamper(`UPDATE agent_actions SET entry_hash = '${"f".repeat(64)}' WHERE id = 3`);
+        expect(await ledger.verify({ anchors: [exported!] })).toMatchObject({
+          ok: false,
+          scope: "incremental",
+          kind: "rechained",
+          bad_row: 3,
+        });
+      });
+
+      it.each([
+        ["a forged signature", `replace(value, '"mac":"', '"mac":"0')`],
+        ["a moved row", `replace(value, '"row_id":5', '"row_id":2')`],
+        ["unreadable text", "'not json'"],
+      ])("sets aside a checkpoint with %s and verifies every row", async (_name, altered) => {
+        await checkpointed(5, 2);
+        await tamper(`UPDATE ledger_meta SET value = ${altered} WHERE key = 'verified_checkpoint'`);
+        const r = await ledger.verify();
+        expect(r).toMatchObject({ ok: true, scope: "full", checkpoint: null, rows: 7 });
+        expect(r.fallback).toMatch(/not signed by this ledger key/);
+        // The full verify passed, so it leaves a good checkpoint for the next one.
+        expect(await ledger.verify()).toMatchObject({ scope: "incremental", checkpoint: 7 });
+      });
+
+      it("sets aside a checkpoint whose row was rewritten, and the full verify names the row", async () => {
+        await checkpointed(5, 2);
+        await tamper(`UPDATE agent_actions SET entry_hash = '${"e".repeat(64)}' WHERE id = 5`);
+        const r = await ledger.verify();
+        expect(r).toMatchObject({ ok: false, scope: "full", kind: "modified", bad_row: 5 });
+        expect(r.fallback).toMatch(/row 5 no longer matches the checkpoint .*rewritten/);
+      });
+
+      it("never moves the checkpoint back when an instance finishes an older verify later", async () => {
+        await checkpointed(4, 0);
+        const second = await open();
+        for (let i = 0; i < 3; i++) await ledger.record(call("d", i), { success: true });
+        expect(await ledger.verify()).toMatchObject({ ok: true, checkpoint: 4, last_row: 7 });
+        // A full verify that reads the same rows leaves the checkpoint where it is, at row 7.
+        expect(await second.verify({ full: true })).toMatchObject({ ok: true, last_row: 7 });
+        expect(await second.verify()).toMatchObject({ scope: "incremental", checkpoint: 7 });
+      });
+    });
   });
 }

@@ -93,6 +93,37 @@ describe("phase gates", () => {
   });
 });
 
+describe("the gate's packet", () => {
+  it("is read once per run, not on every call", async () => {
+    await givePacket(orch, "alpha", "t1", {
+      error_budget: {
+        max_total_errors: 50,
+        max_same_error_repeats: 50,
+        max_procedure_violations: 50,
+      },
+    });
+    const a = await env.connect("alpha", 1);
+    await walk(a, ["BOOTSTRAP", "PREFLIGHT", "PLAN"]);
+    const agents = env.rt.state.agents;
+    const getPacket = agents.getPacket.bind(agents);
+    let reads = 0;
+    agents.getPacket = (id) => {
+      reads++;
+      return getPacket(id);
+    };
+    const post = (i: number) =>
+      a.call("blackboard_post", {
+        task_id: "t1",
+        section: "solutions",
+        key: `early-${i}`,
+        value: i,
+        expected_version: 0,
+      });
+    for (let i = 0; i < 5; i++) expect((await post(i)).code).toBe("PROCEDURE_VIOLATION");
+    expect(reads).toBeLessThanOrEqual(1);
+  });
+});
+
 describe("promotion", () => {
   async function compliantRuns(a: AgentClient, agent: string, n: number) {
     for (let i = 0; i < n; i++) {

@@ -22,7 +22,8 @@ const OBJECTIVE = "Design a distributed event-driven analytics platform";
 
 describe("agov run with the offline model", () => {
   it("has ALPHA and BETA disagree, spawns GAMMA on CONFLICT and reaches consensus on its synthesis", async () => {
-    const run = await runInProc({ objective: OBJECTIVE });
+    // Scale and low cost at once: the objective leaves the trade-off to the agents.
+    const run = await runInProc({ objective: "Design a distributed, low-cost analytics platform" });
     env = run.env;
     const { result } = run;
     expect(result.metrics).toMatchObject({
@@ -162,35 +163,5 @@ describe("agov run with an OpenAI-compatible model", () => {
       expect(r).toMatchObject({ error_type: "model_server_error", dependency: "model" });
     for (const agent of ["alpha", "beta"])
       expect((await env.rt.state.errors.get(agent)).total_errors).toBe(0);
-  });
-
-  it("revokes an agent whose model keeps failing, and leaves a handoff", async () => {
-    fake = await startFakeOpenAI();
-    // Failing by its own fault (replies that are not JSON), not an outage of the endpoint: an
-    // outage is ridden out and never charged (the test above).
-    fake.setFallback(() => rawAnswer("I cannot answer in JSON today"));
-    const model = createModel(
-      { OPENAI_BASE_URL: fake.url },
-      { sleep: async () => {}, maxAttempts: 2 },
-    );
-    const run = await runInProc({ objective: OBJECTIVE, model, waitMs: 300 });
-    env = run.env;
-    const revoked = (await env.rt.ledger.revocations()).map((r) => [r.agent_id, r.reason_type]);
-    // Both peers are revoked by their budgets; with nobody having finished the work, no spawn
-    // condition calls for a mediator.
-    expect(revoked.sort()).toEqual([
-      ["alpha", "SAME_ERROR_REPEATED"],
-      ["beta", "SAME_ERROR_REPEATED"],
-    ]);
-    expect(run.result.revoked.map((r) => r.agent).sort()).toEqual(["alpha", "beta"]);
-    expect(run.result.metrics.gamma_spawned).toBe(false);
-    expect(run.result.handoff).toMatchObject({
-      task_id: "task-1",
-      revoked: true,
-      last_known_state: { phase: "PLAN" },
-    });
-    expect(run.result.metrics.consensus).toBe("none");
-    expect(renderReport(run.result)).toMatch(/No consensus was reached/);
-    expect((await env.rt.ledger.verify()).ok).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import { createOfflineModel } from "../../agents/offline-model.js";
 import { PARTICIPANT_TIERS, type Participant, runTask } from "../../agents/orchestrator.js";
 import type { ProgressEvent } from "../../agents/progress.js";
 import type { Tier } from "../../src/authority/index.js";
+import type { AgentTemplate } from "../../src/governance/templates.js";
 import type { RuntimeOptions } from "../../src/runtime.js";
 import { connectInMemory } from "../../src/server/memory.js";
 import { answer, type Reply } from "./fake-openai.js";
@@ -21,6 +22,9 @@ export async function runInProc(opts: {
   hooks?: AgentHooks;
   waitMs?: number;
   timeoutMs?: number;
+  heartbeatMs?: number;
+  replacements?: number;
+  specialists?: Array<{ id: string; name: string; template: AgentTemplate }>;
   onStart?(env: InProc): void;
 }) {
   const env = await startInProc(opts.runtime);
@@ -43,11 +47,14 @@ export async function runInProc(opts: {
       agentPollMs: 10,
       waitMs: opts.waitMs ?? 5000,
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+      ...(opts.replacements !== undefined ? { replacements: opts.replacements } : {}),
+      ...(opts.specialists ? { specialists: opts.specialists } : {}),
       onProgress: (e) => events.push(e),
-      async connect(who, agentId) {
+      async connect(who, agentId, tier) {
         const { token } = await env.rt.authority.issue({
           agent_id: agentId,
-          tier: PARTICIPANT_TIERS[who] as Tier,
+          tier: (tier ?? PARTICIPANT_TIERS[who]) as Tier,
           ttl_ms: 3_600_000,
         });
         const conn = await connectInMemory(env.gateway, token);
@@ -79,7 +86,9 @@ export async function offlineReply(body: Record<string, unknown>): Promise<Reply
   const messages = body.messages as Array<{ role: string; content: string }>;
   const system = messages.find((m) => m.role === "system")?.content ?? "";
   const user = messages.filter((m) => m.role === "user")[0]?.content ?? "";
-  const role = (Object.keys(STANCE) as AgentRole[]).find((r) => system.includes(STANCE[r]))!;
+  // A specialist speaks in its own persona, and thinks offline as the neutral GAMMA does.
+  const role =
+    (Object.keys(STANCE) as AgentRole[]).find((r) => system.includes(STANCE[r])) ?? "GAMMA";
   const kind = (Object.keys(TASK) as ModelTaskKind[]).find((k) => user.includes(TASK[k]))!;
   const objective = /^Objective: (.*)$/m.exec(user)?.[1] ?? "";
   const context = JSON.parse(

@@ -79,6 +79,33 @@ describe("config", () => {
     );
   });
 
+  it("takes the model's timeout, retries and max tokens and the run's replacements from file and environment", () => {
+    const cwd = dir();
+    expect(loadConfig({ env: {}, cwd })).toMatchObject({
+      model_timeout_ms: 60_000,
+      model_retries: 2,
+      replacements: 1,
+    });
+    expect(loadConfig({ env: {}, cwd }).model_max_tokens).toBeUndefined();
+    writeFileSync(join(cwd, "agov.config.yaml"), "model_timeout_ms: 120000\nmodel_retries: 4\n");
+    const c = loadConfig({
+      env: { AGOV_MODEL_MAX_TOKENS: "2048", AGOV_REPLACEMENTS: "3", AGOV_MODEL_RETRIES: "0" },
+      cwd,
+    });
+    expect(c).toMatchObject({
+      model_timeout_ms: 120_000,
+      model_retries: 0,
+      model_max_tokens: 2048,
+      replacements: 3,
+    });
+    expect(() => loadConfig({ env: { AGOV_MODEL_TIMEOUT_MS: "10" }, cwd: dir() })).toThrow(
+      /^config: model_timeout_ms \(from AGOV_MODEL_TIMEOUT_MS\): .*1000/,
+    );
+    expect(() => loadConfig({ env: { AGOV_REPLACEMENTS: "many" }, cwd: dir() })).toThrow(
+      /^config: replacements \(from AGOV_REPLACEMENTS\)/,
+    );
+  });
+
   it("expires idle HTTP sessions after 10 minutes and caps sessions by default", () => {
     expect(loadConfig({ env: {}, cwd: dir() })).toMatchObject({
       session_idle_ms: 600_000,

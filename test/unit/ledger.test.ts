@@ -359,3 +359,43 @@ describe("legacy ledgers", () => {
     expect((await ledger.query({ kind: "tool_call" }))[0]).toMatchObject({ id: 1, tool: "whoami" });
   });
 });
+
+describe("the chain's hashed text", () => {
+  it("is the canonical JSON of the row's fields, whatever the row holds", async () => {
+    const { createHmac } = await import("node:crypto");
+    const { createChain } = await import("../../src/ledger/chain.js");
+    const key = Buffer.alloc(32, 7);
+    const chain = createChain(key);
+    const entryFields = [
+      "id",
+      "timestamp",
+      "agent_id",
+      "agent_version",
+      "tier",
+      "action",
+      "decision",
+      "confidence",
+      "tool",
+      "session_id",
+      "args_digest",
+      "kind",
+      "detail",
+    ];
+    const outcomeFields = ["success", "error_type", "error_message", "latency_us", "error_reason"];
+    const pick = (row: Record<string, unknown>, fields: string[]) =>
+      Object.fromEntries(fields.map((f) => [f, row[f] ?? null]));
+    const mac = (text: string) => createHmac("sha256", key).update(text).digest("hex");
+    const rows: Record<string, unknown>[] = [
+      {},
+      { id: 1, timestamp: "2026-01-01T00:00:00.000Z", agent_id: "a", tier: 0, success: 1 },
+      { agent_id: 'quote " back \\ nl \n tab \t nul \u0000 é 😀 \ud800', confidence: 0.25 },
+      { detail: '{"k":[1,2]}', latency_us: -0, error_type: "X", extra: "not hashed" },
+      { tool: undefined, tier: Number.NaN, success: 0, kind: "tool_call" },
+      { detail: { an: ["object", { nested: true }] }, error_message: ["a", null] },
+    ];
+    for (const row of rows) {
+      expect(chain.entryHash("p", row)).toBe(mac(`p\n${canonicalJson(pick(row, entryFields))}`));
+      expect(chain.rowHash("e", row)).toBe(mac(`e\n${canonicalJson(pick(row, outcomeFields))}`));
+    }
+  });
+});

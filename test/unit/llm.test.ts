@@ -77,8 +77,10 @@ describe("LLM model", () => {
       "timeout",
     ]);
     // Backoff doubles from 100 ms with jitter fixed at 0.5 (75% of the step); the 429 waits its 7 s.
-    expect(sleeps).toEqual([75, 150, 7000, 600, 1200]);
-    expect(failures.map((f) => f.delayMs)).toEqual(sleeps);
+    // Five provider faults in a row (malformed replies are the provider's too) open the shared
+    // breaker, so the sixth attempt first waits out its 2 s cool-down.
+    expect(sleeps).toEqual([75, 150, 7000, 600, 1200, 2000]);
+    expect(failures.map((f) => f.delayMs)).toEqual(sleeps.slice(0, 5));
     expect(failures[2]).toMatchObject({ role: "ALPHA", attempt: 3, status: 429 });
   });
 
@@ -165,16 +167,52 @@ describe("LLM model", () => {
     expect(fake.requests).toHaveLength(6);
   });
 
-  it("does not retry a 4xx other than 429", async () => {
-    fake.script.push({ status: 401, json: { error: { message: "bad key" } } }, answer(GOOD_VOTE));
+  it("does not retry a 400: the request the agent built was refused, its own fault", async () => {
+    fake.script.push(
+      { status: 400, json: { error: { message: "context length exceeded" } } },
+      answer(GOOD_VOTE),
+    );
     await expect(model().generate(request(), Vote)).rejects.toMatchObject({
       kind: "client_error",
       attempts: 1,
-      status: 401,
+      status: 400,
       retryable: false,
+      outage: false,
     });
     expect(fake.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
+  });
+
+  it("blames the endpoint, not the agent, for a refused key or an unknown model (401, 403, 404)", async () => {
+    for (const status of [401, 403, 404]) {
+      fake.requests.length = 0;
+      fake.script.push({ status, json: { error: { message: "invalid api key" } } });
+      const err = await model()
+        .generate(request(), Vote)
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: "endpoint_refused", status, outage: true, attempts: 1 });
+      expect((err as Error).message).toContain(fake.url);
+      expect(fake.requests).toHaveLength(1);
+    }
+  });
+
+  it("counts malformed replies as the provider's fault: they open the shared breaker", async () => {
+    const m = model({ maxAttempts: 5, now: () => 0 });
+    for (let i = 0; i < 5; i++) fake.script.push(rawAnswer("<html>502 Bad Gateway</html>"));
+    const err = await m.generate(request(), Vote).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: "malformed_output", outage: true });
+    expect(failures.every((f) => f.outage)).toBe(true);
+    fake.script.push(answer(GOOD_VOTE));
+    sleeps = [];
+    expect(await m.generate(request(), Vote)).toEqual(GOOD_VOTE);
+    expect(sleeps).toEqual([2000]); // the breaker's cool-down before the next request
+  });
+
+  it("sends max_tokens only when configured", async () => {
+    fake.script.push(answer(GOOD_VOTE), answer(GOOD_VOTE));
+    await model().generate(request(), Vote);
+    await model({ maxTokens: 512 }).generate(request(), Vote);
+    expect(fake.requests.map((r) => r.body.max_tokens)).toEqual([undefined, 512]);
   });
 
   it("retries an upstream error that OpenRouter reports inside a 200 body", async () => {

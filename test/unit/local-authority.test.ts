@@ -22,6 +22,35 @@ function setup() {
 }
 
 describe("local authority", () => {
+  it("sees another process's revocation and promotion on the very next resolve", async () => {
+    const { authority, home, clock } = setup();
+    const other = createLocalAuthority({
+      home,
+      policyDirs: [bundledPolicies()],
+      clock,
+      ids: randomIds,
+    });
+    const t = await authority.issue({ agent_id: "alpha", tier: 1 });
+    // Resolved (and kept) here, then changed by the other connection to authority.db.
+    expect(await authority.resolve(t.token)).toMatchObject({ tier: 1 });
+    await other.setTier("alpha", 2);
+    expect(await authority.resolve(t.token)).toMatchObject({ tier: 2 });
+    await other.revokeAgent("alpha");
+    await expect(authority.resolve(t.token)).rejects.toMatchObject({ code: "REVOKED" });
+    // And its own writes, between two resolves of a token it has seen.
+    const u = await authority.issue({ agent_id: "beta", tier: 1 });
+    expect(await authority.resolve(u.token)).toMatchObject({ agent_id: "beta" });
+    await authority.revokeAgent("beta");
+    await expect(authority.resolve(u.token)).rejects.toMatchObject({ code: "REVOKED" });
+    // A token it has seen still expires on time.
+    const v = await authority.issue({ agent_id: "gamma", tier: 1, ttl_ms: 60_000 });
+    expect(await authority.resolve(v.token)).toMatchObject({ agent_id: "gamma" });
+    clock.advance(60_000);
+    await expect(authority.resolve(v.token)).rejects.toMatchObject({ code: "EXPIRED" });
+    await other.close();
+    await authority.close();
+  });
+
   it("stores tokens only as hashes and lists them without the token", async () => {
     const { authority } = setup();
     const t = await authority.issue({ agent_id: "alpha", tier: 1 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AgentRole, ModelRequest } from "../../agents/model.js";
 import { ModelError } from "../../agents/model-error.js";
-import { createOfflineModel } from "../../agents/offline-model.js";
+import { createOfflineModel, offlineCoverage } from "../../agents/offline-model.js";
 import {
   Analysis,
   Critique,
@@ -17,6 +17,8 @@ import {
 
 const ANALYTICS = "Design a distributed event-driven analytics platform";
 const K8S = "Migrate a monolith to Kubernetes";
+/** Asks for scale and for low cost at once: the trade-off is left to the agents. */
+const TENSE = "Design a distributed, low-cost event-driven analytics platform";
 const model = createOfflineModel();
 
 function ask<T>(
@@ -74,9 +76,52 @@ describe("offline model", () => {
   });
 
   it("falls back to components named from the objective's own words", async () => {
-    const p = await ask("BETA", "proposal", "Plan a community garden volunteer schedule", Proposal);
-    expect(p.components.map((c) => c.name)).toContain("Volunteer schedule service");
-    expect(p.components[0]?.responsibility).toMatch(/volunteer schedule/);
+    const p = await ask(
+      "BETA",
+      "proposal",
+      "Build a volunteer rota tool for a garden club",
+      Proposal,
+    );
+    expect(p.components.map((c) => c.name)).toContain("Rota tool service");
+    expect(p.components[0]?.responsibility).toMatch(/rota tool/);
+  });
+
+  it("flags an objective outside software and infrastructure, and proposes no technology for it", async () => {
+    for (const objective of [
+      "Plan a community garden volunteer schedule",
+      "Write a wedding speech",
+      "Plan a bake sale",
+    ]) {
+      expect(offlineCoverage(objective)).toMatchObject({ covered: false });
+      expect(offlineCoverage(objective).reason).toMatch(/software and infrastructure/);
+      const p = await ask("ALPHA", "proposal", objective, Proposal);
+      expect(JSON.stringify(p)).not.toMatch(/TypeScript|PostgreSQL|Kotlin|Temporal|REST|GraphQL/);
+      const a = await ask("ALPHA", "analysis", objective, Analysis);
+      expect(a.findings[0]).toMatchObject({ topic: "Scope" });
+      expect(a.findings[0]?.detail).toMatch(/placeholder/);
+    }
+    for (const objective of [ANALYTICS, K8S, "Build a volunteer rota tool for a garden club"])
+      expect(offlineCoverage(objective)).toMatchObject({ covered: true });
+  });
+
+  it("has ALPHA and BETA agree when the objective settles the trade-off (scale, or low cost)", async () => {
+    for (const objective of [ANALYTICS, "Build a low-cost web app for a small team"]) {
+      const { alpha, beta, alphaOnBeta, betaOnAlpha } = await firstRound(objective);
+      expect(
+        alphaOnBeta.concerns.filter((c) => c.severity === "high"),
+        objective,
+      ).toEqual([]);
+      expect(
+        betaOnAlpha.concerns.filter((c) => c.severity === "high"),
+        objective,
+      ).toEqual([]);
+      expect((await ask("ALPHA", "vote", objective, Vote, { proposal: beta })).vote).toBe(
+        "approve",
+      );
+      expect((await ask("BETA", "vote", objective, Vote, { proposal: alpha })).vote).toBe(
+        "approve",
+      );
+    }
   });
 
   it("gives output that validates against the schema of every kind, for every role", async () => {
@@ -99,13 +144,8 @@ describe("offline model", () => {
     }
   });
 
-  it("makes ALPHA and BETA reject each other's first proposal over high-severity concerns", async () => {
-    for (const objective of [
-      ANALYTICS,
-      K8S,
-      "Build a secure ML inference API",
-      "Plan a bake sale",
-    ]) {
+  it("makes ALPHA and BETA reject each other's first proposal when the objective leaves the trade-off open", async () => {
+    for (const objective of [TENSE, K8S, "Build a secure ML inference API"]) {
       const { alpha, beta, alphaOnBeta, betaOnAlpha } = await firstRound(objective);
       expect(alphaOnBeta.target_title).toBe(beta.title);
       expect(alphaOnBeta.concerns.some((c) => c.severity === "high")).toBe(true);
@@ -127,8 +167,8 @@ describe("offline model", () => {
   });
 
   it("has GAMMA settle every conflict the critiques raise, and both agents approve the synthesis", async () => {
-    const { alpha, beta, alphaOnBeta, betaOnAlpha } = await firstRound(ANALYTICS);
-    const synthesis = await ask("GAMMA", "synthesis", ANALYTICS, Synthesis, {
+    const { alpha, beta, alphaOnBeta, betaOnAlpha } = await firstRound(TENSE);
+    const synthesis = await ask("GAMMA", "synthesis", TENSE, Synthesis, {
       proposals: [alpha, beta],
       critiques: [alphaOnBeta, betaOnAlpha],
     });
@@ -144,14 +184,14 @@ describe("offline model", () => {
     );
 
     for (const role of ["ALPHA", "BETA", "GAMMA"] as const) {
-      const v = await ask(role, "vote", ANALYTICS, Vote, { proposal: synthesis, synthesis: true });
+      const v = await ask(role, "vote", TENSE, Vote, { proposal: synthesis, synthesis: true });
       expect(v, role).toMatchObject({ proposal_title: synthesis.title, vote: "approve" });
     }
   });
 
   it("rejects a synthesis that leaves one of the voter's high-severity concerns unsettled", async () => {
-    const { alpha, beta, alphaOnBeta } = await firstRound(ANALYTICS);
-    const synthesis = await ask("GAMMA", "synthesis", ANALYTICS, Synthesis, {
+    const { alpha, beta, alphaOnBeta } = await firstRound(TENSE);
+    const synthesis = await ask("GAMMA", "synthesis", TENSE, Synthesis, {
       proposals: [alpha, beta],
     });
     const high = alphaOnBeta.concerns.find((c) => c.severity === "high")!;
@@ -163,7 +203,7 @@ describe("offline model", () => {
       ),
       resolved_conflicts: synthesis.resolved_conflicts.filter((r) => r.topic !== high.topic),
     };
-    const v = await ask("ALPHA", "vote", ANALYTICS, Vote, { proposal: silent, synthesis: true });
+    const v = await ask("ALPHA", "vote", TENSE, Vote, { proposal: silent, synthesis: true });
     expect(v.vote).toBe("reject");
     expect(v.reason).toContain(high.topic);
   });
