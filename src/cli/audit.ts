@@ -1,81 +1,11 @@
-// agov audit query|verify|anchor: read the ledger, check its keyed chain, export anchors.
+// agov audit verify|anchor: check the ledger's keyed chain, export anchors; and the helpers the
+// audit commands share (--since, terminal-safe text). The query is audit-query.ts.
 import { readFileSync } from "node:fs";
-import { type Anchor, LEDGER_KINDS, type LedgerKind, type VerifyResult } from "../ledger/index.js";
+import type { Anchor, VerifyResult } from "../ledger/index.js";
 import { parseDuration } from "../util/duration.js";
-import { intOption, type Parsed, UsageError } from "./args.js";
-import type { AUDIT_ANCHOR, AUDIT_QUERY, AUDIT_VERIFY } from "./commands.js";
+import { type Parsed, UsageError } from "./args.js";
+import type { AUDIT_ANCHOR, AUDIT_VERIFY } from "./commands.js";
 import type { CliContext } from "./context.js";
-import { table } from "./token.js";
-
-export async function query(
-  { values }: Parsed<typeof AUDIT_QUERY>,
-  ctx: CliContext,
-): Promise<number> {
-  if (values.decision !== undefined && values.decision !== "allow" && values.decision !== "deny") {
-    throw new UsageError(
-      `audit query: --decision must be allow or deny (got "${values.decision}")`,
-    );
-  }
-  if (values.kind !== undefined && !(LEDGER_KINDS as readonly string[]).includes(values.kind))
-    throw new UsageError(
-      `audit query: --kind must be one of ${LEDGER_KINDS.join(", ")} (got "${printable(values.kind)}")`,
-    );
-  const limit = intOption(values.limit, "limit", "audit query", 1, 100_000) ?? 50;
-  const since = parseSince(values.since, "audit query");
-  const rt = await ctx.runtime();
-  const rows = await rt.ledger.query({
-    ...(values.agent ? { agent_id: values.agent } : {}),
-    ...(values.tool ? { tool: values.tool } : {}),
-    ...(values.decision ? { decision: values.decision as "allow" | "deny" } : {}),
-    ...(values.kind ? { kind: values.kind as LedgerKind } : {}),
-    ...(values.session ? { session_id: values.session } : {}),
-    ...(since ? { since } : {}),
-    limit,
-  });
-  const out = rows.map((r) => ({
-    id: r.id,
-    timestamp: r.timestamp,
-    kind: r.kind,
-    agent_id: r.agent_id,
-    agent_version: r.agent_version,
-    tier: r.tier,
-    tool: r.tool,
-    action: r.action,
-    decision: r.decision,
-    success: r.success === null ? null : r.success === 1,
-    error_type: r.error_type,
-    error_reason: r.error_reason,
-    error_message: r.error_message,
-    detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown),
-    session_id: r.session_id,
-    args_digest: r.args_digest,
-    latency_us: r.latency_us,
-  }));
-  if (values.json) ctx.out(JSON.stringify(out, null, 2));
-  else if (out.length === 0) ctx.out("No matching rows.");
-  else {
-    ctx.out(
-      table(
-        ["ID", "TIME", "AGENT", "TIER", "TOOL / ACTION", "DECISION", "OK", "ERROR"],
-        out.map((r) =>
-          [
-            String(r.id),
-            r.timestamp,
-            r.agent_id,
-            r.tier === null ? "-" : `T${r.tier}`,
-            r.tool ?? r.action,
-            r.decision,
-            r.success === null ? "?" : r.success ? "yes" : "no",
-            r.error_type
-              ? `${r.error_type}${r.error_reason ? ` (${r.error_reason})` : ""}: ${(r.error_message ?? "").slice(0, 60)}`
-              : (r.error_message ?? "").slice(0, 60),
-          ].map(printable),
-        ),
-      ),
-    );
-  }
-  return 0;
-}
 
 /** --since as an ISO time, or a duration back from now (30m, 2h); undefined when not given. */
 export function parseSince(value: string | undefined, command: string): string | undefined {

@@ -21,7 +21,11 @@ export const RUN = {
   replacements: { type: "string" },
   ...MODEL_FLAGS,
 } satisfies Options;
-export const SERVE = { http: { type: "string" }, host: { type: "string" } } satisfies Options;
+export const SERVE = {
+  http: { type: "string" },
+  host: { type: "string" },
+  "anonymous-tier": { type: "string" },
+} satisfies Options;
 export const PIPELINE_RUN = { objective: { type: "string" }, ...json } satisfies Options;
 export const PIPELINE_JSON = json;
 export const PIPELINE_APPROVE = {
@@ -46,8 +50,11 @@ export const AUDIT_QUERY = {
   decision: { type: "string" },
   kind: { type: "string" },
   session: { type: "string" },
+  task: { type: "string" },
   since: { type: "string" },
   limit: { type: "string" },
+  cursor: { type: "string" },
+  all: { type: "boolean" },
   ...json,
 } satisfies Options;
 export const AUDIT_VERIFY = {
@@ -149,9 +156,12 @@ when it kept failing).
     summary: "Serve the governed tools over MCP (stdio, or --http <port>)",
     command: command({
       usage: `  agov serve                     MCP over stdio; the caller's token comes from AGOV_TOKEN
-  agov serve --http <port> [--host 127.0.0.1]
+  agov serve --http <port> [--host 127.0.0.1] [--anonymous-tier 0]
                                  MCP over Streamable HTTP at http://<host>:<port>/mcp;
-                                 every request needs Authorization: Bearer <token>`,
+                                 every request needs Authorization: Bearer <token>, from
+                                 \`agov token issue\` or the OAuth sign-in (/authorize)
+  --anonymous-tier 0             TEST MODE (conformance suites): a request without a token
+                                 is served as agent "anonymous" at T0; never in production`,
       options: SERVE,
       load: () => import("./serve.js").then((m) => m.serve),
     }),
@@ -248,11 +258,14 @@ is in order, 1 when something agov needs is missing or down (the row names its a
     subcommands: {
       query: command({
         usage: `  agov audit query [--agent <id>] [--tool <name>] [--decision allow|deny] [--kind <kind>]
-                   [--session <id>] [--since <iso time|duration>] [--limit N] [--json]
-      Rows of the audit ledger, newest first (default limit 50). --since 1h means the last hour.
+                   [--session <id>] [--task <id>] [--since <iso time|duration>] [--limit N]
+                   [--cursor <row id> | --all] [--json]
+      Rows of the audit ledger, newest first, a page of --limit (default 50) at a time; stderr
+      says how many more match and the --cursor of the next page. --all prints every matching row.
+      --since 1h means the last hour; --task the calls that named the task (task_id) and its runs.
       Kinds: ${LEDGER_KINDS.join(", ")}.`,
         options: AUDIT_QUERY,
-        load: () => import("./audit.js").then((m) => m.query),
+        load: () => import("./audit-query.js").then((m) => m.query),
       }),
       verify: command({
         usage: `  agov audit verify [--full] [--anchor <file>] [--json]

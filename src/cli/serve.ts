@@ -3,7 +3,7 @@ import { TOOLS } from "../../tools/index.js";
 import type { Config } from "../config/index.js";
 import type { StageExecutor } from "../pipeline/index.js";
 import { createGateway, type Gateway } from "../server/gateway.js";
-import { serveStdio } from "../server/stdio.js";
+import { serveStdio, stdioRefusal } from "../server/stdio.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { SERVE } from "./commands.js";
 import type { CliContext } from "./context.js";
@@ -12,6 +12,13 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
   const port = intOption(values.http, "http", "serve", 0, 65535);
   if (port === undefined && values.host)
     throw new UsageError("serve: --host goes with --http <port>");
+  const anonymous = values["anonymous-tier"];
+  if (anonymous !== undefined && port === undefined)
+    throw new UsageError("serve: --anonymous-tier goes with --http <port>");
+  if (anonymous !== undefined && anonymous !== "0")
+    throw new UsageError(
+      `serve: --anonymous-tier: only 0 (T0 observer) may be given to callers without a token, got "${anonymous}"`,
+    );
   const { config } = ctx;
   const appRole =
     config.authority === "vault" && !!config.vault_role_id && !!config.vault_secret_id;
@@ -37,11 +44,14 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
           secretId: config.vault_secret_id!,
           clock: rt.clock,
         });
-    const { closed } = await serveStdio(gateway, config.token ?? login!.token, ctx.log);
+    const { closed, refused } = await serveStdio(gateway, config.token ?? login!.token, ctx.log);
+    // One line for whoever reads the client's server log; the client itself gets the reason as
+    // the answer to each of its requests.
+    if (refused) ctx.err(`agov: ${refused.code}: ${stdioRefusal(refused)}`);
     await closed;
     login?.close();
     gateway.close();
-    return 0;
+    return refused ? 1 : 0;
   }
   // Loaded only for --http: the HTTP stack is a tenth of a stdio server's start-up.
   const { serveHttp } = await import("../server/http.js");
@@ -50,9 +60,21 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
     host: values.host ?? "127.0.0.1",
     log: ctx.log,
     idleMs: ctx.config.session_idle_ms,
-    allowedHosts: config.http_allowed_hosts,
-    allowedOrigins: config.http_allowed_origins,
+    allowedHosts: [
+      ...config.http_allowed_hosts,
+      ...(config.http_public_url ? [new URL(config.http_public_url).host] : []),
+    ],
+    allowedOrigins: [
+      ...config.http_allowed_origins,
+      ...(config.http_public_url ? [config.http_public_url] : []),
+    ],
+    ...(config.http_public_url ? { publicUrl: config.http_public_url } : {}),
+    ...(anonymous === undefined ? {} : { anonymousToken: anonymousIdentity(gateway) }),
   });
+  if (anonymous !== undefined)
+    ctx.err(
+      `agov: WARNING: test mode (--anonymous-tier 0): any request without a token is served as agent "${ANONYMOUS}" at T0 (observer), audited under that name. Never use this in production.`,
+    );
   ctx.log.info({ url: server.url }, "serving MCP over Streamable HTTP");
   ctx.err(`agov: listening on ${server.url}`);
   await new Promise<void>((resolve) => {
@@ -63,6 +85,37 @@ export async function serve({ values }: Parsed<typeof SERVE>, ctx: CliContext): 
   await server.close();
   gateway.close();
   return 0;
+}
+
+const ANONYMOUS = "anonymous";
+
+/**
+ * The test mode's identity: a T0 token of the agent "anonymous" from the authority (so grants,
+ * audit and revocation are those of any T0 agent), issued on first use and again when it expires.
+ */
+function anonymousIdentity(gateway: Gateway): () => Promise<string> {
+  const { authority, ledger, clock } = gateway.runtime;
+  let current: Promise<{ token: string; expires_at: number }> | undefined;
+  const issue = async () => {
+    const t = await authority.issue({ agent_id: ANONYMOUS, tier: 0 });
+    await ledger.record(
+      {
+        kind: "token",
+        agent_id: ANONYMOUS,
+        tier: 0,
+        action: `token issue: ${ANONYMOUS} at T0 (token id ${t.token_id}) by serve --anonymous-tier 0 (test mode)`,
+        decision: "allow",
+        detail: { op: "issue", by: "serve:anonymous", token_id: t.token_id },
+      },
+      { success: true },
+    );
+    return t;
+  };
+  return async () => {
+    const held = current ? await current.catch(() => undefined) : undefined;
+    if (!held || held.expires_at - clock.now() < 60_000) current = issue();
+    return (await current!).token;
+  };
 }
 
 /**

@@ -87,6 +87,11 @@ export const configSchema = z
     github_token: z.string().min(1).optional(),
     /** Which notices go to Slack. */
     slack_events: z.array(z.enum(NOTICE_KINDS)).max(NOTICE_KINDS.length),
+    /**
+     * The URL clients reach the server by when a TLS proxy is in front (https://agov.example.com):
+     * the OAuth issuer and the resource metadata use it, and its host and origin are allowed.
+     */
+    http_public_url: originEntry.optional(),
   })
   .strict();
 
@@ -124,6 +129,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   AGOV_GITHUB_API_URL: "github_api_url",
   GITHUB_TOKEN: "github_token",
   AGOV_SLACK_EVENTS: "slack_events",
+  AGOV_HTTP_PUBLIC_URL: "http_public_url",
 };
 const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "cache_ttl_ms",

@@ -144,9 +144,13 @@ export interface ActionQuery {
   decision?: Decision;
   kind?: LedgerKind;
   session_id?: string;
+  /** Rows whose detail names this task (tool calls whose arguments carried task_id, runs). */
+  task_id?: string;
   since?: string;
   /** Only rows with a larger id: how `agov audit export` pages through the ledger, oldest first. */
   after_id?: number;
+  /** Only rows with a smaller id: how `agov audit query --cursor` pages, newest first. */
+  before_id?: number;
   limit?: number;
   /** Newest first when true (the default); oldest first otherwise. */
   newest_first?: boolean;
@@ -255,6 +259,8 @@ export interface Ledger {
   /** Writes whatever is queued. */
   flush(): Promise<void>;
   query(q: ActionQuery): Promise<ActionRow[]>;
+  /** How many rows match every filter of q (limit and order aside): what a page leaves out. */
+  matching(q: ActionQuery): Promise<number>;
   /**
    * Checks the keyed chain against itself and against the anchors it keeps, plus any given
    * (anchors exported earlier with `agov audit anchor` and kept elsewhere). By default only the

@@ -79,6 +79,10 @@ export const PG_MIGRATIONS: readonly string[] = [
       MAX(CASE WHEN r.kind = 'run' THEN r.timestamp END) AS last_active_at
     FROM agent_actions r WHERE r.kind IN ('run', 'tier', 'token') GROUP BY r.agent_id;
   `,
+  // v2: the task a row names (audit query --task), newest first within it.
+  `
+  CREATE INDEX agent_actions_task ON agent_actions ((detail::jsonb->>'task_id'), id);
+  `,
 ];
 
 /** Created before the migrations run: it records the schema version. */

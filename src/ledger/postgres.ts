@@ -181,6 +181,10 @@ export async function createPostgresLedger(opts: PostgresLedgerOptions): Promise
       await drain();
       return reads.query(q);
     },
+    async matching(q) {
+      await drain();
+      return reads.matching(q);
+    },
     async verify(v) {
       await drain();
       return reads.verify(v?.anchors ?? [], v?.full ?? false);

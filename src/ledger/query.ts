@@ -15,6 +15,8 @@ const EQUALS = ["agent_id", "tool", "decision", "kind", "session_id"] as const;
 
 export interface LedgerQuery {
   run(q: ActionQuery): ActionRow[];
+  /** How many rows match q's filters (limit aside). */
+  count(q: ActionQuery): number;
   /** The statement `run` would use for q, and SQLite's plan for it (EXPLAIN QUERY PLAN). */
   explain(q: ActionQuery): { sql: string; plan: string[] };
 }
@@ -37,19 +39,35 @@ export function createLedgerQuery(db: Db, opts: { sinceFew?: number } = {}): Led
     )
     .pluck();
 
-  function build(q: ActionQuery) {
+  function filters(q: ActionQuery) {
     const where: string[] = [];
-    const params: Record<string, unknown> = { limit: q.limit ?? 100 };
+    const params: Record<string, unknown> = {};
     for (const key of EQUALS) {
       if (q[key] === undefined) continue;
       where.push(`${key} = @${key}`);
       params[key] = q[key];
+    }
+    // The expression of the agent_actions_task index, word for word, so the planner uses it.
+    if (q.task_id !== undefined) {
+      where.push("(CASE WHEN json_valid(detail) THEN detail->>'task_id' END) = @task_id");
+      params.task_id = q.task_id;
     }
     // Paging by id (audit export, ledger migrate): rows after the last one already read.
     if (q.after_id !== undefined) {
       where.push("id > @after_id");
       params.after_id = q.after_id;
     }
+    // Paging newest first (audit query --cursor): rows before the last one shown.
+    if (q.before_id !== undefined) {
+      where.push("id < @before_id");
+      params.before_id = q.before_id;
+    }
+    return { where, params };
+  }
+
+  function build(q: ActionQuery) {
+    const { where, params } = filters(q);
+    params.limit = q.limit ?? 100;
     const order = q.newest_first === false ? "ASC" : "DESC";
     if (q.since === undefined) return { sql: select(where, order), params };
     params.since = q.since;
@@ -71,6 +89,15 @@ export function createLedgerQuery(db: Db, opts: { sinceFew?: number } = {}): Led
     run(q) {
       const { sql, params } = build(q);
       return prepare(sql).all(params) as ActionRow[];
+    },
+    count(q) {
+      const { where, params } = filters(q);
+      if (q.since !== undefined) {
+        where.push("timestamp >= @since");
+        params.since = q.since;
+      }
+      const sql = `SELECT count(*) FROM agent_actions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`;
+      return prepare(sql).pluck().get(params) as number;
     },
     explain(q) {
       const { sql, params } = build(q);

@@ -124,4 +124,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX agent_actions_kind_id ON agent_actions(kind, id);
   `,
+  // v5: the task a row names (audit query --task), newest first within it. Guarded by json_valid:
+  // an index that fails on text that is not JSON would refuse to store (or tamper with) such a row
+  // instead of leaving it for verify to name.
+  `
+  CREATE INDEX agent_actions_task ON agent_actions(
+    (CASE WHEN json_valid(detail) THEN detail->>'task_id' END), id);
+  `,
 ];

@@ -237,6 +237,11 @@ export function createSqliteLedger(opts: SqliteLedgerOptions): Ledger {
       return reader.run(q);
     },
 
+    async matching(q: ActionQuery): Promise<number> {
+      flushNow();
+      return reader.count(q);
+    },
+
     async verify(opts) {
       flushNow();
       return verifier(opts);

@@ -120,6 +120,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
           tool: name,
           session_id: session.id,
           args_digest: argsDigest(args),
+          ...taskDetail(args),
         },
         {
           success: false,
@@ -238,6 +239,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       tool: name,
       session_id: session.id,
       args_digest: argsDigest(parsed.data),
+      ...taskDetail(parsed.data),
     };
     let claimed: Claimed | undefined;
     if (key) {
@@ -408,3 +410,16 @@ function ledgerDown(err: unknown, consequence: string): CallToolResult {
 }
 
 const elapsedUs = (started: bigint) => Number((process.hrtime.bigint() - started) / 1000n);
+
+/**
+ * The task a call names (its task_id argument), kept in the row's detail so that `agov audit
+ * query --task` finds every call of a task. A refused call's arguments are the caller's: only a
+ * plain string of sane length is kept.
+ */
+function taskDetail(args: unknown): { detail?: { task_id: string } } {
+  const t =
+    args && typeof args === "object" && Object.hasOwn(args, "task_id")
+      ? (args as { task_id: unknown }).task_id
+      : undefined;
+  return typeof t === "string" && t.length > 0 && t.length <= 200 ? { detail: { task_id: t } } : {};
+}

@@ -20,6 +20,7 @@ import type { Tier } from "../authority/index.js";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
 import { healthz } from "./healthz.js";
+import { createOAuthEdge } from "./oauth/edge.js";
 import { type HostRules, hostRules, isLoopback } from "./origin.js";
 import { createRefusalLog } from "./refusals.js";
 import { openMcpSession } from "./session.js";
@@ -47,6 +48,16 @@ export async function serveHttp(
     allowedHosts?: readonly string[];
     /** Origins accepted besides those of the allowed hosts. */
     allowedOrigins?: readonly string[];
+    /**
+     * Test mode: the token a request without credentials is served with (a T0 identity the
+     * caller of serveHttp issued), instead of a 401. Off unless given.
+     */
+    anonymousToken?: () => Promise<string>;
+    /**
+     * The origin clients reach the server by (a TLS proxy's https://…): metadata and the OAuth
+     * issuer use it. Otherwise they are built from the Host of each request.
+     */
+    publicUrl?: string;
   },
 ): Promise<{ url: string; close(): Promise<void>; sessions(): number }> {
   const sessions = new Map<string, Live>();
@@ -56,9 +67,13 @@ export async function serveHttp(
     ledger: gateway.runtime.ledger,
     clock: gateway.runtime.clock,
   });
+  const baseOf = (req: IncomingMessage) =>
+    opts.publicUrl ? new URL(opts.publicUrl).origin : `http://${req.headers.host}`;
+  const edge = createOAuthEdge(gateway, (source, e, action) => refusals.refused(source, e, action));
   // One checker per request, so a refusal is counted against the address it came from.
-  const bearerFor = (source: string) =>
+  const bearerFor = (source: string, resourceMetadataUrl: string) =>
     requireBearerAuth({
+      resourceMetadataUrl,
       verifier: {
         async verifyAccessToken(token) {
           try {
@@ -84,13 +99,34 @@ export async function serveHttp(
   async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/healthz") return healthz(gateway, refusals, req, res, sessions.size);
+    if (edge.owns(url.pathname)) {
+      // Metadata and the sign-in pages are for any origin (a browser, a remote connector), but
+      // only under a name this server answers to.
+      const badHost = rules.problem({ host: req.headers.host });
+      if (badHost) return json(res, 403, { error: "forbidden", error_description: badHost });
+      return edge.handle(req, res, baseOf(req));
+    }
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     // Before the token is even read: a rebound page gets nothing, not even a refusal row.
     const foreign = rules.problem({ host: req.headers.host, origin: req.headers.origin });
     if (foreign) return rpcError(res, 403, -32000, `forbidden: ${foreign}`);
+    const metadataUrl = edge.metadataUrl(baseOf(req));
+    if (!req.headers.authorization) {
+      if (opts.anonymousToken) req.headers.authorization = `Bearer ${await opts.anonymousToken()}`;
+      else {
+        // RFC 6750 §3.1: a request that carries no credentials gets the challenge, no error code.
+        res.setHeader("WWW-Authenticate", `Bearer resource_metadata="${metadataUrl}"`);
+        return rpcError(
+          res,
+          401,
+          -32001,
+          "authentication required: send Authorization: Bearer <token> (issue one with `agov token issue`), or sign in through OAuth (see the resource metadata this 401 names)",
+        );
+      }
+    }
     const authed = await new Promise<boolean>((resolve) => {
-      const bearer = bearerFor(req.socket.remoteAddress ?? "unknown");
+      const bearer = bearerFor(req.socket.remoteAddress ?? "unknown", metadataUrl);
       void bearer(req as never, expressish(res) as never, () => resolve(true));
       res.once("finish", () => resolve(false));
     });

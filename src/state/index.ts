@@ -198,6 +198,8 @@ export interface StateStore {
   roster: DomainRecords["roster"];
   /** Pipeline run records, their newest-first index, gate decisions and stage claims. */
   pipelineRuns: DomainRecords["pipelineRuns"];
+  /** The OAuth authorization server's clients, consents, codes and refresh tokens. */
+  oauth: DomainRecords["oauth"];
 
   events: {
     publish(event: AgovEvent): Promise<void>;

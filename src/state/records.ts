@@ -51,7 +51,11 @@ const SCOPE = {
   runIndex: "pipeline:runs",
   gate: "pipeline:gate",
   claim: "pipeline:claim",
+  oauth: (kind: OAuthKind) => `oauth:${kind}`,
 } as const;
+
+/** What the OAuth authorization server keeps (src/server/oauth): each kind is a scope. */
+export type OAuthKind = "client" | "consent" | "code" | "refresh";
 
 /** Longest roster a task keeps (agents that ever worked it). */
 const ROSTER_MAX = 1000;
@@ -72,6 +76,18 @@ export function domainRecords(docs: Documents) {
     return hit && hit.data !== null ? read(schema, what, hit.data) : null;
   };
   return {
+    /**
+     * The OAuth authorization server's records, shared by every instance on the store: registered
+     * clients, pending consents, codes and refresh tokens (by hash). Null clears one; the shapes
+     * are the server's to check.
+     */
+    oauth: {
+      put: async (kind: OAuthKind, key: string, data: unknown) => {
+        await docs.save(SCOPE.oauth(kind), key, data);
+      },
+      get: async (kind: OAuthKind, key: string) =>
+        (await docs.load(SCOPE.oauth(kind), key))?.data ?? null,
+    },
     sessions: {
       save: (agentId: string, key: string, data: unknown) =>
         docs.save(SCOPE.session(agentId), key, data),

@@ -161,6 +161,37 @@ export function ledgerConformance(name: string, factory: LedgerFactory): void {
       expect(a0.map((r) => r.id)).toEqual([3, 5, 6]);
     });
 
+    it("pages newest first before a given id, and counts what matches beyond a page", async () => {
+      await sixRows();
+      const page = (before_id?: number) =>
+        ledger
+          .query({ ...(before_id ? { before_id } : {}), limit: 4 })
+          .then((r) => r.map((x) => x.id));
+      expect(await page()).toEqual([6, 5, 4, 3]);
+      expect(await page(3)).toEqual([2, 1]);
+      expect(await page(1)).toEqual([]);
+      expect(await ledger.matching({})).toBe(6);
+      expect(await ledger.matching({ before_id: 3 })).toBe(2);
+      expect(await ledger.matching({ agent_id: "a0" })).toBe(4);
+      expect(await ledger.matching({ agent_id: "a0", before_id: 5 })).toBe(2);
+      expect(await ledger.matching({ decision: "deny", tool: "nope" })).toBe(0);
+      const since = new Date(Date.parse("2026-01-01T00:00:00Z") + 3000).toISOString();
+      expect(await ledger.matching({ since })).toBe(3);
+    });
+
+    it("filters by the task a row names in its detail", async () => {
+      await ledger.record(call("a0", 0, { detail: { task_id: "run-1" } }), { success: true });
+      await ledger.record(call("a1", 1, { detail: { task_id: "run-2" } }), { success: true });
+      await ledger.record(call("a0", 2), { success: true });
+      await ledger.record(call("a1", 3, { detail: { task_id: "run-1", other: 1 } }), {
+        success: true,
+      });
+      expect((await ledger.query({ task_id: "run-1" })).map((r) => r.id)).toEqual([4, 1]);
+      expect(await ledger.matching({ task_id: "run-1" })).toBe(2);
+      expect(await ledger.matching({ task_id: "run-1", agent_id: "a0" })).toBe(1);
+      expect(await ledger.query({ task_id: "run-3" })).toEqual([]);
+    });
+
     it("gives back every column as it was recorded", async () => {
       await ledger.record(
         call("a", 1, { agent_version: "1.2", confidence: 0.75, detail: { x: [1, "two"] } }),

@@ -30,6 +30,57 @@ describe("agov audit", () => {
     expect(json.some((row: { error_message: string }) => row.error_message === forged)).toBe(true);
   });
 
+  it("says how many more rows match, pages with --cursor and --all, and filters by task and session", async () => {
+    const home = tempHome();
+    const token = await issueToken(home, "alpha-1a2b3c", 1);
+    const c = await stdioClient(home, token);
+    for (let i = 0; i < 3; i++)
+      await c.client.callTool({
+        name: "blackboard_read",
+        arguments: { task_id: i === 1 ? "run-other" : "run-1a2b3c" },
+      });
+    await c.client.callTool({ name: "whoami", arguments: {} });
+    await c.client.callTool({ name: "whoami", arguments: {} });
+    await c.close();
+    const q = (...args: string[]) => agov(["audit", "query", ...args], { AGOV_HOME: home });
+    const all = JSON.parse((await q("--kind", "tool_call", "--json")).stdout) as Array<{
+      id: number;
+      session_id: string;
+    }>;
+    expect(all).toHaveLength(5);
+
+    const first = await q("--kind", "tool_call", "--limit", "2");
+    expect(first.code).toBe(0);
+    const cursor = String(all[1]!.id);
+    expect(first.stderr).toContain(
+      `2 of 5 matching rows shown, newest first; 3 more: --cursor ${cursor} for the next page, --all for every one`,
+    );
+    const second = JSON.parse(
+      (await q("--kind", "tool_call", "--limit", "2", "--cursor", cursor, "--json")).stdout,
+    ) as Array<{ id: number }>;
+    expect(second.map((r) => r.id)).toEqual([all[2]!.id, all[3]!.id]);
+    const rest = await q("--kind", "tool_call", "--all", "--limit", "2", "--json");
+    expect((JSON.parse(rest.stdout) as Array<{ id: number }>).map((r) => r.id)).toEqual(
+      all.map((r) => r.id),
+    );
+    expect(rest.stderr).not.toMatch(/more:/);
+
+    const task = JSON.parse((await q("--task", "run-1a2b3c", "--json")).stdout) as Array<{
+      tool: string;
+    }>;
+    expect(task.map((r) => r.tool)).toEqual(["blackboard_read", "blackboard_read"]);
+    const session = JSON.parse(
+      (await q("--session", all[0]!.session_id, "--kind", "tool_call", "--json")).stdout,
+    );
+    expect(session).toHaveLength(5);
+
+    const bad = await q("--cursor", "abc");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--cursor/);
+    const both = await q("--cursor", "3", "--all");
+    expect(both.code).toBe(2);
+  });
+
   it("filters by kind and refuses an unknown kind", async () => {
     const home = tempHome();
     await issueToken(home, "alpha", 1);

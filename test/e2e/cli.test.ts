@@ -146,7 +146,8 @@ describe("agov CLI", () => {
     const bad = await agov(["serve"], { AGOV_HOME: tempHome(), AGOV_TOKEN: "agov_forged" });
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
-    expect(bad.stderr).toMatch(/UNAUTHENTICATED: token not recognised/);
+    // The one line says why and what to do; a client would have been answered with it too.
+    expect(bad.stderr).toMatch(/UNAUTHENTICATED: .*token not recognised.*agov token issue/);
     expect(bad.stdout).toBe("");
   });
 

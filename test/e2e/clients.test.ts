@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, it } from "vitest";
-import { agov, ROOT, tempHome } from "../support/agov.js";
+import { agov, httpServer, issueToken, ROOT, tempHome } from "../support/agov.js";
 
 interface StdioEntry {
   command: string;
@@ -24,7 +25,47 @@ function documentedEntries(): Array<{ block: number; entry: StdioEntry }> {
   });
 }
 
+/** The documented HTTP entries (url and headers), with the token placeholders they use. */
+function documentedHttpEntries(): Array<{ url: string; headers: Record<string, string> }> {
+  const doc = readFileSync(join(ROOT, "docs", "clients.md"), "utf8");
+  return [...doc.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((m) => {
+    const b = JSON.parse(m[1]!);
+    const e = (b.mcpServers ?? b.servers).agov as {
+      url?: string;
+      headers?: Record<string, string>;
+    };
+    return e.url ? [{ url: e.url, headers: e.headers ?? {} }] : [];
+  });
+}
+
 describe("documented client configurations", () => {
+  it("connects with each documented HTTP entry's url and headers", async () => {
+    const entries = documentedHttpEntries();
+    expect(entries.length).toBeGreaterThanOrEqual(3);
+    const home = tempHome("agov-clients-http-");
+    const server = await httpServer(home);
+    try {
+      const token = await issueToken(home, "ide", 1);
+      for (const { url, headers } of entries) {
+        expect(url).toBe("http://127.0.0.1:8787/mcp");
+        // What each client substitutes for its placeholder: ${AGOV_TOKEN}, ${env:…}, ${input:…}.
+        const sent = Object.fromEntries(
+          Object.entries(headers).map(([k, v]) => [k, v.replace(/\$\{[^}]+\}|agov_…/, token)]),
+        );
+        const transport = new StreamableHTTPClientTransport(new URL(server.url), {
+          requestInit: { headers: sent },
+        });
+        const client = new Client({ name: "docs-http", version: "1.0.0" });
+        await client.connect(transport);
+        const who = await client.callTool({ name: "whoami", arguments: {} });
+        expect(who.structuredContent).toMatchObject({ agent_id: "ide", tier: 1 });
+        await client.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   const entries = documentedEntries();
 
   it("documents a stdio entry for Claude Desktop, Claude Code, Cursor and VS Code", () => {

@@ -296,7 +296,9 @@ describe("Streamable HTTP transport", () => {
     };
     const none = await fetch(server.url, { method: "POST", headers, body: JSON.stringify(init) });
     expect(none.status).toBe(401);
-    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer error="invalid_token"/);
+    // RFC 6750 §3.1: no credentials, no error code; the challenge names the resource metadata.
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer resource_metadata="/);
+    expect(none.headers.get("www-authenticate")).not.toMatch(/error=/);
     const bad = await fetch(server.url, {
       method: "POST",
       headers: { ...headers, authorization: "Bearer agov_forged" },
