@@ -173,12 +173,7 @@ export function createCoordination(deps: {
           if (!first) throw err;
           return first;
         }
-        await state.events.publish({
-          type: "blackboard",
-          task_id: input.task_id,
-          section: input.section,
-          key: input.key,
-        });
+        // The state store announces the change (src/state/changes.ts).
         return entry;
       },
       async read({ task_id, section }) {

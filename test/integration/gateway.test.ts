@@ -72,4 +72,14 @@ describe("agent templates as MCP prompts", () => {
       /unknown prompt "nope"/,
     );
   });
+
+  it("says an unknown prompt's error code once", async () => {
+    env = await startInProc();
+    const a = await env.connect("a", 0);
+    const err = await a.client.getPrompt({ name: "nope", arguments: {} }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      `MCP error -32602: unknown prompt "nope"; prompts/list names terraform-specialist, ansible-specialist, code-review-specialist`,
+    );
+  });
 });
