@@ -1,11 +1,13 @@
 // The governed-agent runtime: walks the lifecycle through agov's tools, thinks with the model
 // (reporting its failures through error_report so the error budget governs the model too), waits
-// for peers by polling its inbox, and stops the moment agov says it is revoked.
+// for peers on its inbox and the task's blackboard (woken by agov's resource updates), and stops
+// the moment agov says it is revoked.
 import type { z } from "zod";
 import { PHASES as LIFECYCLE, type Phase } from "../protocol/lifecycle.js";
 import { AgentRevoked, CallRefusedError, type GovernedClient } from "./client.js";
 import { type AgentRole, type Model, ModelError, type ModelTaskKind } from "./model.js";
 import type { ProgressEvent } from "./progress.js";
+import { taskResource, type Watcher, watchResources } from "./watch.js";
 
 export { LIFECYCLE, type Phase };
 
@@ -25,6 +27,7 @@ export interface AgentEnv {
   signal: AbortSignal;
   /** How long to wait for a peer's message before going on without it. */
   waitMs: number;
+  /** How often to look again while waiting, when agov offers no resource subscriptions. */
   pollMs: number;
   hooks?: AgentHooks | undefined;
   counters: { modelCalls: number };
@@ -46,6 +49,8 @@ const STEP_ATTEMPTS = 3;
  * to 30 s), so this rides out several minutes of outage, or until the run is stopped.
  */
 const OUTAGE_STEPS = 20;
+/** A waiting agent wakes this often to beat, well inside the 30 s after which it looks STUCK. */
+const BEAT_WHILE_WAITING_MS = 5000;
 
 export function createAgentKit(env: AgentEnv) {
   let cursor: string | undefined;
@@ -147,15 +152,29 @@ export function createAgentKit(env: AgentEnv) {
     return fresh;
   }
 
-  /** Polls until `find` returns something, the wait runs out (null), or the run stops. */
+  // What a wait can be waiting for: a message, or something on the task's blackboard (a peer's
+  // analysis, a vote). Subscribed once, on the first wait.
+  let watching: Promise<Watcher> | undefined;
+  const watcher = () =>
+    (watching ??= watchResources(
+      env.client,
+      [taskResource(env.taskId, "messages"), taskResource(env.taskId, "blackboard")],
+      { fallbackMs: env.pollMs },
+    ));
+
+  /**
+   * Looks until `find` returns something, the wait runs out (null), or the run stops; it looks
+   * again when agov announces a change, and beats in between so a waiting agent is not STUCK.
+   */
   async function waitFor<T>(find: () => Promise<T | null | undefined>, waitMs = env.waitMs) {
     const deadline = Date.now() + waitMs;
+    const w = await watcher();
     for (;;) {
       const hit = await find();
       if (hit !== null && hit !== undefined) return hit;
       if (Date.now() >= deadline || env.signal.aborted) return null;
       await heartbeat();
-      await sleep(env.pollMs, env.signal);
+      await w.wait(Math.min(deadline - Date.now(), BEAT_WHILE_WAITING_MS), env.signal);
     }
   }
 

@@ -3,7 +3,10 @@
 // is counted so a run can report how much of it went to governance.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 
 export interface CallOk {
   ok: true;
@@ -46,6 +49,12 @@ export interface GovernedClient {
   must(tool: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
   tools(): Promise<string[]>;
   onToolsChanged(fn: () => void): void;
+  /**
+   * Subscribes to an agov:// resource (resources/subscribe): `fn` runs on each
+   * notifications/resources/updated for it. Resolves to the unsubscribe; rejects when the server
+   * refuses the subscription (or offers no resources), so the caller can fall back to polling.
+   */
+  subscribe(uri: string, fn: () => void): Promise<() => Promise<void>>;
   stats(): CallStats;
   close(): Promise<void>;
 }
@@ -71,6 +80,10 @@ export async function connectGoverned(
   const listeners: Array<() => void> = [];
   client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     for (const fn of listeners) fn();
+  });
+  const watchers = new Map<string, Set<() => void>>();
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+    for (const fn of watchers.get(n.params.uri) ?? []) fn();
   });
   await client.connect(transport);
   const stats: CallStats = { calls: 0, refused: 0, ms: 0 };
@@ -121,6 +134,24 @@ export async function connectGoverned(
     },
     onToolsChanged(fn) {
       listeners.push(fn);
+    },
+    async subscribe(uri, fn) {
+      const set = watchers.get(uri) ?? new Set();
+      set.add(fn);
+      watchers.set(uri, set);
+      try {
+        if (set.size === 1) await client.subscribeResource({ uri }, { timeout: CALL_TIMEOUT_MS });
+      } catch (err) {
+        set.delete(fn);
+        if (set.size === 0) watchers.delete(uri);
+        throw err;
+      }
+      return async () => {
+        set.delete(fn);
+        if (set.size > 0 || watchers.get(uri) !== set) return;
+        watchers.delete(uri);
+        await client.unsubscribeResource({ uri }).catch(() => {});
+      };
     },
     stats: () => ({ ...stats }),
     close: () => client.close(),

@@ -1,14 +1,16 @@
-// The orchestrator: gives ALPHA and BETA their packets, runs them in parallel, polls
-// spawn_conditions every pollMs and spawns GAMMA on STUCK, CONFLICT, COMPLEXITY or SUCCESS, then
-// gathers the outcome. It is an MCP client like the agents; it never touches agov's internals.
+// The orchestrator: gives ALPHA and BETA their packets, runs them in parallel, watches the task's
+// spawn conditions (re-evaluated when agov says they changed, or when a heartbeat would go stale)
+// and spawns GAMMA on STUCK, CONFLICT, COMPLEXITY or SUCCESS, then gathers the outcome. It is an
+// MCP client like the agents; it never touches agov's internals.
 import type { AgentEnv, AgentHooks } from "./agent.js";
-import { AgentStopped, sleep } from "./agent.js";
+import { AgentStopped } from "./agent.js";
 import { AgentRevoked, type GovernedClient } from "./client.js";
 import { runGamma } from "./gamma.js";
 import type { AgentRole, Model } from "./model.js";
 import { runPeer } from "./peer.js";
 import type { ProgressEvent } from "./progress.js";
 import { collectOutcome, type RunResult } from "./result.js";
+import { type After, nextLook, spawnWatch } from "./watch.js";
 
 export type Participant = "ORCHESTRATOR" | AgentRole;
 
@@ -21,10 +23,18 @@ export interface RunOptions {
   connect(who: Participant, agentId: string): Promise<GovernedClient>;
   model: Model;
   timeoutMs: number;
-  /** spawn_conditions polling interval (the seed's 2 s). */
+  /**
+   * How often to look at spawn_conditions when agov offers no resource subscriptions (the seed's
+   * 2 s poll); with them, the orchestrator looks only when notified or when a heartbeat goes stale.
+   */
   pollMs?: number;
-  /** Agents' inbox polling interval. */
+  /** Agents' inbox polling interval, likewise only without subscriptions. */
   agentPollMs?: number;
+  /**
+   * How to wait until a heartbeat goes stale, in the time agov's STUCK rule counts (real timers by
+   * default; a test passes its manual clock's wait).
+   */
+  after?: After;
   /** How long a peer waits for the other's message before going on. */
   waitMs?: number;
   onProgress?(e: ProgressEvent): void;
@@ -117,6 +127,12 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
 
     let gamma: Promise<unknown> | null = null;
     let spawn: { reason: string; detail: string } | null = null;
+    let gammaDone = false;
+    // Subscribed before the first look, so no change between the look and the wait is missed.
+    const watch = await spawnWatch(orch, opts.taskId, {
+      fallbackMs: opts.pollMs ?? 2000,
+      after: opts.after,
+    });
     while (!abort.signal.aborted) {
       const r = await orch.call("spawn_conditions", { task_id: opts.taskId });
       if (r.ok && r.data.spawn && !gamma) {
@@ -136,12 +152,15 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
           "GAMMA",
           env("GAMMA").then((e) => runGamma(e, { reason: fired.condition, voters })),
         );
+        void gamma.then(() => {
+          gammaDone = true;
+        });
       }
       if (peersFinished && (gamma === null ? !r.ok || !r.data.spawn : true)) break;
-      if (gamma && (await Promise.race([gamma.then(() => true), sleep(0).then(() => false)])))
-        break;
-      await sleep(opts.pollMs ?? 2000, abort.signal);
+      if (gammaDone) break;
+      await watch.wait(nextLook(r), abort.signal, gamma ? [gamma, peersDone] : [peersDone]);
     }
+    await watch.close();
     if (gamma) await Promise.race([gamma, aborted(abort.signal)]);
     // Peers stalled (STUCK) are stopped once the mediator has settled the task.
     if (!peersFinished) abort.abort();

@@ -21,6 +21,9 @@ export async function runInProc(opts: {
   hooks?: AgentHooks;
   waitMs?: number;
   timeoutMs?: number;
+  /** The orchestrator's and the agents' poll intervals, used only without subscriptions. */
+  pollMs?: number;
+  agentPollMs?: number;
   onStart?(env: InProc): void;
 }) {
   const env = await startInProc(opts.runtime);
@@ -39,10 +42,12 @@ export async function runInProc(opts: {
       agentIds,
       model: opts.model ?? createOfflineModel(),
       timeoutMs: opts.timeoutMs ?? 60_000,
-      pollMs: 50,
-      agentPollMs: 10,
+      pollMs: opts.pollMs ?? 50,
+      agentPollMs: opts.agentPollMs ?? 10,
       waitMs: opts.waitMs ?? 5000,
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
+      // The orchestrator's STUCK deadline is counted on the server's (injected) clock.
+      ...(opts.runtime?.clock?.after ? { after: opts.runtime.clock.after } : {}),
       onProgress: (e) => events.push(e),
       async connect(who, agentId) {
         const { token } = await env.rt.authority.issue({
