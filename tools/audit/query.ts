@@ -8,11 +8,26 @@ export const auditQuery = defineTool({
   description:
     "Query the audit ledger: who called which tool, when, with what decision. T0-T3 callers see only their own rows; T4 sees every agent's.",
   input: z.strictObject({
-    agent_id: agentId.optional(),
-    tool: identifier("tool name").optional(),
-    decision: z.enum(["allow", "deny"]).optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
-    limit: z.number().int().min(1).max(1000).optional(),
+    agent_id: agentId
+      .optional()
+      .describe(
+        "Only this agent's rows (T4 only: below T4 you see your own rows whatever you name).",
+      ),
+    tool: identifier("tool name")
+      .optional()
+      .describe("Only calls of this tool, e.g. lock_acquire."),
+    decision: z.enum(["allow", "deny"]).optional().describe("Only allowed or only denied calls."),
+    since: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe("Only rows at or after this time, ISO 8601 (e.g. 2026-01-01T00:00:00Z)."),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("At most this many rows, newest first (default 50)."),
   }),
   annotations: { title: "Query audit trail", readOnlyHint: true, idempotentHint: true },
   handler: (input, ctx) => ctx.audit.query(ctx.caller, input),

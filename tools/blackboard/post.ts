@@ -8,11 +8,17 @@ export const blackboardPost = defineTool({
   description:
     "Write one entry on a task's blackboard. expected_version must be the entry's current version (0 for a new key); a stale version is refused, so no concurrent update is lost.",
   input: z.strictObject({
-    task_id: taskId,
-    section,
-    key: identifier("key"),
-    value: jsonValue,
-    expected_version: z.number().int().min(0),
+    task_id: taskId.describe("The task whose blackboard to write."),
+    section: section.describe("The section: problem, solutions, progress or consensus."),
+    key: identifier("key").describe("The entry's key within the section."),
+    value: jsonValue.describe("The entry's value: any JSON value."),
+    expected_version: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        "The entry's current version (0 for a new key), from blackboard_read: a stale one is refused with CONFLICT, so no update is lost.",
+      ),
   }),
   annotations: {
     title: "Post to blackboard",

@@ -7,7 +7,10 @@ export const blackboardRead = defineTool({
   tier: 0,
   description:
     "Read a task's shared blackboard (problem, solutions, progress, consensus), with each entry's version.",
-  input: z.strictObject({ task_id: taskId, section: section.optional() }),
+  input: z.strictObject({
+    task_id: taskId.describe("The task whose blackboard to read."),
+    section: section.optional().describe("Only this section (default: every section)."),
+  }),
   annotations: { title: "Read blackboard", readOnlyHint: true, idempotentHint: true },
   handler: (input, ctx) => ctx.coordination.blackboard.read(input),
 });

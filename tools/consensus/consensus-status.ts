@@ -7,7 +7,12 @@ export const consensusStatus = defineTool({
   tier: 0,
   description:
     "The proposals of a task (or one of them) with their votes and status: pending (who has not voted), accepted or rejected (and why), and whose votes are uncounted (not required voters).",
-  input: z.strictObject({ task_id: taskId, proposal_id: identifier("proposal id").optional() }),
+  input: z.strictObject({
+    task_id: taskId.describe("The task whose proposals to show."),
+    proposal_id: identifier("proposal id")
+      .optional()
+      .describe("Only this proposal (default: every proposal of the task)."),
+  }),
   annotations: { title: "Consensus status", readOnlyHint: true, idempotentHint: true },
   handler: (input, ctx) => ctx.consensus.status(input),
 });

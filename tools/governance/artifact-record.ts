@@ -8,10 +8,14 @@ export const artifactRecord = defineTool({
   description:
     "Record an artifact of your task (task:{id}:artifacts): your plan (kind plan, needed before EXECUTE), a deliverable named in your packet, a report or evidence.",
   input: z.strictObject({
-    name: identifier("artifact name"),
-    kind: z.enum(["plan", "deliverable", "report", "evidence"]),
-    content: jsonValue,
-    task_id: taskId.optional(),
+    name: identifier("artifact name").describe(
+      "The artifact's name (a deliverable's name as your packet lists it).",
+    ),
+    kind: z
+      .enum(["plan", "deliverable", "report", "evidence"])
+      .describe("What it is: your plan (before EXECUTE), a deliverable, a report or evidence."),
+    content: jsonValue.describe("The artifact's content: any JSON value."),
+    task_id: taskId.optional().describe("The task it belongs to (default: your packet's task)."),
   }),
   annotations: { title: "Record artifact", readOnlyHint: false, idempotentHint: true },
   phases: ["PLAN", "EXECUTE", "VERIFY", "PACKAGE"],

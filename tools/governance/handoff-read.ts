@@ -7,7 +7,7 @@ export const handoffRead = defineTool({
   tier: 0,
   description:
     "Read the latest handoff of a task: who was revoked and why, the last phase and step, what was tried, the blocking issue, the next actions, constraints and artifacts. found is false when no agent has left one.",
-  input: z.strictObject({ task_id: taskId }),
+  input: z.strictObject({ task_id: taskId.describe("The task whose latest handoff to read.") }),
   annotations: { title: "Read handoff", readOnlyHint: true, idempotentHint: true },
   async handler({ task_id }, { governance }) {
     // No handoff is the normal case, not an error: reading it must not cost an agent its budget.

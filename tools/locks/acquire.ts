@@ -7,7 +7,10 @@ export const lockAcquire = defineTool({
   tier: 1,
   description:
     "Take a named lock with a TTL. Returns a lease id (needed to refresh or release) and a fencing token that grows with every new holder; pass it to whatever the lock protects.",
-  input: z.strictObject({ resource, ttl_ms: ttlMs }),
+  input: z.strictObject({
+    resource: resource.describe("The lock's name, e.g. db-migrations."),
+    ttl_ms: ttlMs.describe("How long the lease lasts unless refreshed, in ms."),
+  }),
   annotations: {
     title: "Acquire lock",
     readOnlyHint: false,

@@ -6,7 +6,11 @@ export const lockRefresh = defineTool({
   name: "lock_refresh",
   tier: 1,
   description: "Extend a lock you hold. A lease that expired or was taken over is refused.",
-  input: z.strictObject({ resource, lease_id: leaseId, ttl_ms: ttlMs }),
+  input: z.strictObject({
+    resource: resource.describe("The lock's name."),
+    lease_id: leaseId.describe("Your lease's id, from lock_acquire."),
+    ttl_ms: ttlMs.describe("The new time to live from now, in ms."),
+  }),
   annotations: {
     title: "Refresh lock",
     readOnlyHint: false,

@@ -6,7 +6,10 @@ export const lockRelease = defineTool({
   name: "lock_release",
   tier: 1,
   description: "Release a lock you hold. Only the holder of the current lease may release it.",
-  input: z.strictObject({ resource, lease_id: leaseId }),
+  input: z.strictObject({
+    resource: resource.describe("The lock's name."),
+    lease_id: leaseId.describe("Your lease's id, from lock_acquire."),
+  }),
   annotations: {
     title: "Release lock",
     readOnlyHint: false,

@@ -8,9 +8,14 @@ export const messageRead = defineTool({
   description:
     "Read messages sent to you (or to ALL) on a task, in order; pass the last id you saw as after_id to resume.",
   input: z.strictObject({
-    task_id: taskId,
-    after_id: z.string().min(1).max(100).optional(),
-    limit: z.number().int().min(1).max(500).optional(),
+    task_id: taskId.describe("The task whose messages to read."),
+    after_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Only messages after this id (the last_id of your previous read)."),
+    limit: z.number().int().min(1).max(500).optional().describe("At most this many messages."),
   }),
   annotations: { title: "Read messages", readOnlyHint: true, idempotentHint: true },
   handler: (input, ctx) => ctx.coordination.messages.read(ctx.caller, input),

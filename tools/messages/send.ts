@@ -7,7 +7,12 @@ export const messageSend = defineTool({
   tier: 1,
   description:
     "Send a PROPOSAL, FEEDBACK, HANDOFF or INFO message to another agent on a task, or to ALL.",
-  input: z.strictObject({ task_id: taskId, to: agentId, type: messageType, body: jsonValue }),
+  input: z.strictObject({
+    task_id: taskId.describe("The task the message is about."),
+    to: agentId.describe("The receiving agent's id, or ALL for every agent on the task."),
+    type: messageType.describe("PROPOSAL, FEEDBACK, HANDOFF or INFO."),
+    body: jsonValue.describe("The message: any JSON value."),
+  }),
   annotations: {
     title: "Send message",
     readOnlyHint: false,

@@ -8,7 +8,9 @@ export const checkpointLoad = defineTool({
   tier: 1,
   description:
     "Load session state you saved with checkpoint_save. found is false when you saved nothing under that key.",
-  input: z.strictObject({ key: identifier("checkpoint key") }),
+  input: z.strictObject({
+    key: identifier("checkpoint key").describe("The key you saved the checkpoint under."),
+  }),
   annotations: { title: "Load checkpoint", readOnlyHint: true, idempotentHint: true },
   handler: (input, ctx) => ctx.coordination.checkpoints.load(ctx.caller, input.key),
 });

@@ -11,8 +11,16 @@ export const pipelineStatus = defineTool({
   description:
     "A pipeline run's status: each stage's status (pending, running, waiting, succeeded, failed, skipped, approved, rejected, timed_out), attempts, agents, artifacts and the reason for its last transition. Without run_id, the most recent runs.",
   input: z.strictObject({
-    run_id: identifier("run id").optional(),
-    limit: z.number().int().min(1).max(200).optional(),
+    run_id: identifier("run id")
+      .optional()
+      .describe("The run to show (default: the most recent runs)."),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("Without run_id: at most this many runs (default 20)."),
   }),
   annotations: { title: "Pipeline status", readOnlyHint: true, idempotentHint: true },
   async handler(input, ctx) {
