@@ -279,7 +279,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     let result: CallToolResult;
     let failure: AgovError | undefined;
     try {
-      result = okResult(await tool.handler(parsed.data, ctx));
+      result = okResult(checkedOutput(tool, await tool.handler(parsed.data, ctx)));
     } catch (err) {
       failure = toAgovError(err);
       result = errorResult(
@@ -404,13 +404,33 @@ function describe(tool: ToolDef): Tool {
       ...(schema.properties as Record<string, unknown>),
       [IDEMPOTENCY_FIELD]: keySchema,
     };
+  const output = z.toJSONSchema(tool.output, { io: "output" }) as Record<string, unknown>;
+  delete output.$schema;
   return {
     name: tool.name,
     title: tool.annotations.title,
     description: `${tool.description} (tier T${tool.tier})`,
     inputSchema: { ...schema, type: "object" } as Tool["inputSchema"],
+    outputSchema: { ...output, type: "object" } as Tool["outputSchema"],
     annotations: tool.annotations,
   };
+}
+
+/**
+ * A result that does not match its tool's output schema is a bug in agov, not the caller's doing:
+ * it is not sent (an INTERNAL error instead, on the record as the call's failure).
+ */
+function checkedOutput(tool: ToolDef, value: unknown): unknown {
+  const r = tool.output.safeParse(value);
+  if (r.success) return value;
+  const where = r.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join(".") || "(result)"}: ${i.message}`)
+    .join("; ");
+  throw new AgovError(
+    "INTERNAL",
+    `its result does not match its output schema (${clip(where, 500)}); this is a bug in agov, please report it`,
+  );
 }
 
 function ledgerDown(err: unknown, consequence: string): CallToolResult {

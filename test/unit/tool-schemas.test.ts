@@ -5,6 +5,8 @@ import { z } from "zod";
 import { TOOLS } from "../../tools/index.js";
 
 type Schema = {
+  type?: string;
+  format?: string;
   description?: string;
   properties?: Record<string, Schema>;
   items?: Schema;
@@ -34,5 +36,26 @@ describe("tool input schemas", () => {
     expect(all.length).toBeGreaterThan(70);
     const undescribed = all.filter(([, s]) => !s.description?.trim()).map(([p]) => p);
     expect(undescribed).toEqual([]);
+  });
+
+  it("declare an object output schema for every tool, times in it as ISO 8601 date-times", () => {
+    for (const t of TOOLS) {
+      const out = z.toJSONSchema(t.output, { io: "output" }) as Schema;
+      expect(out.type, t.name).toBe("object");
+      const times = properties(out).filter(([p]) => /(^|\.|_)(at|timestamp)$/.test(p));
+      for (const [path, s] of times) {
+        const alts = (s.anyOf ?? [s]).filter((x) => x.type !== "null");
+        expect(
+          alts.every((x) => x.type === "string" && x.format === "date-time"),
+          `${t.name}.${path}`,
+        ).toBe(true);
+      }
+    }
+    const withTimes = TOOLS.filter((t) =>
+      properties(z.toJSONSchema(t.output, { io: "output" }) as Schema).some(([p]) =>
+        /(_at|timestamp)$/.test(p),
+      ),
+    );
+    expect(withTimes.length).toBeGreaterThan(15);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { agentId, identifier } from "../fields.js";
+import { isoOf, isoTime } from "../outputs.js";
 
 export const auditQuery = defineTool({
   name: "audit_query",
@@ -29,6 +30,26 @@ export const auditQuery = defineTool({
       .optional()
       .describe("At most this many rows, newest first (default 50)."),
   }),
+  output: z.strictObject({
+    rows: z.array(
+      z.looseObject({
+        id: z.number().int(),
+        timestamp: isoTime,
+        agent_id: z.string(),
+        action: z.string(),
+        decision: z.string(),
+        tool: z.string().nullable(),
+      }),
+    ),
+    note: z.string().optional(),
+  }),
   annotations: { title: "Query audit trail", readOnlyHint: true, idempotentHint: true },
-  handler: (input, ctx) => ctx.audit.query(ctx.caller, input),
+  async handler(input, ctx) {
+    const r = await ctx.audit.query(ctx.caller, input);
+    const rows = (r.rows as Array<{ timestamp: string }>).map((row) => ({
+      ...row,
+      timestamp: isoOf(row.timestamp),
+    }));
+    return { ...r, rows };
+  },
 });

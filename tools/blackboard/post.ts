@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { identifier, jsonValue, section, taskId } from "../fields.js";
+import { blackboardEntry, entryOut } from "../outputs.js";
 
 export const blackboardPost = defineTool({
   name: "blackboard_post",
@@ -20,6 +21,7 @@ export const blackboardPost = defineTool({
         "The entry's current version (0 for a new key), from blackboard_read: a stale one is refused with CONFLICT, so no update is lost.",
       ),
   }),
+  output: blackboardEntry,
   annotations: {
     title: "Post to blackboard",
     readOnlyHint: false,
@@ -28,5 +30,6 @@ export const blackboardPost = defineTool({
   },
   phases: ["EXECUTE", "VERIFY", "REPORT"],
   rerunsWithKey: true,
-  handler: (input, ctx) => ctx.coordination.blackboard.post(ctx.caller, input, ctx.idempotency_key),
+  handler: async (input, ctx) =>
+    entryOut(await ctx.coordination.blackboard.post(ctx.caller, input, ctx.idempotency_key)),
 });

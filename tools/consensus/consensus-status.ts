@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { identifier, taskId } from "../fields.js";
+import { proposalStatus, withIsoCreated } from "../outputs.js";
 
 export const consensusStatus = defineTool({
   name: "consensus_status",
@@ -13,6 +14,10 @@ export const consensusStatus = defineTool({
       .optional()
       .describe("Only this proposal (default: every proposal of the task)."),
   }),
+  output: z.strictObject({ task_id: z.string(), proposals: z.array(proposalStatus) }),
   annotations: { title: "Consensus status", readOnlyHint: true, idempotentHint: true },
-  handler: (input, ctx) => ctx.consensus.status(input),
+  async handler(input, ctx) {
+    const r = await ctx.consensus.status(input);
+    return { ...r, proposals: r.proposals.map(withIsoCreated) };
+  },
 });

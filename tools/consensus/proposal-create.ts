@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { agentId, jsonValue, shortText, taskId } from "../fields.js";
+import { isoTime, strings, withIsoCreated } from "../outputs.js";
 
 export const proposalCreate = defineTool({
   name: "proposal_create",
@@ -25,6 +26,17 @@ export const proposalCreate = defineTool({
         "Also count votes from agents outside required_voters in the accepts and rejects (default false).",
       ),
   }),
+  output: z.looseObject({
+    id: z.string(),
+    task_id: z.string(),
+    title: z.string(),
+    content: z.unknown(),
+    author: z.string(),
+    required_voters: strings,
+    count_all_votes: z.boolean(),
+    created_at: isoTime,
+    status: z.literal("pending"),
+  }),
   annotations: { title: "Create proposal", readOnlyHint: false, idempotentHint: false },
-  handler: (input, ctx) => ctx.consensus.create(ctx.caller, input),
+  handler: async (input, ctx) => withIsoCreated(await ctx.consensus.create(ctx.caller, input)),
 });

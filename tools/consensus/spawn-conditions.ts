@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { taskId } from "../fields.js";
+import { isoTime, rosterOut, strings } from "../outputs.js";
 
 export const spawnConditions = defineTool({
   name: "spawn_conditions",
@@ -32,10 +33,37 @@ export const spawnConditions = defineTool({
         "COMPLEXITY threshold: problem/complexity score above which it fires (default 0.8).",
       ),
   }),
+  output: z.strictObject({
+    task_id: z.string(),
+    conditions: z.array(
+      z.looseObject({
+        condition: z.enum(["STUCK", "CONFLICT", "COMPLEXITY", "SUCCESS"]),
+        fired: z.boolean(),
+        value: z.number(),
+        threshold: z.number(),
+        detail: z.string(),
+        agents: strings.optional().describe("STUCK: the silent agents"),
+        stale_in_ms: z
+          .number()
+          .nullable()
+          .optional()
+          .describe(
+            "STUCK: ms until the next working agent goes silent for the threshold (look again then)",
+          ),
+      }),
+    ),
+    spawn: z.enum(["STUCK", "CONFLICT", "COMPLEXITY", "SUCCESS"]).nullable(),
+    roster: z.record(
+      z.string(),
+      z.looseObject({ phase: z.string(), step: z.string(), at: isoTime }),
+    ),
+  }),
   annotations: { title: "Spawn conditions", readOnlyHint: true, idempotentHint: true },
-  handler: ({ task_id, ...overrides }, ctx) =>
-    ctx.coordination.spawnConditions(
+  async handler({ task_id, ...overrides }, ctx) {
+    const r = await ctx.coordination.spawnConditions(
       task_id,
       Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
-    ),
+    );
+    return { ...r, roster: rosterOut(r.roster) };
+  },
 });

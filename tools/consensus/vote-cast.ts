@@ -2,6 +2,7 @@ import { z } from "zod";
 import { VOTES } from "../../src/coordination/consensus.js";
 import { defineTool } from "../define.js";
 import { identifier, shortText, taskId } from "../fields.js";
+import { proposalStatus, withIsoCreated } from "../outputs.js";
 
 export const voteCast = defineTool({
   name: "vote_cast",
@@ -16,6 +17,7 @@ export const voteCast = defineTool({
     vote: z.enum(VOTES).describe("Your vote."),
     reasoning: shortText(2000).describe("Why you vote so, recorded with the vote."),
   }),
+  output: proposalStatus.extend({ proposal_id: z.string(), recorded: z.string() }),
   annotations: { title: "Cast vote", readOnlyHint: false, idempotentHint: false },
-  handler: (input, ctx) => ctx.consensus.vote(ctx.caller, input),
+  handler: async (input, ctx) => withIsoCreated(await ctx.consensus.vote(ctx.caller, input)),
 });

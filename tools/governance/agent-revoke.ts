@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { agentId, shortText } from "../fields.js";
+import { handoff } from "../outputs.js";
 
 export const agentRevoke = defineTool({
   name: "agent_revoke",
@@ -10,6 +11,13 @@ export const agentRevoke = defineTool({
   input: z.strictObject({
     agent_id: agentId.describe("The agent to revoke."),
     reason: shortText(1000).describe("Why, recorded on the ledger and in the handoff."),
+  }),
+  output: z.looseObject({
+    agent_id: z.string(),
+    revoked: z.boolean(),
+    run_id: z.string().nullable(),
+    tokens_revoked: z.number().int(),
+    handoff: handoff.nullable(),
   }),
   annotations: { title: "Revoke agent", readOnlyHint: false, destructiveHint: true },
   phases: "any",

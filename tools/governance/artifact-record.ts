@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { identifier, jsonValue, taskId } from "../fields.js";
+import { iso, isoTime } from "../outputs.js";
 
 export const artifactRecord = defineTool({
   name: "artifact_record",
@@ -17,7 +18,16 @@ export const artifactRecord = defineTool({
     content: jsonValue.describe("The artifact's content: any JSON value."),
     task_id: taskId.optional().describe("The task it belongs to (default: your packet's task)."),
   }),
+  output: z.looseObject({
+    task_id: z.string(),
+    name: z.string(),
+    kind: z.string(),
+    saved_at: isoTime,
+  }),
   annotations: { title: "Record artifact", readOnlyHint: false, idempotentHint: true },
   phases: ["PLAN", "EXECUTE", "VERIFY", "PACKAGE"],
-  handler: (input, ctx) => ctx.governance.recordArtifact(ctx.caller, input),
+  async handler(input, ctx) {
+    const r = await ctx.governance.recordArtifact(ctx.caller, input);
+    return { ...r, saved_at: iso(r.saved_at) };
+  },
 });

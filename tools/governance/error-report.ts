@@ -25,6 +25,15 @@ export const errorReport = defineTool({
         "An outage of this dependency caused it (down, timing out, rate limiting): not your fault, so recorded, not charged.",
       ),
   }),
+  output: z.looseObject({
+    counters: z.looseObject({
+      total_errors: z.number().int(),
+      procedure_violations: z.number().int(),
+      by_type: z.record(z.string(), z.number()),
+    }),
+    revoked: z.boolean(),
+    charged: z.boolean(),
+  }),
   annotations: { title: "Report error", readOnlyHint: false, idempotentHint: false },
   phases: "any",
   handler: (input, ctx) => ctx.governance.reportError(ctx.caller, input),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { phase, shortText, taskId } from "../fields.js";
+import { runMetrics, strings, withIsoMetrics } from "../outputs.js";
 
 export const phaseTransition = defineTool({
   name: "phase_transition",
@@ -14,7 +15,15 @@ export const phaseTransition = defineTool({
     step: shortText(200).optional().describe("What you are doing in the phase, for the roster."),
     task_id: taskId.optional().describe("The task (default: your packet's task)."),
   }),
+  output: z.looseObject({
+    phase: z.string(),
+    task_id: z.string(),
+    run_id: z.string(),
+    released_locks: strings.optional(),
+    compliant: z.boolean().optional(),
+    metrics: runMetrics.optional(),
+  }),
   annotations: { title: "Phase transition", readOnlyHint: false, idempotentHint: false },
   phases: "any",
-  handler: (input, ctx) => ctx.governance.transition(ctx.caller, input),
+  handler: async (input, ctx) => withIsoMetrics(await ctx.governance.transition(ctx.caller, input)),
 });

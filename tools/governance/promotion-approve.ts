@@ -9,6 +9,7 @@ export const promotionApprove = defineTool({
   input: z.strictObject({
     agent_id: agentId.describe("The agent whose pending promotion request to approve."),
   }),
+  output: z.looseObject({ agent_id: z.string(), decision: z.string(), reason: z.string() }),
   annotations: { title: "Approve promotion", readOnlyHint: false, idempotentHint: false },
   phases: "any",
   handler: ({ agent_id }, ctx) => ctx.governance.approvePromotion(ctx.caller, agent_id),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { resource, ttlMs } from "../fields.js";
+import { lease, leaseOut } from "../outputs.js";
 
 export const lockAcquire = defineTool({
   name: "lock_acquire",
@@ -11,6 +12,7 @@ export const lockAcquire = defineTool({
     resource: resource.describe("The lock's name, e.g. db-migrations."),
     ttl_ms: ttlMs.describe("How long the lease lasts unless refreshed, in ms."),
   }),
+  output: lease,
   annotations: {
     title: "Acquire lock",
     readOnlyHint: false,
@@ -18,5 +20,6 @@ export const lockAcquire = defineTool({
     destructiveHint: false,
   },
   rerunsWithKey: true,
-  handler: (input, ctx) => ctx.coordination.locks.acquire(ctx.caller, input, ctx.idempotency_key),
+  handler: async (input, ctx) =>
+    leaseOut(await ctx.coordination.locks.acquire(ctx.caller, input, ctx.idempotency_key)),
 });

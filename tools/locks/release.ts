@@ -10,6 +10,11 @@ export const lockRelease = defineTool({
     resource: resource.describe("The lock's name."),
     lease_id: leaseId.describe("Your lease's id, from lock_acquire."),
   }),
+  output: z.looseObject({
+    released: z.boolean(),
+    resource: z.string(),
+    already: z.boolean().optional(),
+  }),
   annotations: {
     title: "Release lock",
     readOnlyHint: false,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { taskId } from "../fields.js";
+import { message, messageOut } from "../outputs.js";
 
 export const messageRead = defineTool({
   name: "message_read",
@@ -17,6 +18,13 @@ export const messageRead = defineTool({
       .describe("Only messages after this id (the last_id of your previous read)."),
     limit: z.number().int().min(1).max(500).optional().describe("At most this many messages."),
   }),
+  output: z.strictObject({
+    messages: z.array(message),
+    last_id: z.string().nullable().describe("Pass as after_id to read only newer messages"),
+  }),
   annotations: { title: "Read messages", readOnlyHint: true, idempotentHint: true },
-  handler: (input, ctx) => ctx.coordination.messages.read(ctx.caller, input),
+  async handler(input, ctx) {
+    const r = await ctx.coordination.messages.read(ctx.caller, input);
+    return { ...r, messages: r.messages.map(messageOut) };
+  },
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { agentId, jsonValue, messageType, taskId } from "../fields.js";
+import { message, messageOut } from "../outputs.js";
 
 export const messageSend = defineTool({
   name: "message_send",
@@ -13,6 +14,7 @@ export const messageSend = defineTool({
     type: messageType.describe("PROPOSAL, FEEDBACK, HANDOFF or INFO."),
     body: jsonValue.describe("The message: any JSON value."),
   }),
+  output: message,
   annotations: {
     title: "Send message",
     readOnlyHint: false,
@@ -20,5 +22,6 @@ export const messageSend = defineTool({
     destructiveHint: false,
   },
   phases: ["EXECUTE", "VERIFY", "REPORT"],
-  handler: (input, ctx) => ctx.coordination.messages.send(ctx.caller, input),
+  handler: async (input, ctx) =>
+    messageOut(await ctx.coordination.messages.send(ctx.caller, input)),
 });

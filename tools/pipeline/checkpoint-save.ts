@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { identifier, jsonValue } from "../fields.js";
+import { isoTime } from "../outputs.js";
 
 export const checkpointSave = defineTool({
   name: "checkpoint_save",
@@ -12,6 +13,7 @@ export const checkpointSave = defineTool({
     key: identifier("checkpoint key").describe("A key of your choosing; saving again replaces it."),
     data: jsonValue.describe("What to keep: any JSON value."),
   }),
+  output: z.strictObject({ key: z.string(), saved_at: isoTime }),
   annotations: { title: "Save checkpoint", readOnlyHint: false, idempotentHint: true },
   phases: "any",
   handler: (input, ctx) => ctx.coordination.checkpoints.save(ctx.caller, input.key, input.data),

@@ -19,6 +19,12 @@ export const gateApprove = defineTool({
       .describe("Approve (default) or reject the gate."),
     reason: z.string().min(1).max(1000).optional().describe("Why, recorded with the decision."),
   }),
+  output: z.looseObject({
+    run_id: z.string(),
+    stage: z.string(),
+    decision: z.string(),
+    by: z.string(),
+  }),
   annotations: { title: "Approve or reject a gate", readOnlyHint: false, idempotentHint: false },
   phases: "any",
   handler: (input, ctx) =>

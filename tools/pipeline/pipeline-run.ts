@@ -4,6 +4,7 @@ import { NAME_RE } from "../../src/pipeline/schema.js";
 import { runSummary } from "../../src/pipeline/summary.js";
 import { defineTool, type Elicit, type ToolContext } from "../define.js";
 import { agentId } from "../fields.js";
+import { runSummary as runOutput } from "../outputs.js";
 
 const name = z.string().regex(NAME_RE, "expected a pipeline or stage name");
 
@@ -40,6 +41,7 @@ export const pipelineRun = defineTool({
       message: "give exactly one of pipeline (a name) or source (YAML)",
       path: ["pipeline"],
     }),
+  output: runOutput,
   annotations: { title: "Run pipeline", readOnlyHint: false, idempotentHint: false },
   async handler(input, ctx) {
     const { text, file } = input.source

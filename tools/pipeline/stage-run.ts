@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defineTool } from "../define.js";
 import { identifier } from "../fields.js";
+import { packet } from "../outputs.js";
 
 export const stageRun = defineTool({
   name: "stage_run",
@@ -12,6 +13,7 @@ export const stageRun = defineTool({
     run_id: identifier("run id").describe("The pipeline run."),
     stage: z.string().min(1).max(63).describe("The stage assigned to you to take and run."),
   }),
+  output: z.looseObject({ run_id: z.string(), stage: z.string(), task_id: z.string(), packet }),
   annotations: { title: "Take a pipeline stage", readOnlyHint: false, idempotentHint: true },
   phases: "any",
   handler: (input, ctx) => ctx.pipelines.claim(ctx.caller, input.run_id, input.stage),
