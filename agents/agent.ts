@@ -146,8 +146,8 @@ export function createAgentKit(env: AgentEnv) {
       task_id: env.taskId,
       ...(cursor ? { after_id: cursor } : {}),
     });
-    const fresh = (r.messages as InboxMessage[]) ?? [];
-    if (typeof r.last_id === "string") cursor = r.last_id;
+    const fresh: InboxMessage[] = r.messages;
+    if (r.last_id !== null) cursor = r.last_id;
     inbox.push(...fresh);
     return fresh;
   }
@@ -201,9 +201,7 @@ export function createAgentKit(env: AgentEnv) {
   async function post(section: string, key: string, value: unknown): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const r = await env.client.must("blackboard_read", { task_id: env.taskId, section });
-      const entry = (r.entries as Array<{ key: string; version: number }>).find(
-        (e) => e.key === key,
-      );
+      const entry = r.entries.find((e) => e.key === key);
       const w = await env.client.call("blackboard_post", {
         task_id: env.taskId,
         section,

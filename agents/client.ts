@@ -7,10 +7,12 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { parseResult, type ResultOf } from "./tool-results.js";
 
-export interface CallOk {
+export interface CallOk<T = Record<string, unknown>> {
   ok: true;
-  data: Record<string, unknown>;
+  /** The tool's structured result, parsed (and typed) for the tools in tool-results.ts. */
+  data: T;
 }
 export interface CallRefused {
   ok: false;
@@ -22,7 +24,7 @@ export interface CallRefused {
   /** The finer reason under the code (docs/errors.md), when agov gives one. */
   reason?: string;
 }
-export type CallResult = CallOk | CallRefused;
+export type CallResult<T = Record<string, unknown>> = CallOk<T> | CallRefused;
 
 /** Thrown when agov refuses an agent because it was revoked: the agent must stop. */
 export class AgentRevoked extends Error {
@@ -44,9 +46,9 @@ export interface CallStats {
 export interface GovernedClient {
   readonly agentId: string;
   /** Calls a tool; refusals come back as values, except REVOKED, which throws AgentRevoked. */
-  call(tool: string, args?: Record<string, unknown>): Promise<CallResult>;
+  call<K extends string>(tool: K, args?: Record<string, unknown>): Promise<CallResult<ResultOf<K>>>;
   /** Like call, but throws on any refusal (for steps that must succeed). */
-  must(tool: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  must<K extends string>(tool: K, args?: Record<string, unknown>): Promise<ResultOf<K>>;
   tools(): Promise<string[]>;
   onToolsChanged(fn: () => void): void;
   /**
@@ -88,7 +90,10 @@ export async function connectGoverned(
   await client.connect(transport);
   const stats: CallStats = { calls: 0, refused: 0, ms: 0 };
 
-  async function call(tool: string, args: Record<string, unknown> = {}): Promise<CallResult> {
+  async function call<K extends string>(
+    tool: K,
+    args: Record<string, unknown> = {},
+  ): Promise<CallResult<ResultOf<K>>> {
     const started = performance.now();
     stats.calls++;
     try {
@@ -103,7 +108,7 @@ export async function connectGoverned(
           { code?: string; reason?: string; retryable?: boolean; outcome?: string } | undefined
         >;
       };
-      if (!r.isError) return { ok: true, data: r.structuredContent ?? {} };
+      if (!r.isError) return { ok: true, data: parseResult(tool, r.structuredContent ?? {}) };
       stats.refused++;
       const meta = r._meta?.["agov/error"];
       const refusal: CallRefused = {

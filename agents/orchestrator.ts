@@ -136,12 +136,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
     while (!abort.signal.aborted) {
       const r = await orch.call("spawn_conditions", { task_id: opts.taskId });
       if (r.ok && r.data.spawn && !gamma) {
-        const conds = r.data.conditions as Array<{
-          condition: string;
-          fired: boolean;
-          detail: string;
-          agents?: string[];
-        }>;
+        const conds = r.data.conditions;
         const fired = conds.find((c) => c.fired)!;
         spawn = { reason: fired.condition, detail: fired.detail };
         progress({ type: "spawn", role: "GAMMA", reason: fired.condition, detail: fired.detail });
@@ -215,7 +210,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
 
   async function activeVoters(stuck: Set<string>): Promise<string[]> {
     const r = await orchOf().call("spawn_conditions", { task_id: opts.taskId });
-    const roster = r.ok ? ((r.data.roster ?? {}) as Record<string, { phase: string }>) : {};
+    const roster = r.ok ? r.data.roster : {};
     return [ids.ALPHA, ids.BETA].filter((id) => {
       const phase = roster[id]?.phase;
       return (

@@ -2,7 +2,8 @@
 // waits on and wakes when agov says one changed, when a deadline computed from data comes (the
 // moment a heartbeat goes stale), or when something of its own settles. Against a server that
 // offers no resource subscriptions it falls back to looking again every `fallbackMs`.
-import type { GovernedClient } from "./client.js";
+import type { CallResult, GovernedClient } from "./client.js";
+import type { ResultOf } from "./tool-results.js";
 
 export type WakeReason = "changed" | "deadline" | "settled" | "stopped";
 
@@ -107,9 +108,8 @@ const IDLE_LOOK_MS = 30_000;
  * When to look at spawn conditions again if nothing is announced: the moment the next active
  * agent's heartbeat goes stale (STUCK's stale_in_ms), computed by agov from its own data.
  */
-export function nextLook(r: Awaited<ReturnType<GovernedClient["call"]>>): number {
+export function nextLook(r: CallResult<ResultOf<"spawn_conditions">>): number {
   if (!r.ok) return IDLE_LOOK_MS;
-  const conds = (r.data.conditions ?? []) as Array<{ condition: string; stale_in_ms?: unknown }>;
-  const stale = conds.find((c) => c.condition === "STUCK")?.stale_in_ms;
+  const stale = r.data.conditions.find((c) => c.condition === "STUCK")?.stale_in_ms;
   return typeof stale === "number" ? Math.min(stale, IDLE_LOOK_MS) : IDLE_LOOK_MS;
 }
