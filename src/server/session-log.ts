@@ -52,6 +52,15 @@ export function governanceLog(e: AgovEvent, agent: string): GovernanceLog | null
             message: `a message from ${e.from} on task ${e.task_id} is waiting: message_read`,
           })
         : null;
+    case "stage_waiting":
+      return e.assignee === agent
+        ? log("notice", {
+            event: "stage_waiting",
+            run_id: e.run_id,
+            stage: e.stage,
+            message: `stage ${e.stage} of pipeline run ${e.run_id} is waiting for ${agent}: take it with stage_run`,
+          })
+        : null;
     default:
       return null;
   }

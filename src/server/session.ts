@@ -11,9 +11,10 @@ import { packageVersion } from "../util/paths.js";
 import { clip } from "../util/text.js";
 import { registerCompletions } from "./completions.js";
 import type { Gateway, Identity } from "./gateway.js";
+import { watchLocks } from "./lock-watch.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resource-handlers.js";
-import { governanceLog } from "./session-log.js";
+import { type GovernanceLog, governanceLog } from "./session-log.js";
 
 export const SERVER_INFO = { name: "agov", version: packageVersion() };
 
@@ -44,7 +45,7 @@ export async function openMcpSession(opts: {
   const { gateway, caller, transport } = opts;
   const { ledger, clock, ids } = gateway.runtime;
   const id = ids.next();
-  const { server, onEvent } = createMcpSession({
+  const { server, onEvent, close } = createMcpSession({
     gateway,
     id,
     agent_id: caller.agent_id,
@@ -103,6 +104,7 @@ export async function openMcpSession(opts: {
     if (detached) return;
     detached = true;
     unsubscribe();
+    close();
     release();
     const v = server.getClientVersion();
     void ledger
@@ -121,6 +123,7 @@ export async function openMcpSession(opts: {
 function createMcpSession({ gateway, id, agent_id, tokenFor }: McpSessionOptions): {
   server: Server;
   onEvent(e: AgovEvent): void;
+  close(): void;
 } {
   const server = new Server(SERVER_INFO, {
     capabilities: {
@@ -166,19 +169,25 @@ function createMcpSession({ gateway, id, agent_id, tokenFor }: McpSessionOptions
           return { action: r.action, ...(r.content ? { content: r.content } : {}) };
         }
       : undefined;
-    return gateway.call(
+    const result = await gateway.call(
       token(extra),
       { id, ...(c ? { client: c } : {}), ...(elicit ? { elicit } : {}) },
       req.params.name,
       req.params.arguments,
       resolved,
     );
+    locks.onResult(req.params.name, result);
+    return result;
   });
+  // Levels are kept per transport session id (HTTP's; none on stdio), as setLevel stored them.
+  const notify = (log: GovernanceLog) =>
+    void server.sendLoggingMessage(log, server.transport?.sessionId).catch(() => {});
+  const { clock, state } = gateway.runtime;
+  const locks = watchLocks({ clock, state, agent: agent_id, notify });
   const onEvent = (e: AgovEvent) => {
     resources.onEvent(e);
     const log = governanceLog(e, agent_id);
-    // Levels are kept per transport session id (HTTP's; none on stdio), as setLevel stored them.
-    if (log) void server.sendLoggingMessage(log, server.transport?.sessionId).catch(() => {});
+    if (log) notify(log);
   };
-  return { server, onEvent };
+  return { server, onEvent, close: locks.close };
 }

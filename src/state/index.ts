@@ -88,7 +88,9 @@ export type AgovEvent =
   | { type: "roster"; task_id: string; agent_id: string }
   | { type: "handoff"; task_id: string }
   | { type: "packet"; agent_id: string }
-  | { type: "pipeline_run"; run_id: string };
+  | { type: "pipeline_run"; run_id: string }
+  /** A pipeline stage waits: for a person's decision (a gate) or for its assignee's stage_run. */
+  | { type: "stage_waiting"; run_id: string; stage: string; kind: string; assignee?: string };
 
 export interface StateStore {
   readonly kind: "sqlite" | "redis";

@@ -8,8 +8,10 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/index.js";
+import { manualClock } from "../../src/util/clock.js";
 import type { AgentClient, InProc } from "../support/inproc.js";
 import { startInProc } from "../support/inproc.js";
+import { startPipelines } from "../support/pipelines.js";
 import { type RedisServer, redisAvailable, startRedis } from "../support/redis-server.js";
 import { givePacket, walk } from "../support/runs.js";
 
@@ -119,6 +121,81 @@ describe("resources on the embedded store", () => {
     await expect(a.client.subscribeResource({ uri: "agov://tasks/x/blackboard" })).rejects.toThrow(
       /already holds 100 subscriptions/,
     );
+  });
+});
+
+describe("governance log messages", () => {
+  type Log = { level: string; data: { event: string; resource?: string; message: string } };
+
+  it("warns a session when a lock its agent took expires, and not for one it released", async () => {
+    const clock = manualClock();
+    env = await startInProc({ clock });
+    const a = await env.connect("alpha", 1);
+    const logs = inbox<Log>(a.client, LoggingMessageNotificationSchema);
+    await a.client.setLoggingLevel("warning");
+    const take = async (resource: string) => {
+      const r = await a.call("lock_acquire", { resource, ttl_ms: 1000 });
+      expect(r.isError, r.text).toBe(false);
+      return r.data.lease_id as string;
+    };
+    const released = await take("released");
+    await take("kept");
+    const rel = await a.call("lock_release", { resource: "released", lease_id: released });
+    expect(rel.isError, rel.text).toBe(false);
+    clock.advance(1000);
+    const first = await logs.next();
+    expect(first).toMatchObject({
+      level: "warning",
+      data: { event: "lock_expired", resource: "kept" },
+    });
+    expect(first.data.message).toMatch(
+      /the lock "kept" held by alpha expired at 2026-01-01T00:00:01.000Z/,
+    );
+  });
+
+  it("follows a lease refreshed before it ran out to its new expiry", async () => {
+    const clock = manualClock();
+    env = await startInProc({ clock });
+    const a = await env.connect("alpha", 1);
+    const logs = inbox<Log>(a.client, LoggingMessageNotificationSchema);
+    const took = await a.call("lock_acquire", { resource: "db", ttl_ms: 1000 });
+    clock.advance(900);
+    const again = await a.call("lock_refresh", {
+      resource: "db",
+      lease_id: took.data.lease_id,
+      ttl_ms: 1000,
+    });
+    expect(again.isError, again.text).toBe(false);
+    clock.advance(100); // the first expiry passes: the lease lives on
+    // Published after the first expiry passed: had the session warned then, it would come first.
+    await env.rt.state.events.publish({ type: "tier_changed", agent_id: "alpha", tier: 1 });
+    expect((await logs.next()).data.event).toBe("tier_changed");
+    clock.advance(900);
+    expect((await logs.next()).data).toMatchObject({ event: "lock_expired", resource: "db" });
+  });
+
+  it("tells an assigned agent that its pipeline stage is waiting for it", async () => {
+    const penv = await startPipelines({ wait: "real" });
+    env = penv;
+    const exec = await penv.connect("exec-1", 3);
+    const builder = await penv.connect("builder-1", 2);
+    const logs = inbox<Log & { data: { stage?: string } }>(
+      builder.client,
+      LoggingMessageNotificationSchema,
+    );
+    await builder.client.setLoggingLevel("notice");
+    const started = await exec.call("pipeline_run", {
+      source:
+        "pipeline:\n  name: assigned\n  stages:\n    - build: { agent: BETA, artifacts: [image] }\n",
+      assign: { build: "builder-1" },
+    });
+    expect(started.isError, started.text).toBe(false);
+    const log = await logs.next();
+    expect(log).toMatchObject({
+      level: "notice",
+      data: { event: "stage_waiting", stage: "build" },
+    });
+    expect(log.data.message).toMatch(/waiting for builder-1: take it with stage_run/);
   });
 });
 
