@@ -131,6 +131,12 @@ describe("resources over stdio", () => {
       expect(none.completion.values).toEqual([]);
       const sec = await alpha.client.complete({ ref, argument: { name: "section", value: "c" } });
       expect(sec.completion.values).toEqual(["consensus"]);
+      // What the conformance suite's completion-complete sends: a prompt agov does not have.
+      const other = await alpha.client.complete({
+        ref: { type: "ref/prompt", name: "test_prompt_with_arguments" },
+        argument: { name: "arg1", value: "par" },
+      });
+      expect(other.completion).toEqual({ values: [], total: 0, hasMore: false });
     } finally {
       await orch.close();
       await alpha.close();
