@@ -1,6 +1,9 @@
 // MCP resources, subscriptions, governance log messages and completions, in process, on the
 // embedded SQLite store and on a real redis-server: each read is the equivalent tool's governed
 // call (refused and recorded alike), and updates arrive as notifications driven by state events.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   LoggingMessageNotificationSchema,
@@ -224,6 +227,34 @@ describe("completions", () => {
     const rows = await env.rt.ledger.query({ agent_id: "alpha", tool: "packet_get" });
     expect(rows.some((r) => r.action.startsWith("completion/complete task_id of resource"))).toBe(
       true,
+    );
+  });
+
+  it("filters templates and completions by the caller's grants, as its tools are", async () => {
+    // An operator's policy denies pipeline_status to one agent (as `deny` in Vault would).
+    const home = mkdtempSync(join(tmpdir(), "agov-grants-"));
+    mkdirSync(join(home, "policies"));
+    writeFileSync(
+      join(home, "policies", "agent-nosy.hcl"),
+      'path "governance/tools/pipeline_status" {\n  capabilities = ["deny"]\n}\n',
+    );
+    env = await startInProc({}, { home });
+    await env.rt.state.pipelineRuns.index({ run_id: "run-1", pipeline: "p", created_at: 1 });
+    const nosy = await env.connect("nosy", 1);
+    const peer = await env.connect("peer", 1);
+    const tools = (await nosy.client.listTools()).tools.map((t) => t.name);
+    expect(tools).not.toContain("pipeline_status");
+    const templates = async (a: AgentClient) =>
+      (await a.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    expect(await templates(nosy)).not.toContain("agov://pipelines/runs/{run_id}");
+    expect(await templates(peer)).toContain("agov://pipelines/runs/{run_id}");
+    const ref = { type: "ref/resource" as const, uri: "agov://pipelines/runs/{run_id}" };
+    const runs = async (a: AgentClient) =>
+      (await a.client.complete({ ref, argument: { name: "run_id", value: "" } })).completion.values;
+    expect(await runs(peer)).toEqual(["run-1"]);
+    expect(await runs(nosy)).toEqual([]);
+    await expect(nosy.client.readResource({ uri: "agov://pipelines/runs" })).rejects.toThrow(
+      /denied by policy on governance\/tools\/pipeline_status for agent nosy/,
     );
   });
 
