@@ -10,8 +10,15 @@ export interface GovernanceLog {
   data: { event: string; message: string } & Record<string, unknown>;
 }
 
-/** The log message a state event makes for the session of `agent`, or null if it is not its. */
-export function governanceLog(e: AgovEvent, agent: string): GovernanceLog | null {
+/**
+ * The log message a state event makes for the session of `agent`, or null if it is not its.
+ * `decidesGates`: the agent's tier is enough for gate_approve, so a waiting human gate is its.
+ */
+export function governanceLog(
+  e: AgovEvent,
+  agent: string,
+  decidesGates = false,
+): GovernanceLog | null {
   const log = (level: LoggingLevel, data: GovernanceLog["data"]): GovernanceLog => ({
     level,
     logger: "agov",
@@ -53,6 +60,15 @@ export function governanceLog(e: AgovEvent, agent: string): GovernanceLog | null
           })
         : null;
     case "stage_waiting":
+      if (e.kind === "human-gate")
+        return decidesGates
+          ? log("notice", {
+              event: "gate_waiting",
+              run_id: e.run_id,
+              stage: e.stage,
+              message: `gate ${e.stage} of pipeline run ${e.run_id} is waiting for a decision: gate_approve`,
+            })
+          : null;
       return e.assignee === agent
         ? log("notice", {
             event: "stage_waiting",

@@ -22,6 +22,8 @@ export interface McpSessionOptions {
   gateway: Gateway;
   id: string;
   agent_id: string;
+  /** The agent's tier when the session opened (kept current from tier_changed events). */
+  tier: number;
   /** Where the caller's token comes from: fixed (stdio) or the request's bearer token (HTTP). */
   tokenFor(extra: { authInfo?: { token: string } | undefined }): string | undefined;
 }
@@ -49,6 +51,7 @@ export async function openMcpSession(opts: {
     gateway,
     id,
     agent_id: caller.agent_id,
+    tier: caller.tier,
     tokenFor: opts.tokenFor,
   });
   const row = (what: "opened" | "refused" | "closed", client: string | undefined) => ({
@@ -120,7 +123,7 @@ export async function openMcpSession(opts: {
   return { id, server, detach };
 }
 
-function createMcpSession({ gateway, id, agent_id, tokenFor }: McpSessionOptions): {
+function createMcpSession({ gateway, id, agent_id, tier, tokenFor }: McpSessionOptions): {
   server: Server;
   onEvent(e: AgovEvent): void;
   close(): void;
@@ -184,9 +187,14 @@ function createMcpSession({ gateway, id, agent_id, tokenFor }: McpSessionOptions
     void server.sendLoggingMessage(log, server.transport?.sessionId).catch(() => {});
   const { clock, state } = gateway.runtime;
   const locks = watchLocks({ clock, state, agent: agent_id, notify });
+  // Who may decide a human gate: the tier gate_approve asks for (its policy still decides a call).
+  const gateTier = gateway.tools.get("gate_approve")?.tier ?? 4;
+  let currentTier = tier;
   const onEvent = (e: AgovEvent) => {
+    if (e.type === "tier_changed" && e.agent_id === agent_id) currentTier = e.tier;
+    if (e.type === "revoked" && e.agent_id === agent_id) currentTier = -1;
     resources.onEvent(e);
-    const log = governanceLog(e, agent_id);
+    const log = governanceLog(e, agent_id, currentTier >= gateTier);
     if (log) notify(log);
   };
   return { server, onEvent, close: locks.close };

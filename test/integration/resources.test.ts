@@ -202,6 +202,32 @@ describe("governance log messages", () => {
   });
 });
 
+describe("a waiting human gate", () => {
+  it("is announced to the sessions of agents whose tier decides gates, not to others", async () => {
+    const penv = await startPipelines({ wait: "real" });
+    env = penv;
+    const lead = await penv.connect("lead", 3);
+    const arch = await penv.connect("arch", 4);
+    type Log = { level: string; data: { event: string; stage?: string; message: string } };
+    const archLogs = inbox<Log>(arch.client, LoggingMessageNotificationSchema);
+    const leadLogs = inbox<Log>(lead.client, LoggingMessageNotificationSchema);
+    const started = await lead.call("pipeline_run", {
+      source:
+        "pipeline:\n  name: gated\n  stages:\n    - approve: { type: human-gate, timeout: 1h }\n",
+    });
+    expect(started.isError, started.text).toBe(false);
+    const log = await archLogs.next();
+    expect(log).toMatchObject({
+      level: "notice",
+      data: { event: "gate_waiting", stage: "approve" },
+    });
+    expect(log.data.message).toMatch(/is waiting for a decision: gate_approve/);
+    // The T3 lead is not told: its first log message is the one sent to it afterwards.
+    await penv.rt.state.events.publish({ type: "tier_changed", agent_id: "lead", tier: 3 });
+    expect((await leadLogs.next()).data.event).toBe("tier_changed");
+  });
+});
+
 describe("completions", () => {
   it("offers a caller its own task, the agents on its roster and the blackboard sections", async () => {
     env = await startInProc();
