@@ -7,7 +7,7 @@ export const spawnConditions = defineTool({
   name: "spawn_conditions",
   tier: 0,
   description:
-    "Whether a task needs its mediator: STUCK (an agent silent for 30 s), CONFLICT (3 or more proposals not accepted and with a REJECT), COMPLEXITY (problem/complexity score above 0.8), SUCCESS (every agent finished: validate). Thresholds can be overridden per call. Also returns the task's roster: each agent's phase, step and time of its last transition.",
+    "Whether a task needs its mediator: STUCK (an agent silent for 30 s), CONFLICT (3 or more proposals not accepted and with a REJECT), COMPLEXITY (problem/complexity score above 0.8), SUCCESS (every agent finished: validate). Thresholds can be overridden per call. Also returns the task's roster: each agent's phase, step and time of its last transition; STUCK's stale_in_ms says when the next working agent would go silent (look again then, or subscribe to agov://tasks/{task_id}/spawn-conditions).",
   input: z.strictObject({
     task_id: taskId.describe("The task to evaluate."),
     stuck_ms: z
