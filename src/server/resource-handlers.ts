@@ -177,6 +177,8 @@ export function registerResources(
 
   return {
     onEvent(e) {
+      // A revoked agent may read nothing more: what it subscribed to goes with its grants.
+      if (e.type === "revoked" && e.agent_id === s.agent_id) subscribed.clear();
       for (const [uri, { kind, params }] of subscribed)
         if (kind.touched(e, params, s.agent_id))
           void server.sendResourceUpdated({ uri }).catch(() => {});

@@ -202,6 +202,44 @@ describe("governance log messages", () => {
   });
 });
 
+describe("a revoked agent's session", () => {
+  it("loses its subscriptions: no update follows the revocation", async () => {
+    env = await startInProc();
+    const alpha = await env.connect("alpha", 1);
+    const beta = await env.connect("beta", 1);
+    const arch = await env.connect("arch", 4);
+    const seen: string[] = [];
+    const waiting = new Map<string, () => void>();
+    const logged = (event: string) => new Promise<void>((r) => waiting.set(event, r));
+    alpha.client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+      seen.push(`updated ${n.params.uri}`);
+    });
+    alpha.client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
+      const event = (n.params.data as { event: string }).event;
+      seen.push(`log ${event}`);
+      waiting.get(event)?.();
+    });
+    const uri = "agov://tasks/t/messages";
+    await alpha.client.subscribeResource({ uri });
+    const send = () =>
+      beta.call("message_send", { task_id: "t", to: "alpha", type: "INFO", body: {} });
+    const first = logged("message");
+    expect((await send()).isError).toBe(false);
+    await first;
+    expect(seen).toEqual([`updated ${uri}`, "log message"]);
+    const revoked = logged("revoked");
+    const r = await arch.call("agent_revoke", { agent_id: "alpha", reason: "test" });
+    expect(r.isError, r.text).toBe(false);
+    await revoked;
+    seen.length = 0;
+    // Each event's update goes out before its log message, on the one ordered stream.
+    const second = logged("message");
+    expect((await send()).isError).toBe(false);
+    await second;
+    expect(seen).toEqual(["log message"]);
+  });
+});
+
 describe("a waiting human gate", () => {
   it("is announced to the sessions of agents whose tier decides gates, not to others", async () => {
     const penv = await startPipelines({ wait: "real" });
