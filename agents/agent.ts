@@ -1,11 +1,13 @@
 // The governed-agent runtime: walks the lifecycle through agov's tools, thinks with the model
 // (reporting its failures through error_report so the error budget governs the model too), waits
-// for peers by polling its inbox, and stops the moment agov says it is revoked.
+// for peers on its inbox and the task's blackboard (woken by agov's resource updates), and stops
+// the moment agov says it is revoked.
 import type { z } from "zod";
 import { PHASES as LIFECYCLE, type Phase } from "../protocol/lifecycle.js";
 import { AgentRevoked, CallRefusedError, type GovernedClient } from "./client.js";
 import { type AgentRole, type Model, ModelError, type ModelTaskKind } from "./model.js";
 import type { ProgressEvent } from "./progress.js";
+import { taskResource, type Watcher, watchResources } from "./watch.js";
 
 export { LIFECYCLE, type Phase };
 
@@ -25,6 +27,7 @@ export interface AgentEnv {
   signal: AbortSignal;
   /** How long to wait for a peer's message before going on without it. */
   waitMs: number;
+  /** How often to look again while waiting, when agov offers no resource subscriptions. */
   pollMs: number;
   /**
    * At most one heartbeat per this interval while polling, and at least one while waiting on the
@@ -53,6 +56,8 @@ const STEP_ATTEMPTS = 3;
  * to 30 s), so this rides out several minutes of outage, or until the run is stopped.
  */
 const OUTAGE_STEPS = 20;
+/** A waiting agent wakes this often to beat, well inside the 30 s after which it looks STUCK. */
+const BEAT_WHILE_WAITING_MS = 5000;
 
 export function createAgentKit(env: AgentEnv) {
   let cursor: string | undefined;
@@ -189,21 +194,35 @@ export function createAgentKit(env: AgentEnv) {
       task_id: env.taskId,
       ...(cursor ? { after_id: cursor } : {}),
     });
-    const fresh = (r.messages as InboxMessage[]) ?? [];
-    if (typeof r.last_id === "string") cursor = r.last_id;
+    const fresh: InboxMessage[] = r.messages;
+    if (r.last_id !== null) cursor = r.last_id;
     inbox.push(...fresh);
     return fresh;
   }
 
-  /** Polls until `find` returns something, the wait runs out (null), or the run stops. */
+  // What a wait can be waiting for: a message, or something on the task's blackboard (a peer's
+  // analysis, a vote). Subscribed once, on the first wait.
+  let watching: Promise<Watcher> | undefined;
+  const watcher = () =>
+    (watching ??= watchResources(
+      env.client,
+      [taskResource(env.taskId, "messages"), taskResource(env.taskId, "blackboard")],
+      { fallbackMs: env.pollMs },
+    ));
+
+  /**
+   * Looks until `find` returns something, the wait runs out (null), or the run stops; it looks
+   * again when agov announces a change, and beats in between so a waiting agent is not STUCK.
+   */
   async function waitFor<T>(find: () => Promise<T | null | undefined>, waitMs = env.waitMs) {
     const deadline = Date.now() + waitMs;
+    const w = await watcher();
     for (;;) {
       const hit = await find();
       if (hit !== null && hit !== undefined) return hit;
       if (Date.now() >= deadline || env.signal.aborted) return null;
       await heartbeat();
-      await sleep(env.pollMs, env.signal);
+      await w.wait(Math.min(deadline - Date.now(), BEAT_WHILE_WAITING_MS), env.signal);
     }
   }
 
@@ -230,9 +249,7 @@ export function createAgentKit(env: AgentEnv) {
   async function post(section: string, key: string, value: unknown): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const r = await env.client.must("blackboard_read", { task_id: env.taskId, section });
-      const entry = (r.entries as Array<{ key: string; version: number }>).find(
-        (e) => e.key === key,
-      );
+      const entry = r.entries.find((e) => e.key === key);
       const w = await env.client.call("blackboard_post", {
         task_id: env.taskId,
         section,

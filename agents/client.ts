@@ -3,11 +3,16 @@
 // is counted so a run can report how much of it went to governance.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { parseResult, type ResultOf } from "./tool-results.js";
 
-export interface CallOk {
+export interface CallOk<T = Record<string, unknown>> {
   ok: true;
-  data: Record<string, unknown>;
+  /** The tool's structured result, parsed (and typed) for the tools in tool-results.ts. */
+  data: T;
 }
 export interface CallRefused {
   ok: false;
@@ -19,7 +24,7 @@ export interface CallRefused {
   /** The finer reason under the code (docs/errors.md), when agov gives one. */
   reason?: string;
 }
-export type CallResult = CallOk | CallRefused;
+export type CallResult<T = Record<string, unknown>> = CallOk<T> | CallRefused;
 
 /** Thrown when agov refuses an agent because it was revoked: the agent must stop. */
 export class AgentRevoked extends Error {
@@ -41,11 +46,17 @@ export interface CallStats {
 export interface GovernedClient {
   readonly agentId: string;
   /** Calls a tool; refusals come back as values, except REVOKED, which throws AgentRevoked. */
-  call(tool: string, args?: Record<string, unknown>): Promise<CallResult>;
+  call<K extends string>(tool: K, args?: Record<string, unknown>): Promise<CallResult<ResultOf<K>>>;
   /** Like call, but throws on any refusal (for steps that must succeed). */
-  must(tool: string, args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  must<K extends string>(tool: K, args?: Record<string, unknown>): Promise<ResultOf<K>>;
   tools(): Promise<string[]>;
   onToolsChanged(fn: () => void): void;
+  /**
+   * Subscribes to an agov:// resource (resources/subscribe): `fn` runs on each
+   * notifications/resources/updated for it. Resolves to the unsubscribe; rejects when the server
+   * refuses the subscription (or offers no resources), so the caller can fall back to polling.
+   */
+  subscribe(uri: string, fn: () => void): Promise<() => Promise<void>>;
   stats(): CallStats;
   close(): Promise<void>;
 }
@@ -72,10 +83,17 @@ export async function connectGoverned(
   client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
     for (const fn of listeners) fn();
   });
+  const watchers = new Map<string, Set<() => void>>();
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+    for (const fn of watchers.get(n.params.uri) ?? []) fn();
+  });
   await client.connect(transport);
   const stats: CallStats = { calls: 0, refused: 0, ms: 0 };
 
-  async function call(tool: string, args: Record<string, unknown> = {}): Promise<CallResult> {
+  async function call<K extends string>(
+    tool: K,
+    args: Record<string, unknown> = {},
+  ): Promise<CallResult<ResultOf<K>>> {
     const started = performance.now();
     stats.calls++;
     try {
@@ -90,7 +108,7 @@ export async function connectGoverned(
           { code?: string; reason?: string; retryable?: boolean; outcome?: string } | undefined
         >;
       };
-      if (!r.isError) return { ok: true, data: r.structuredContent ?? {} };
+      if (!r.isError) return { ok: true, data: parseResult(tool, r.structuredContent ?? {}) };
       stats.refused++;
       const meta = r._meta?.["agov/error"];
       const refusal: CallRefused = {
@@ -121,6 +139,24 @@ export async function connectGoverned(
     },
     onToolsChanged(fn) {
       listeners.push(fn);
+    },
+    async subscribe(uri, fn) {
+      const set = watchers.get(uri) ?? new Set();
+      set.add(fn);
+      watchers.set(uri, set);
+      try {
+        if (set.size === 1) await client.subscribeResource({ uri }, { timeout: CALL_TIMEOUT_MS });
+      } catch (err) {
+        set.delete(fn);
+        if (set.size === 0) watchers.delete(uri);
+        throw err;
+      }
+      return async () => {
+        set.delete(fn);
+        if (set.size > 0 || watchers.get(uri) !== set) return;
+        watchers.delete(uri);
+        await client.unsubscribeResource({ uri }).catch(() => {});
+      };
     },
     stats: () => ({ ...stats }),
     close: () => client.close(),

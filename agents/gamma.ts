@@ -31,11 +31,7 @@ export async function runGamma(env: AgentEnv, setup: GammaSetup): Promise<GammaO
   await kit.phase("EXECUTE");
 
   const board = await env.client.must("blackboard_read", { task_id: env.taskId });
-  const entries = board.entries as Array<{
-    section: string;
-    key: string;
-    value: Record<string, unknown>;
-  }>;
+  const entries = board.entries;
   const proposals = entries
     .filter((e) => e.section === "solutions" && e.key.startsWith("proposal:"))
     .map((e) => Proposal.safeParse(e.value.content))
@@ -47,9 +43,7 @@ export async function runGamma(env: AgentEnv, setup: GammaSetup): Promise<GammaO
 
   const outcome: GammaOutcome = { synthesis: null, proposal_id: null };
   const status = await env.client.must("consensus_status", { task_id: env.taskId });
-  const won = (status.proposals as Array<{ id: string; title: string; status: string }>).find(
-    (p) => p.status === "accepted",
-  );
+  const won = status.proposals.find((p) => p.status === "accepted");
   if (won) {
     // The peers agreed: the mediator validates the accepted proposal instead of replacing it.
     outcome.proposal_id = won.id;
@@ -100,7 +94,7 @@ export async function runGamma(env: AgentEnv, setup: GammaSetup): Promise<GammaO
       agent: env.agentId,
       vote: "ACCEPT",
       title: synthesis.title,
-      ...(mine.ok ? { status: String(mine.data.status) } : {}),
+      ...(mine.ok ? { status: mine.data.status } : {}),
     });
     await kit.send("ALL", "HANDOFF", {
       proposal_id: id,
@@ -116,7 +110,7 @@ export async function runGamma(env: AgentEnv, setup: GammaSetup): Promise<GammaO
     // Wait for the peers' votes, so the decision is known before the mediator reports.
     await kit.waitFor(async () => {
       const s = await env.client.must("consensus_status", { task_id: env.taskId, proposal_id: id });
-      const st = (s.proposals as Array<{ status: string }>)[0]?.status;
+      const st = s.proposals[0]?.status;
       return st && st !== "pending" ? st : null;
     });
     await kit.artifact("gamma-synthesis", "deliverable", synthesis);

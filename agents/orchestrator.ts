@@ -1,8 +1,9 @@
-// The orchestrator: gives ALPHA and BETA their packets, runs them in parallel, polls
-// spawn_conditions every pollMs and spawns GAMMA on STUCK, CONFLICT, COMPLEXITY or SUCCESS, then
-// gathers the outcome. It is an MCP client like the agents; it never touches agov's internals.
+// The orchestrator: gives ALPHA and BETA their packets, runs them in parallel, watches the task's
+// spawn conditions (re-evaluated when agov says they changed, or when a heartbeat would go stale)
+// and spawns GAMMA on STUCK, CONFLICT, COMPLEXITY or SUCCESS, then gathers the outcome. It is an
+// MCP client like the agents; it never touches agov's internals.
 import type { AgentEnv, AgentHooks } from "./agent.js";
-import { AgentStopped, sleep } from "./agent.js";
+import { AgentStopped } from "./agent.js";
 import { AgentRevoked, type GovernedClient } from "./client.js";
 import { runGamma } from "./gamma.js";
 import type { AgentRole, Model } from "./model.js";
@@ -11,6 +12,7 @@ import { runPeer } from "./peer.js";
 import type { ProgressEvent } from "./progress.js";
 import { collectOutcome, type RunResult } from "./result.js";
 import { runSpecialist, type SpecialistSpec } from "./specialist.js";
+import { type After, nextLook, spawnWatch } from "./watch.js";
 
 export type Participant = "ORCHESTRATOR" | AgentRole;
 
@@ -28,10 +30,18 @@ export interface RunOptions {
   specialists?: SpecialistSpec[];
   model: Model;
   timeoutMs: number;
-  /** spawn_conditions polling interval (the seed's 2 s). */
+  /**
+   * How often to look at spawn_conditions when agov offers no resource subscriptions (the seed's
+   * 2 s poll); with them, the orchestrator looks only when notified or when a heartbeat goes stale.
+   */
   pollMs?: number;
-  /** Agents' inbox polling interval. */
+  /** Agents' inbox polling interval, likewise only without subscriptions. */
   agentPollMs?: number;
+  /**
+   * How to wait until a heartbeat goes stale, in the time agov's STUCK rule counts (real timers by
+   * default; a test passes its manual clock's wait).
+   */
+  after?: After;
   /** How long a peer waits for the other's message before going on. */
   waitMs?: number;
   /** Agents' heartbeat interval (see AgentEnv.heartbeatMs). */
@@ -190,15 +200,16 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
 
     let gamma: Promise<unknown> | null = null;
     let spawn: { reason: string; detail: string } | null = null;
+    let gammaDone = false;
+    // Subscribed before the first look, so no change between the look and the wait is missed.
+    const watch = await spawnWatch(orch, opts.taskId, {
+      fallbackMs: opts.pollMs ?? 2000,
+      after: opts.after,
+    });
     while (!abort.signal.aborted) {
       const r = await orch.call("spawn_conditions", { task_id: opts.taskId });
       if (r.ok && r.data.spawn && !gamma) {
-        const conds = r.data.conditions as Array<{
-          condition: string;
-          fired: boolean;
-          detail: string;
-          agents?: string[];
-        }>;
+        const conds = r.data.conditions;
         const fired = conds.find((c) => c.fired)!;
         spawn = { reason: fired.condition, detail: fired.detail };
         progress({ type: "spawn", role: "GAMMA", reason: fired.condition, detail: fired.detail });
@@ -209,12 +220,15 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
           "GAMMA",
           env("GAMMA").then((e) => runGamma(e, { reason: fired.condition, voters })),
         );
+        void gamma.then(() => {
+          gammaDone = true;
+        });
       }
       if (peersFinished && (gamma === null ? !r.ok || !r.data.spawn : true)) break;
-      if (gamma && (await Promise.race([gamma.then(() => true), sleep(0).then(() => false)])))
-        break;
-      await sleep(opts.pollMs ?? 2000, abort.signal);
+      if (gammaDone) break;
+      await watch.wait(nextLook(r), abort.signal, gamma ? [gamma, peersDone] : [peersDone]);
     }
+    await watch.close();
     if (gamma) await Promise.race([gamma, aborted(abort.signal)]);
     // Peers stalled (STUCK) are stopped once the mediator has settled the task.
     if (!peersFinished) abort.abort();
@@ -273,7 +287,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
 
   async function activeVoters(stuck: Set<string>): Promise<string[]> {
     const r = await orchOf().call("spawn_conditions", { task_id: opts.taskId });
-    const roster = r.ok ? ((r.data.roster ?? {}) as Record<string, { phase: string }>) : {};
+    const roster = r.ok ? r.data.roster : {};
     return [current.ALPHA, current.BETA].filter((id) => {
       const phase = roster[id]?.phase;
       return (

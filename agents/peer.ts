@@ -39,9 +39,7 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
       task_id: env.taskId,
       section: "problem",
     });
-    const e = (r.entries as Array<{ key: string; value: unknown }>).find(
-      (x) => x.key === "analysis",
-    );
+    const e = r.entries.find((x) => x.key === "analysis");
     const parsed = Analysis.safeParse(e?.value);
     return parsed.success ? parsed.data : null;
   };
@@ -134,14 +132,12 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
       task_id: env.taskId,
       proposal_id: id,
     });
-    const p = (status.proposals as Array<{ title: string }>)[0];
+    const p = status.proposals[0];
     const board = await env.client.must("blackboard_read", {
       task_id: env.taskId,
       section: "solutions",
     });
-    const entry = (board.entries as Array<{ key: string; value: { content?: unknown } }>).find(
-      (e) => e.key === `proposal:${id}`,
-    );
+    const entry = board.entries.find((e) => e.key === `proposal:${id}`);
     const theirs = Proposal.safeParse(entry?.value.content);
     if (!theirs.success) return;
     const critique = await kit.think("critique", { proposal: theirs.data, round }, Critique);
@@ -169,12 +165,12 @@ export async function runPeer(env: AgentEnv, setup: PeerSetup): Promise<PeerOutc
       agent: env.agentId,
       vote: v,
       title,
-      ...(r.ok ? { status: String(r.data.status) } : {}),
+      ...(r.ok ? { status: r.data.status } : {}),
     });
   }
 
   async function accepted(): Promise<boolean> {
     const r = await env.client.must("consensus_status", { task_id: env.taskId });
-    return (r.proposals as Array<{ status: string }>).some((p) => p.status === "accepted");
+    return r.proposals.some((p) => p.status === "accepted");
   }
 }

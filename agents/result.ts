@@ -69,16 +69,14 @@ export async function collectOutcome(i: {
   clients: GovernedClient[];
 }): Promise<RunResult> {
   const status = await i.orch.must("consensus_status", { task_id: i.taskId });
-  const proposals = status.proposals as RunResult["proposals"];
+  const proposals: RunResult["proposals"] = status.proposals;
   const board = await i.orch.must("blackboard_read", { task_id: i.taskId, section: "consensus" });
-  const final = (board.entries as Array<{ key: string; value: Record<string, unknown> }>).find(
-    (e) => e.key === "final",
-  )?.value;
+  const final = board.entries.find((e) => e.key === "final")?.value;
   const handoff = await i.orch.must("handoff_read", { task_id: i.taskId });
   // Revocations the agents did not see as such (a refused call whose failure revoked them) are on
   // the task's roster (spawn_conditions carries it).
   const conditions = await i.orch.must("spawn_conditions", { task_id: i.taskId });
-  const roster = (conditions.roster ?? {}) as Record<string, { phase: string; step: string }>;
+  const roster = conditions.roster;
   const revoked = new Map(i.revoked);
   for (const [agent, line] of Object.entries(roster))
     if (line.phase === "REVOKED" && !revoked.has(agent)) revoked.set(agent, line.step);
@@ -112,7 +110,7 @@ export async function collectOutcome(i: {
     replacements: i.replacements ?? [],
     specialists: i.specialists ?? [],
     model_fault: i.modelFault ?? null,
-    handoff: handoff.found ? (handoff.handoff as Record<string, unknown>) : null,
+    handoff: handoff.found ? handoff.handoff : null,
     timed_out: i.timedOut,
     metrics: {
       duration_ms: i.durationMs,

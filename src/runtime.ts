@@ -16,6 +16,7 @@ import { createSlackNotifier } from "./integrations/slack.js";
 import { createSqliteLedger, type Ledger } from "./ledger/index.js";
 import { defaultDirs } from "./pipeline/files.js";
 import { createPipelines, type Pipelines } from "./pipeline/index.js";
+import { withChangeEvents } from "./state/changes.js";
 import type { StateStore } from "./state/index.js";
 import { createSqliteState } from "./state/sqlite.js";
 import { type Clock, type Ids, randomIds, systemClock } from "./util/clock.js";
@@ -83,7 +84,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     await rawLedger.close();
     throw err;
   }
-  const state = guardState(rawState, health.add(stateDependency(config, rawState)));
+  const state = withChangeEvents(
+    guardState(rawState, health.add(stateDependency(config, rawState))),
+  );
   let authority: Authority;
   try {
     const raw = opts.authority ?? (await createAuthority(config, clock, ids));

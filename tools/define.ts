@@ -56,6 +56,11 @@ export interface ToolDef<S extends z.ZodType = z.ZodType> {
   tier: Tier;
   description: string;
   input: S;
+  /**
+   * What the tool answers (its outputSchema): the gateway checks every result against it before
+   * it leaves, and a result that does not match is a server bug, refused and on the record.
+   */
+  output: z.ZodType;
   annotations: ToolAnnotations;
   /**
    * Lifecycle phases in which an agent running under an instruction packet may call this tool.

@@ -49,7 +49,7 @@ export function startLoad(o: LoadOptions): Load {
         fence: Number(take.data.fence),
         grantedAfter: take.sentAt,
         grantedBy: take.doneAt,
-        heldUntil: Number(take.data.expires_at),
+        heldUntil: Date.parse(String(take.data.expires_at)),
       };
       o.ev.leases.push(lease);
       const value = { fence: lease.fence, n };

@@ -1,6 +1,7 @@
 // Renders the tier policies (policies/t0-observer.hcl … t4-architect.hcl) from the tool list, so
 // grants cannot drift from the tools: each tier holds its own tools and everything below it, plus
 // the seed's infrastructure paths for that tier.
+import { z } from "zod";
 import { DEFAULT_WRITE_PHASES } from "../../protocol/lifecycle.js";
 import { TIER_NAMES, tierPolicyName } from "./index.js";
 import { toolPath } from "./policy.js";
@@ -11,6 +12,9 @@ interface ToolTier {
   description: string;
   annotations?: { readOnlyHint?: boolean };
   phases?: readonly string[] | "any";
+  /** The tool's zod input and output schemas, when the page should list their fields. */
+  input?: z.ZodType;
+  output?: z.ZodType;
 }
 
 /** When an agent under an instruction packet may call the tool (see docs/governance.md). */
@@ -161,6 +165,63 @@ export function renderToolsDoc(tools: readonly ToolTier[]): string {
         `| \`${t.name}\` | T${t.tier} ${TIER_NAMES[t.tier]} | ${phasesOf(t)} | ${t.description.replace(/\|/g, "\\|")} |`,
     ),
     "",
+    "## Inputs and results",
+    "",
+    "Each tool's input fields as its `inputSchema` gives them, and the fields of its result",
+    "(`structuredContent`, described by its `outputSchema`; agov checks every result against it).",
+    "Every time in a result is an ISO 8601 UTC string.",
+    "",
+    ...tools.flatMap(fieldsOf),
   ];
   return lines.join("\n");
+}
+
+type JsonSchema = {
+  type?: string | string[];
+  format?: string;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+};
+
+function typeOf(s: JsonSchema): string {
+  if (s.anyOf) return s.anyOf.map(typeOf).join(" or ");
+  if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(" | ");
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.format === "date-time") return "time";
+  if (s.type === "array") return `array of ${s.items ? typeOf(s.items) : "values"}`;
+  if (typeof s.type === "string") return s.type;
+  return "any JSON";
+}
+
+const cell = (text: string | undefined) => (text ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+function fieldsOf(t: ToolTier): string[] {
+  if (!t.input || !t.output) return [];
+  const input = z.toJSONSchema(t.input, { io: "input" }) as JsonSchema;
+  const output = z.toJSONSchema(t.output, { io: "output" }) as JsonSchema;
+  const required = new Set(input.required ?? []);
+  const inputs = Object.entries(input.properties ?? {});
+  const results = Object.entries(output.properties ?? {});
+  return [
+    `### \`${t.name}\``,
+    "",
+    ...(inputs.length
+      ? [
+          "| input | type | required | what |",
+          "|---|---|---|---|",
+          ...inputs.map(
+            ([k, v]) =>
+              `| \`${k}\` | ${cell(typeOf(v))} | ${required.has(k) ? "yes" : "no"} | ${cell(v.description)} |`,
+          ),
+        ]
+      : ["Takes no input."]),
+    "",
+    `Result: ${results.map(([k, v]) => `\`${k}\` (${cell(typeOf(v))})`).join(", ") || "an object"}.`,
+    "",
+  ];
 }

@@ -6,6 +6,8 @@ import type { Caller } from "../authority/index.js";
 import type {
   BlackboardEntry,
   BlackboardSection,
+  LockLease,
+  Message,
   MessageType,
   StateStore,
 } from "../state/index.js";
@@ -23,17 +25,22 @@ export interface Coordination {
       caller: Caller,
       input: { resource: string; ttl_ms: number },
       key?: string,
-    ): Promise<unknown>;
+    ): Promise<LockLease>;
     refresh(
       caller: Caller,
       input: { resource: string; lease_id: string; ttl_ms: number },
-    ): Promise<unknown>;
+    ): Promise<LockLease>;
     release(
       caller: Caller,
       input: { resource: string; lease_id: string },
       key?: string,
-    ): Promise<unknown>;
-    status(input: { resource: string }): Promise<unknown>;
+    ): Promise<{ released: boolean; resource: string; already?: boolean }>;
+    status(input: {
+      resource: string;
+    }): Promise<
+      | { resource: string; held: false }
+      | { resource: string; held: true; holder: string; fence: number; expires_at: number }
+    >;
   };
   blackboard: {
     post(
@@ -46,25 +53,31 @@ export interface Coordination {
         expected_version: number;
       },
       key?: string,
-    ): Promise<unknown>;
-    read(input: { task_id: string; section?: BlackboardSection | undefined }): Promise<unknown>;
+    ): Promise<BlackboardEntry>;
+    read(input: {
+      task_id: string;
+      section?: BlackboardSection | undefined;
+    }): Promise<{ task_id: string; entries: BlackboardEntry[] }>;
   };
   messages: {
     send(
       caller: Caller,
       input: { task_id: string; to: string; type: MessageType; body: unknown },
-    ): Promise<unknown>;
+    ): Promise<Message>;
     read(
       caller: Caller,
       input: { task_id: string; after_id?: string | undefined; limit?: number | undefined },
-    ): Promise<unknown>;
+    ): Promise<{ messages: Message[]; last_id: string | null }>;
   };
   /** The caller is alive: agents silent for the STUCK threshold (30 s) are counted as stuck. */
   heartbeat(caller: Caller): Promise<{ agent_id: string; at: string }>;
   /** Each agent's own session state. */
   checkpoints: SessionCheckpoints;
   /** Whether a task needs its mediator (the seed's STUCK/CONFLICT/COMPLEXITY/SUCCESS). */
-  spawnConditions(taskId: string, overrides?: Partial<SpawnThresholds>): Promise<unknown>;
+  spawnConditions(
+    taskId: string,
+    overrides?: Partial<SpawnThresholds>,
+  ): ReturnType<typeof spawnConditions>;
 }
 
 /** The blackboard's sections and the message types, as tools validate them. */
@@ -173,12 +186,7 @@ export function createCoordination(deps: {
           if (!first) throw err;
           return first;
         }
-        await state.events.publish({
-          type: "blackboard",
-          task_id: input.task_id,
-          section: input.section,
-          key: input.key,
-        });
+        // The state store announces the change (src/state/changes.ts).
         return entry;
       },
       async read({ task_id, section }) {

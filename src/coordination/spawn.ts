@@ -16,6 +16,11 @@ export interface Condition {
   detail: string;
   /** STUCK: the silent agents. */
   agents?: string[];
+  /**
+   * STUCK: in how many ms the next active agent goes silent for stuck_ms unless it beats (null
+   * when no agent is working): a watcher looks again then instead of polling.
+   */
+  stale_in_ms?: number | null;
 }
 
 const FINISHED = new Set(["REPORT", "EXIT", "REVOKED"]);
@@ -39,10 +44,15 @@ export async function spawnConditions(
 
   const stuck: string[] = [];
   const stuckAgents: string[] = [];
+  let staleIn: number | null = null;
   for (const [agent, line] of active) {
     const beat = await state.agents.lastHeartbeat(agent);
     const last = Math.max(beat ?? 0, line.at);
-    if (now - last < t.stuck_ms) continue;
+    if (now - last < t.stuck_ms) {
+      const left = last + t.stuck_ms - now;
+      staleIn = staleIn === null ? left : Math.min(staleIn, left);
+      continue;
+    }
     stuckAgents.push(agent);
     stuck.push(`${agent} (silent ${Math.round((now - last) / 1000)} s)`);
   }
@@ -69,6 +79,7 @@ export async function spawnConditions(
       condition: "STUCK",
       fired: stuck.length > 0,
       agents: stuckAgents,
+      stale_in_ms: staleIn,
       value: stuck.length,
       threshold: t.stuck_ms,
       detail: stuck.length

@@ -76,6 +76,19 @@ export function createEngine(deps: EngineDeps) {
           record,
           `stage ${stage}: ${from} → ${to}${reason ? ` (${reason})` : ""}`,
         );
+        if (to === "waiting") {
+          const assignee = record.assign[stage];
+          // Told to every instance (the sessions of whoever it waits for); a hint, never a failure.
+          void state.events
+            .publish({
+              type: "stage_waiting",
+              run_id: record.run_id,
+              stage,
+              kind: record.pipeline.stages.find((d) => d.name === stage)?.kind ?? "agent",
+              ...(assignee ? { assignee } : {}),
+            })
+            .catch(() => {});
+        }
         deps.onEvent({
           type: "stage",
           run_id: record.run_id,

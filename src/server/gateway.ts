@@ -26,6 +26,19 @@ export interface Identity {
   granted: Set<string>;
 }
 
+/**
+ * The session a call comes from. A read of an MCP resource is the equivalent tool's call made on
+ * the caller's behalf: `action` names it on the record (e.g. "resources/read agov://…") and
+ * `tier` can demand more than the tool itself does (the ledger tail is T4's).
+ */
+export interface CallSession {
+  id: string;
+  client?: string;
+  elicit?: Elicit;
+  action?: string;
+  tier?: number;
+}
+
 export interface Gateway {
   runtime: Runtime;
   tools: ReadonlyMap<string, ToolDef>;
@@ -33,7 +46,7 @@ export interface Gateway {
   listTools(token: string): Promise<Tool[]>;
   call(
     token: string,
-    session: { id: string; client?: string; elicit?: Elicit },
+    session: CallSession,
     name: string,
     args: unknown,
     /** The caller as resolved moments ago for this same request (HTTP's bearer check). */
@@ -104,7 +117,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     caller: Pick<Caller, "agent_id" | "tier"> | undefined,
     name: string,
     args: unknown,
-    session: { id: string; client?: string },
+    session: CallSession,
     err: AgovError,
     started: bigint,
   ): Promise<CallToolResult> {
@@ -115,7 +128,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
           agent_id: caller?.agent_id ?? "(unauthenticated)",
           agent_version: session.client ?? null,
           tier: caller?.tier ?? null,
-          action: "tools/call",
+          action: session.action ?? "tools/call",
           decision: "deny",
           tool: name,
           session_id: session.id,
@@ -143,7 +156,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
 
   async function call(
     token: string,
-    session: { id: string; client?: string; elicit?: Elicit },
+    session: CallSession,
     name: string,
     args: unknown,
     resolved?: Identity,
@@ -183,14 +196,16 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
           `unknown tool "${shown}"; call tools/list for the tools available to you`,
         ),
       );
-    if (!granted.has(name)) {
+    const needs = Math.max(tool.tier, session.tier ?? 0) as Caller["tier"];
+    if (!granted.has(name) || caller.tier < needs) {
+      const what = session.action ?? name;
       const why =
-        caller.tier < tool.tier
-          ? `requires tier T${tool.tier} (${TIER_NAMES[tool.tier]}); agent ${caller.agent_id} is T${caller.tier} (${TIER_NAMES[caller.tier]})`
+        caller.tier < needs
+          ? `requires tier T${needs} (${TIER_NAMES[needs]}); agent ${caller.agent_id} is T${caller.tier} (${TIER_NAMES[caller.tier]})`
           : `denied by policy on governance/tools/${name} for agent ${caller.agent_id}`;
       return fail(
-        new AgovError("DENIED", `${name} refused: ${why}`, {
-          required_tier: tool.tier,
+        new AgovError("DENIED", `${what} refused: ${why}`, {
+          required_tier: needs,
           tier: caller.tier,
         }),
       );
@@ -234,7 +249,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       agent_id: caller.agent_id,
       agent_version: session.client ?? null,
       tier: caller.tier,
-      action: "tools/call",
+      action: session.action ?? "tools/call",
       decision: "allow" as const,
       tool: name,
       session_id: session.id,
@@ -266,7 +281,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     let result: CallToolResult;
     let failure: AgovError | undefined;
     try {
-      result = okResult(await tool.handler(parsed.data, ctx));
+      result = okResult(checkedOutput(tool, await tool.handler(parsed.data, ctx)));
     } catch (err) {
       failure = toAgovError(err);
       result = errorResult(
@@ -391,13 +406,33 @@ function describe(tool: ToolDef): Tool {
       ...(schema.properties as Record<string, unknown>),
       [IDEMPOTENCY_FIELD]: keySchema,
     };
+  const output = z.toJSONSchema(tool.output, { io: "output" }) as Record<string, unknown>;
+  delete output.$schema;
   return {
     name: tool.name,
     title: tool.annotations.title,
     description: `${tool.description} (tier T${tool.tier})`,
     inputSchema: { ...schema, type: "object" } as Tool["inputSchema"],
+    outputSchema: { ...output, type: "object" } as Tool["outputSchema"],
     annotations: tool.annotations,
   };
+}
+
+/**
+ * A result that does not match its tool's output schema is a bug in agov, not the caller's doing:
+ * it is not sent (an INTERNAL error instead, on the record as the call's failure).
+ */
+function checkedOutput(tool: ToolDef, value: unknown): unknown {
+  const r = tool.output.safeParse(value);
+  if (r.success) return value;
+  const where = r.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join(".") || "(result)"}: ${i.message}`)
+    .join("; ");
+  throw new AgovError(
+    "INTERNAL",
+    `its result does not match its output schema (${clip(where, 500)}); this is a bug in agov, please report it`,
+  );
 }
 
 function ledgerDown(err: unknown, consequence: string): CallToolResult {

@@ -6,10 +6,10 @@ import {
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
-  McpError,
 } from "@modelcontextprotocol/sdk/types.js";
 import { AGENT_TEMPLATES } from "../governance/templates.js";
 import { clip } from "../util/text.js";
+import { ProtocolError } from "./protocol-error.js";
 
 const ARGS = [
   { name: "objective", description: "what the agent is to achieve", required: true },
@@ -33,14 +33,14 @@ export function registerPrompts(server: Server): void {
   server.setRequestHandler(GetPromptRequestSchema, async (req) => {
     const t = AGENT_TEMPLATES.find((x) => x.name === req.params.name);
     if (!t)
-      throw new McpError(
+      throw new ProtocolError(
         ErrorCode.InvalidParams,
         `unknown prompt "${clip(req.params.name)}"; prompts/list names ${AGENT_TEMPLATES.map((x) => x.name).join(", ")}`,
       );
     const args = req.params.arguments ?? {};
     const objective = args.objective?.trim();
     if (!objective)
-      throw new McpError(
+      throw new ProtocolError(
         ErrorCode.InvalidParams,
         "arguments.objective: required, the agent's objective",
       );

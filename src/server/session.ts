@@ -5,17 +5,25 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Elicit } from "../../tools/define.js";
 import type { Caller } from "../authority/index.js";
+import type { AgovEvent } from "../state/index.js";
 import { AgovError, toAgovError } from "../util/errors.js";
 import { packageVersion } from "../util/paths.js";
 import { clip } from "../util/text.js";
+import { registerCompletions } from "./completions.js";
 import type { Gateway, Identity } from "./gateway.js";
+import { watchLocks } from "./lock-watch.js";
 import { registerPrompts } from "./prompts.js";
+import { registerResources } from "./resource-handlers.js";
+import { type GovernanceLog, governanceLog } from "./session-log.js";
 
 export const SERVER_INFO = { name: "agov", version: packageVersion() };
 
 export interface McpSessionOptions {
   gateway: Gateway;
   id: string;
+  agent_id: string;
+  /** The agent's tier when the session opened (kept current from tier_changed events). */
+  tier: number;
   /** Where the caller's token comes from: fixed (stdio) or the request's bearer token (HTTP). */
   tokenFor(extra: { authInfo?: { token: string } | undefined }): string | undefined;
 }
@@ -39,7 +47,13 @@ export async function openMcpSession(opts: {
   const { gateway, caller, transport } = opts;
   const { ledger, clock, ids } = gateway.runtime;
   const id = ids.next();
-  const server = createMcpSession({ gateway, id, tokenFor: opts.tokenFor });
+  const { server, onEvent, close } = createMcpSession({
+    gateway,
+    id,
+    agent_id: caller.agent_id,
+    tier: caller.tier,
+    tokenFor: opts.tokenFor,
+  });
   const row = (what: "opened" | "refused" | "closed", client: string | undefined) => ({
     kind: "session" as const,
     agent_id: caller.agent_id,
@@ -86,10 +100,14 @@ export async function openMcpSession(opts: {
     );
   }
   const opened = clock.now();
+  // The store's events drive this session's resource updates and governance log messages.
+  const unsubscribe = gateway.runtime.state.events.subscribe(onEvent);
   let detached = false;
   const detach = () => {
     if (detached) return;
     detached = true;
+    unsubscribe();
+    close();
     release();
     const v = server.getClientVersion();
     void ledger
@@ -105,9 +123,19 @@ export async function openMcpSession(opts: {
   return { id, server, detach };
 }
 
-function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server {
+function createMcpSession({ gateway, id, agent_id, tier, tokenFor }: McpSessionOptions): {
+  server: Server;
+  onEvent(e: AgovEvent): void;
+  close(): void;
+} {
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: true }, prompts: {} },
+    capabilities: {
+      tools: { listChanged: true },
+      prompts: {},
+      resources: { subscribe: true },
+      logging: {},
+      completions: {},
+    },
     instructions:
       "agov governs what you may do: the tools listed are exactly those your trust tier allows. Every call is audited. Call whoami to see your tier and grants.",
   });
@@ -126,6 +154,8 @@ function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server 
   };
 
   registerPrompts(server);
+  const resources = registerResources(server, { gateway, id, agent_id, token, client });
+  registerCompletions(server, { gateway, id, token, client });
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
     tools: await gateway.listTools(token(extra)),
   }));
@@ -142,13 +172,30 @@ function createMcpSession({ gateway, id, tokenFor }: McpSessionOptions): Server 
           return { action: r.action, ...(r.content ? { content: r.content } : {}) };
         }
       : undefined;
-    return gateway.call(
+    const result = await gateway.call(
       token(extra),
       { id, ...(c ? { client: c } : {}), ...(elicit ? { elicit } : {}) },
       req.params.name,
       req.params.arguments,
       resolved,
     );
+    locks.onResult(req.params.name, result);
+    return result;
   });
-  return server;
+  // Levels are kept per transport session id (HTTP's; none on stdio), as setLevel stored them.
+  const notify = (log: GovernanceLog) =>
+    void server.sendLoggingMessage(log, server.transport?.sessionId).catch(() => {});
+  const { clock, state } = gateway.runtime;
+  const locks = watchLocks({ clock, state, agent: agent_id, notify });
+  // Who may decide a human gate: the tier gate_approve asks for (its policy still decides a call).
+  const gateTier = gateway.tools.get("gate_approve")?.tier ?? 4;
+  let currentTier = tier;
+  const onEvent = (e: AgovEvent) => {
+    if (e.type === "tier_changed" && e.agent_id === agent_id) currentTier = e.tier;
+    if (e.type === "revoked" && e.agent_id === agent_id) currentTier = -1;
+    resources.onEvent(e);
+    const log = governanceLog(e, agent_id, currentTier >= gateTier);
+    if (log) notify(log);
+  };
+  return { server, onEvent, close: locks.close };
 }

@@ -76,11 +76,21 @@ export interface IdempotencyRecord {
 }
 export type IdempotencyClaim = { first: true } | { first: false; record: IdempotencyRecord };
 
-/** Events every instance must see: they drive tools/list_changed and cache invalidation. */
+/**
+ * Events every instance must see: they drive tools/list_changed, cache invalidation and the MCP
+ * resource subscriptions (notifications/resources/updated). They say what changed, never the data.
+ */
 export type AgovEvent =
   | { type: "revoked"; agent_id: string }
   | { type: "tier_changed"; agent_id: string; tier: number }
-  | { type: "blackboard"; task_id: string; section: string; key: string };
+  | { type: "blackboard"; task_id: string; section: string; key: string }
+  | { type: "message"; task_id: string; from: string; to: string }
+  | { type: "roster"; task_id: string; agent_id: string }
+  | { type: "handoff"; task_id: string }
+  | { type: "packet"; agent_id: string }
+  | { type: "pipeline_run"; run_id: string }
+  /** A pipeline stage waits: for a person's decision (a gate) or for its assignee's stage_run. */
+  | { type: "stage_waiting"; run_id: string; stage: string; kind: string; assignee?: string };
 
 export interface StateStore {
   readonly kind: "sqlite" | "redis";

@@ -26,14 +26,10 @@ const SCENARIOS = [
   "tools-list",
   "dns-rebinding-protection",
   "server-sse-multiple-streams",
+  "logging-set-level",
+  "completion-complete",
+  "resources-list",
 ];
-
-/**
- * Scenarios the protocol half of issue #18 makes pass (logging/setLevel, completion/complete,
- * resources/list). Set to true when it has merged; until then they are reported as skipped.
- */
-const PROTOCOL_HALF_MERGED = false;
-const PROTOCOL_HALF_SCENARIOS = ["logging-set-level", "completion-complete", "resources-list"];
 
 interface Check {
   id: string;
@@ -70,12 +66,8 @@ describe("the official MCP conformance suite against agov serve --http", () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const scenarios = [
-    ...SCENARIOS.map((s) => ({ s, run: true })),
-    ...PROTOCOL_HALF_SCENARIOS.map((s) => ({ s, run: PROTOCOL_HALF_MERGED })),
-  ];
-  for (const { s, run } of scenarios) {
-    it.runIf(run)(`passes ${s}`, async () => {
+  for (const s of SCENARIOS) {
+    it(`passes ${s}`, async () => {
       const out = join(home, `out-${s}`);
       mkdirSync(out, { recursive: true });
       const r = await runScenario(server.url, s, out);

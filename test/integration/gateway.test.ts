@@ -1,5 +1,7 @@
 // The governed call path when the audit ledger cannot be written: nothing happens unrecorded.
 import { afterEach, describe, expect, it } from "vitest";
+import { createGateway } from "../../src/server/gateway.js";
+import { TOOLS } from "../../tools/index.js";
 import { type InProc, startInProc } from "../support/inproc.js";
 
 describe("governed call without a writable ledger", () => {
@@ -71,5 +73,56 @@ describe("agent templates as MCP prompts", () => {
     await expect(a.client.getPrompt({ name: "nope", arguments: {} })).rejects.toThrow(
       /unknown prompt "nope"/,
     );
+  });
+
+  it("says an unknown prompt's error code once", async () => {
+    env = await startInProc();
+    const a = await env.connect("a", 0);
+    const err = await a.client.getPrompt({ name: "nope", arguments: {} }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(
+      `MCP error -32602: unknown prompt "nope"; prompts/list names terraform-specialist, ansible-specialist, code-review-specialist`,
+    );
+  });
+});
+
+describe("tool outputs", () => {
+  let env: InProc;
+  afterEach(async () => env?.close());
+
+  it("lists an output schema with each tool and answers with structured content that fits it", async () => {
+    env = await startInProc();
+    const a = await env.connect("alpha", 1);
+    const tools = (await a.client.listTools()).tools;
+    expect(tools.every((t) => t.outputSchema?.type === "object")).toBe(true);
+    // The SDK client checks structuredContent against the listed outputSchema itself.
+    const r = await a.client.callTool({
+      name: "lock_acquire",
+      arguments: { resource: "db", ttl_ms: 5000 },
+    });
+    expect(r.isError).toBeFalsy();
+    const lease = r.structuredContent as { expires_at: string; fence: number };
+    expect(lease.expires_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(typeof lease.fence).toBe("number");
+  });
+
+  it("refuses a result that does not fit its output schema, as a server bug on the record", async () => {
+    env = await startInProc();
+    // whoami, broken: its answer lacks what its output schema promises.
+    const broken = TOOLS.map((t) =>
+      t.name === "whoami" ? { ...t, handler: async () => ({ agent_id: 7 }) } : t,
+    );
+    const gateway = createGateway(env.rt, broken);
+    const { token } = await env.rt.authority.issue({ agent_id: "w", tier: 0, ttl_ms: 60_000 });
+    const r = await gateway.call(token, { id: "s1" }, "whoami", {});
+    expect(r.isError).toBe(true);
+    expect(r._meta?.["agov/error"]).toMatchObject({ code: "INTERNAL" });
+    expect((r.content as Array<{ text: string }>)[0]?.text).toMatch(
+      /^INTERNAL: whoami failed: its result does not match its output schema \(agent_id: .*\); this is a bug in agov/,
+    );
+    expect(r.structuredContent).toBeUndefined();
+    const rows = await env.rt.ledger.query({ agent_id: "w", tool: "whoami" });
+    expect(rows).toMatchObject([{ success: 0, error_type: "INTERNAL" }]);
+    gateway.close();
   });
 });

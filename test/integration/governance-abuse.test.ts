@@ -61,7 +61,10 @@ describe("forged coordination state", () => {
     });
     expect(forged.isError).toBe(false);
     const cond = await orch.call("spawn_conditions", { task_id: "t" });
-    expect(cond.data.roster).toEqual({ alpha: { phase: "EXECUTE", step: "work", at: 0 } });
+    // Times in results are ISO 8601 UTC.
+    expect(cond.data.roster).toEqual({
+      alpha: { phase: "EXECUTE", step: "work", at: "1970-01-01T00:00:00.000Z" },
+    });
     const success = (cond.data.conditions as Array<{ condition: string; fired: boolean }>).find(
       (c) => c.condition === "SUCCESS",
     );

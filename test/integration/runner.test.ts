@@ -47,6 +47,27 @@ describe("agov run with the offline model", () => {
     expect((await env.rt.ledger.verify()).ok).toBe(true);
   });
 
+  it("reacts to agov's updates instead of polling: a run whose polls never come still finishes", async () => {
+    // Polls an hour apart would stall both the orchestrator and the agents until the timeout; the
+    // resource subscriptions wake them at each change instead.
+    const run = await runInProc({
+      objective: OBJECTIVE,
+      pollMs: 3_600_000,
+      agentPollMs: 3_600_000,
+      timeoutMs: 30_000,
+    });
+    env = run.env;
+    expect(run.result.timed_out).toBe(false);
+    expect(run.result.metrics).toMatchObject({
+      gamma_spawn_reason: "CONFLICT",
+      consensus: "accepted",
+    });
+    const subscribed = (await env.rt.ledger.query({ agent_id: "orch", tool: "spawn_conditions" }))
+      .map((r) => r.action)
+      .filter((a) => a.startsWith("resources/subscribe"));
+    expect(subscribed).toEqual(["resources/subscribe agov://tasks/task-1/spawn-conditions"]);
+  });
+
   it("reaches consensus without a conflict when the peers agree, and GAMMA only validates", async () => {
     const run = await runInProc({
       objective: OBJECTIVE,

@@ -25,6 +25,9 @@ export async function runInProc(opts: {
   heartbeatMs?: number;
   replacements?: number;
   specialists?: Array<{ id: string; name: string; template: AgentTemplate }>;
+  /** The orchestrator's and the agents' poll intervals, used only without subscriptions. */
+  pollMs?: number;
+  agentPollMs?: number;
   onStart?(env: InProc): void;
 }) {
   const env = await startInProc(opts.runtime);
@@ -43,13 +46,15 @@ export async function runInProc(opts: {
       agentIds,
       model: opts.model ?? createOfflineModel(),
       timeoutMs: opts.timeoutMs ?? 60_000,
-      pollMs: 50,
-      agentPollMs: 10,
+      pollMs: opts.pollMs ?? 50,
+      agentPollMs: opts.agentPollMs ?? 10,
       waitMs: opts.waitMs ?? 5000,
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
       ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.replacements !== undefined ? { replacements: opts.replacements } : {}),
       ...(opts.specialists ? { specialists: opts.specialists } : {}),
+      // The orchestrator's STUCK deadline is counted on the server's (injected) clock.
+      ...(opts.runtime?.clock?.after ? { after: opts.runtime.clock.after } : {}),
       onProgress: (e) => events.push(e),
       async connect(who, agentId, tier) {
         const { token } = await env.rt.authority.issue({

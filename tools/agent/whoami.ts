@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TIER_NAMES } from "../../src/authority/index.js";
 import { defineTool } from "../define.js";
+import { isoTime, strings, tier } from "../outputs.js";
 
 export const whoami = defineTool({
   name: "whoami",
@@ -8,6 +9,13 @@ export const whoami = defineTool({
   description:
     "Who you are to the gateway: agent id, trust tier, token expiry and the tools you may call.",
   input: z.strictObject({}),
+  output: z.strictObject({
+    agent_id: z.string(),
+    tier,
+    tier_name: z.string(),
+    expires_at: isoTime,
+    granted_tools: strings,
+  }),
   annotations: { title: "Who am I", readOnlyHint: true, idempotentHint: true },
   async handler(_input, { caller, granted }) {
     return {

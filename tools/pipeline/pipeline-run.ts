@@ -4,6 +4,7 @@ import { NAME_RE } from "../../src/pipeline/schema.js";
 import { runSummary } from "../../src/pipeline/summary.js";
 import { defineTool, type Elicit, type ToolContext } from "../define.js";
 import { agentId } from "../fields.js";
+import { runSummary as runOutput } from "../outputs.js";
 
 const name = z.string().regex(NAME_RE, "expected a pipeline or stage name");
 
@@ -14,15 +15,33 @@ export const pipelineRun = defineTool({
     "Start a run of a pipeline: by name (a pipeline in the agov home or shipped with agov, e.g. infrastructure-deploy) or as YAML source. It is validated first (every problem named with its line), then driven in the server: each stage's work is done by a governed agent at the stage's tier, every transition is checkpointed, and human gates wait for gate_approve. assign gives stages to agents, who take them with stage_run. Returns the run id; follow it with pipeline_status.",
   input: z
     .strictObject({
-      pipeline: name.optional(),
-      source: z.string().min(1).max(64_000).optional(),
-      objective: z.string().min(1).max(4000).optional(),
-      assign: z.record(name, agentId).optional(),
+      pipeline: name
+        .optional()
+        .describe("A pipeline by name (e.g. infrastructure-deploy); give this or source."),
+      source: z
+        .string()
+        .min(1)
+        .max(64_000)
+        .optional()
+        .describe("A pipeline as YAML source; give this or pipeline."),
+      objective: z
+        .string()
+        .min(1)
+        .max(4000)
+        .optional()
+        .describe("The run's objective, handed to each stage's agent."),
+      assign: z
+        .record(name, agentId)
+        .optional()
+        .describe(
+          "Stages given to agents by name (stage → agent id), who take them with stage_run.",
+        ),
     })
     .refine((v) => (v.pipeline === undefined) !== (v.source === undefined), {
       message: "give exactly one of pipeline (a name) or source (YAML)",
       path: ["pipeline"],
     }),
+  output: runOutput,
   annotations: { title: "Run pipeline", readOnlyHint: false, idempotentHint: false },
   async handler(input, ctx) {
     const { text, file } = input.source
