@@ -31,7 +31,8 @@ export interface AgentEnv {
   pollMs: number;
   /**
    * At most one heartbeat per this interval while polling, and at least one while waiting on the
-   * model, so a slow model never looks STUCK (default 5 s; the seed's STUCK is 30 s of silence).
+   * model or on a peer, so a slow model never looks STUCK (default 5 s; the seed's STUCK is 30 s
+   * of silence).
    */
   heartbeatMs?: number | undefined;
   /** A specialist's stance for the model (see ModelRequest.persona). */
@@ -57,7 +58,6 @@ const STEP_ATTEMPTS = 3;
  */
 const OUTAGE_STEPS = 20;
 /** A waiting agent wakes this often to beat, well inside the 30 s after which it looks STUCK. */
-const BEAT_WHILE_WAITING_MS = 5000;
 
 export function createAgentKit(env: AgentEnv) {
   let cursor: string | undefined;
@@ -222,7 +222,7 @@ export function createAgentKit(env: AgentEnv) {
       if (hit !== null && hit !== undefined) return hit;
       if (Date.now() >= deadline || env.signal.aborted) return null;
       await heartbeat();
-      await w.wait(Math.min(deadline - Date.now(), BEAT_WHILE_WAITING_MS), env.signal);
+      await w.wait(Math.min(deadline - Date.now(), beatMs), env.signal);
     }
   }
 

@@ -51,7 +51,8 @@ describe("agov run with the offline model", () => {
     // Polls an hour apart would stall both the orchestrator and the agents until the timeout; the
     // resource subscriptions wake them at each change instead.
     const run = await runInProc({
-      objective: OBJECTIVE,
+      // Settles the scale-versus-cost trade-off both ways, so the offline peers conflict.
+      objective: "Design a distributed, low-cost analytics platform",
       pollMs: 3_600_000,
       agentPollMs: 3_600_000,
       timeoutMs: 30_000,
