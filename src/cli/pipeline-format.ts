@@ -55,7 +55,11 @@ export function formatRun(r: RunSummaryView): string {
   const head = `run ${r.run_id}  pipeline ${r.pipeline}  ${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ""}`;
   const rows = r.stages.map((s) => [
     s.name,
-    s.kind === "human-gate" ? "gate" : `${s.role} T${s.tier}`,
+    s.kind === "human-gate"
+      ? "gate"
+      : s.kind === "agent"
+        ? `${s.role} T${s.tier}`
+        : `${s.kind} T${s.tier}`,
     s.status,
     String(s.attempts),
     s.artifacts.join(", "),

@@ -21,6 +21,7 @@ export function runSummary(r: RunRecord) {
         name: def.name,
         kind: def.kind,
         ...(def.kind === "agent" ? { role: def.role, tier: def.tier } : {}),
+        ...(def.kind === "command" || def.kind === "github" ? { tier: def.tier } : {}),
         status: s.status,
         attempts: s.attempts,
         agents: s.agents,

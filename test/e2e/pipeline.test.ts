@@ -1,7 +1,7 @@
 // `agov pipeline` as a person uses it: the real binary on a fresh AGOV_HOME with the offline model.
 // The gate holds until `agov pipeline approve`; a runner killed with SIGKILL (at the gate, or in
 // the middle of an agent stage) is continued by `agov pipeline resume` without redoing stages.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { agov, httpClient, httpServer, issueToken, tempHome, textOf } from "../support/agov.js";
@@ -147,6 +147,48 @@ describe("agov pipeline", () => {
     );
     expect(boots).toHaveLength(8); // one lifecycle, BOOTSTRAP to EXIT, not two
     expect((await status(home, run)).status).toBe("succeeded");
+  });
+
+  it("resumes after kill -9 during a command, never running a finished command again", async () => {
+    const home = tempHome();
+    const count = join(home, "count");
+    const go = join(home, "go");
+    const append = (tag: string) =>
+      `[node, -e, ${JSON.stringify(`require('fs').appendFileSync(${JSON.stringify(count)}, '${tag}\\n')`)}]`;
+    const file = join(home, "cmds.yaml");
+    writeFileSync(
+      file,
+      `pipeline:
+  name: cmds
+  stages:
+    - work:
+        type: command
+        tier: 4
+        run:
+          - ${append("a")}
+          - [node, -e, ${JSON.stringify(`const t=setInterval(()=>{if(require('fs').existsSync(${JSON.stringify(go)}))clearInterval(t)},20)`)}]
+          - ${append("b")}
+`,
+    );
+    const first = start(["pipeline", "run", file], { AGOV_HOME: home });
+    const run = (await first.waitFor(RUN_ID))[1]!;
+    await first.waitFor(/command 1 of 3 done/);
+    first.child.kill("SIGKILL");
+    expect((await first.exit).signal).toBe("SIGKILL");
+    // The command it had started goes on by itself; it ends once "go" exists.
+    writeFileSync(go, "");
+
+    const second = start(["pipeline", "resume", run], { AGOV_HOME: home });
+    expect(await second.exit).toEqual({ code: 0, signal: null });
+    expect(second.stderr()).toMatch(/1 finished command\(s\) not run again/);
+    expect(readFileSync(count, "utf8")).toBe("a\nb\n");
+    const rows = await ledger(home);
+    const steps = rows
+      .filter((r) => r.agent_id === `${run}-work` && r.action.startsWith("command "))
+      .map((r) => r.action.slice(0, 40));
+    expect(steps).toHaveLength(4); // command 1 once, command 2 twice (killed, then again), 3 once
+    expect((await status(home, run)).status).toBe("succeeded");
+    expect((await agov(["audit", "verify"], { AGOV_HOME: home })).code).toBe(0);
   });
 
   it("resumes after kill -9 in the middle of an agent stage, starting only that stage over", async () => {
