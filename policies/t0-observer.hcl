@@ -33,6 +33,9 @@ path "governance/tools/phase_transition" {
 path "governance/tools/artifact_record" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/artifact_read" {
+  capabilities = ["read", "update"]
+}
 path "governance/tools/error_report" {
   capabilities = ["read", "update"]
 }

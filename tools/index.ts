@@ -12,6 +12,7 @@ import { spawnConditions } from "./consensus/spawn-conditions.js";
 import { voteCast } from "./consensus/vote-cast.js";
 import type { ToolDef } from "./define.js";
 import { agentRevoke } from "./governance/agent-revoke.js";
+import { artifactRead } from "./governance/artifact-read.js";
 import { artifactRecord } from "./governance/artifact-record.js";
 import { errorReport } from "./governance/error-report.js";
 import { handoffRead } from "./governance/handoff-read.js";
@@ -45,6 +46,7 @@ export const TOOLS: readonly ToolDef[] = [
   packetGet,
   phaseTransition,
   artifactRecord,
+  artifactRead,
   errorReport,
   handoffRead,
   promotionRequest,

@@ -40,6 +40,33 @@ export function createArtifacts(ctx: GovernanceContext) {
       return authoredArtifacts(state, taskId, names, authorsFor(agentId, run, taskId));
     },
 
+    /**
+     * artifact_read: an artifact of the caller's own task, or of an earlier stage of the pipeline
+     * run its task belongs to (`<run>/<stage>` tasks); a T3+ caller may read any task's.
+     */
+    async readArtifact(caller: Caller, input: { name: string; task_id?: string | undefined }) {
+      const held = await ctx.governed(caller.agent_id);
+      const own = held?.run.task_id ?? (await ctx.packetOf(caller.agent_id))?.task_id;
+      const taskId = input.task_id ?? own;
+      if (!taskId)
+        throw new AgovError("INVALID_INPUT", "task_id: required when you have no task of your own");
+      const run = (t: string) => (t.includes("/") ? t.slice(0, t.indexOf("/") + 1) : null);
+      const sameRun = own !== undefined && run(own) !== null && run(own) === run(taskId);
+      if (caller.tier < 3 && taskId !== own && !sameRun)
+        throw new AgovError(
+          "DENIED",
+          `task_id: ${caller.agent_id} may read the artifacts of its own task${own ? ` (${own})` : ""} and of its pipeline run's stages; ${taskId} is neither (T3 and above read any task's)`,
+          { tier: caller.tier },
+        );
+      const found = await state.artifacts.get(taskId, input.name);
+      if (!found)
+        throw new AgovError(
+          "NOT_FOUND",
+          `name: task ${taskId} has no artifact ${input.name} (it has: ${(await state.tasks.artifacts(taskId)).join(", ") || "none"})`,
+        );
+      return { task_id: taskId, name: input.name, ...found };
+    },
+
     async recordArtifact(
       caller: Caller,
       input: { name: string; kind: string; content: unknown; task_id?: string | undefined },

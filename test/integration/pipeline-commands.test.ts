@@ -4,8 +4,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPipelines, type Pipelines } from "../../src/pipeline/index.js";
+import { connectInMemory } from "../../src/server/memory.js";
 import { type PipelineEnv, ROOT, startPipelines } from "../support/pipelines.js";
 
 let env: PipelineEnv;
@@ -226,6 +228,51 @@ describe("command stages", () => {
     expect(seen).toMatch(/^Review this plan: plan: add 3 nodes\n/);
     const packet = await env.rt.governance.getPacket(record.stages.review!.agents[0]!);
     expect(packet?.objective).toMatch(/^Review this plan: plan: add 3 nodes/);
+  });
+
+  it("lets a later stage's agent read an earlier stage's artifact with artifact_read, and nothing else", async () => {
+    env = await startPipelines({ agents: false });
+    const outsider = await env.connect("outsider", 2);
+    let read: { own?: unknown; earlier?: unknown; other?: unknown } = {};
+    env.service.executors.swap("review", async (task) => {
+      const conn = await connectInMemory(env.gateway, task.token);
+      const client = new Client({ name: "stage", version: "0" });
+      await client.connect(conn.transport);
+      const call = async (args: Record<string, unknown>) => {
+        const r = (await client.callTool({ name: "artifact_read", arguments: args })) as {
+          isError?: boolean;
+          structuredContent?: Record<string, unknown>;
+          _meta?: Record<string, { code?: string }>;
+        };
+        return r.isError ? r._meta?.["agov/error"]?.code : r.structuredContent;
+      };
+      await client.callTool({ name: "phase_transition", arguments: { phase: "BOOTSTRAP" } });
+      read = {
+        earlier: await call({ name: "plan-output", task_id: `${task.run_id}/plan` }),
+        other: await call({ name: "plan-output", task_id: "someone-else" }),
+      };
+      await client.close();
+      return { ok: true };
+    });
+    const record = await env.run(`pipeline:
+  name: reader
+  stages:
+    - plan: { type: command, tier: 4, run: [[node, -e, "console.log('three nodes')"]] }
+    - review: { agent: reviewer, requires: [plan] }
+`);
+    expect(record.status, record.reason ?? "").toBe("succeeded");
+    expect(read.earlier).toMatchObject({
+      name: "plan-output",
+      kind: "command-output",
+      content: { stdout: "three nodes\n", exit_code: 0 },
+    });
+    expect(read.other).toBe("DENIED");
+    // Someone with no run and below T3 reads no stage's artifacts.
+    const r = await outsider.call("artifact_read", {
+      name: "plan-output",
+      task_id: record.stages.plan!.task_id,
+    });
+    expect(r).toMatchObject({ isError: true, code: "DENIED" });
   });
 
   it("refuses an artifact reference to a stage the reader does not require", () => {
