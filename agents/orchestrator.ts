@@ -216,10 +216,7 @@ export async function runTask(opts: RunOptions): Promise<RunResult> {
         const stuck = new Set(conds.find((c) => c.condition === "STUCK")?.agents ?? []);
         const voters = await activeVoters(stuck);
         await givePacket("GAMMA");
-        gamma = settle(
-          "GAMMA",
-          env("GAMMA").then((e) => runGamma(e, { reason: fired.condition, voters })),
-        );
+        gamma = supervise("GAMMA", (e) => runGamma(e, { reason: fired.condition, voters }));
         void gamma.then(() => {
           gammaDone = true;
         });

@@ -62,6 +62,30 @@ describe("agov run when a model misbehaves", () => {
     expect((await env.rt.ledger.verify()).ok).toBe(true);
   });
 
+  it("replaces a mediator revoked for its own faults too", async () => {
+    fake = await startFakeOpenAI();
+    const isGamma = (body: Record<string, unknown>) =>
+      (body.messages as Array<{ role: string; content: string }>).some(
+        (m) => m.role === "system" && m.content.includes(STANCE.GAMMA),
+      );
+    let refused = 0;
+    fake.setFallback((body) => (isGamma(body) && refused++ < 2 ? badRequest : offlineReply(body)));
+    const model = createModel({ OPENAI_BASE_URL: fake.url }, { sleep: async () => {} });
+    // Settles the scale-versus-cost trade-off both ways: the peers conflict and GAMMA mediates.
+    const run = await runInProc({
+      objective: "Design a distributed, low-cost analytics platform",
+      model,
+      replacements: 1,
+    });
+    env = run.env;
+    const revoked = (await env.rt.ledger.revocations()).map((r) => [r.agent_id, r.reason_type]);
+    expect(revoked).toEqual([["gamma", "SAME_ERROR_REPEATED"]]);
+    expect(run.result.replacements).toEqual([
+      { role: "GAMMA", replaced: "gamma", by: "gamma-r1", reason: expect.any(String) },
+    ]);
+    expect(run.result.metrics.consensus).toBe("accepted");
+  });
+
   it("replaces at most N times per role", async () => {
     fake = await startFakeOpenAI();
     fake.setFallback((body) => (isAlpha(body) ? badRequest : offlineReply(body)));
