@@ -1,7 +1,7 @@
 // `agov pipeline` as a person uses it: the real binary on a fresh AGOV_HOME with the offline model.
 // The gate holds until `agov pipeline approve`; a runner killed with SIGKILL (at the gate, or in
 // the middle of an agent stage) is continued by `agov pipeline resume` without redoing stages.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { agov, httpClient, httpServer, issueToken, tempHome, textOf } from "../support/agov.js";
@@ -153,6 +153,7 @@ describe("agov pipeline", () => {
     const home = tempHome();
     const count = join(home, "count");
     const go = join(home, "go");
+    const started = join(home, "started");
     const append = (tag: string) =>
       `[node, -e, ${JSON.stringify(`require('fs').appendFileSync(${JSON.stringify(count)}, '${tag}\\n')`)}]`;
     const file = join(home, "cmds.yaml");
@@ -166,13 +167,17 @@ describe("agov pipeline", () => {
         tier: 4
         run:
           - ${append("a")}
-          - [node, -e, ${JSON.stringify(`const t=setInterval(()=>{if(require('fs').existsSync(${JSON.stringify(go)}))clearInterval(t)},20)`)}]
+          - [node, -e, ${JSON.stringify(`require('fs').writeFileSync(${JSON.stringify(started)}, '');const t=setInterval(()=>{if(require('fs').existsSync(${JSON.stringify(go)}))clearInterval(t)},20)`)}]
           - ${append("b")}
 `,
     );
     const first = start(["pipeline", "run", file], { AGOV_HOME: home });
     const run = (await first.waitFor(RUN_ID))[1]!;
     await first.waitFor(/command 1 of 3 done/);
+    // Killed while command 2 runs (its ledger row is written before it starts).
+    for (let i = 0; i < 250 && !existsSync(started); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(started)).toBe(true);
     first.child.kill("SIGKILL");
     expect((await first.exit).signal).toBe("SIGKILL");
     // The command it had started goes on by itself; it ends once "go" exists.
