@@ -54,6 +54,9 @@ path "governance/tools/spawn_conditions" {
 path "governance/tools/pipeline_status" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/pipeline_describe" {
+  capabilities = ["read", "update"]
+}
 # read docs
 path "secret/data/docs/*" {
   capabilities = ["read", "list"]

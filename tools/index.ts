@@ -31,6 +31,7 @@ import { messageSend } from "./messages/send.js";
 import { checkpointLoad } from "./pipeline/checkpoint-load.js";
 import { checkpointSave } from "./pipeline/checkpoint-save.js";
 import { gateApprove } from "./pipeline/gate-approve.js";
+import { pipelineDescribe } from "./pipeline/pipeline-describe.js";
 import { pipelineRun } from "./pipeline/pipeline-run.js";
 import { pipelineStatus } from "./pipeline/pipeline-status.js";
 import { stageRun } from "./pipeline/stage-run.js";
@@ -53,6 +54,7 @@ export const TOOLS: readonly ToolDef[] = [
   consensusStatus,
   spawnConditions,
   pipelineStatus,
+  pipelineDescribe,
   lockAcquire,
   lockRefresh,
   lockRelease,

@@ -1,6 +1,6 @@
 // Where pipelines and templates are found: a path as given, or a name looked up in the agov home
 // and then in the pipelines shipped with the package.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AgovError } from "../util/errors.js";
 import { packageRoot } from "../util/paths.js";
@@ -36,6 +36,19 @@ export function findByName(name: string, dirs: PipelineDirs): { text: string; fi
     "NOT_FOUND",
     `no pipeline named "${name}" in ${dirs.pipelines.join(" or ")}; pass a file path, or put ${name}.yaml there`,
   );
+}
+
+/** The names of the pipelines in the pipeline folders (the agov home's first), each once. */
+export function pipelineNames(dirs: PipelineDirs): string[] {
+  const names = new Set<string>();
+  for (const dir of dirs.pipelines) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) {
+      const m = /^(.+)\.ya?ml$/.exec(f);
+      if (m && NAME_RE.test(m[1]!)) names.add(m[1]!);
+    }
+  }
+  return [...names];
 }
 
 /** A path if it names a file (or looks like one), else a name. */

@@ -6,7 +6,13 @@ import { wait } from "../util/clock.js";
 import { AgovError } from "../util/errors.js";
 import { ungranted } from "./command.js";
 import { createEngine } from "./engine.js";
-import { findByName, findPipeline, type PipelineDirs, templateDirsFor } from "./files.js";
+import {
+  findByName,
+  findPipeline,
+  type PipelineDirs,
+  pipelineNames,
+  templateDirsFor,
+} from "./files.js";
 import { loadPipeline } from "./load.js";
 import { createRunStore, newRecord } from "./record.js";
 import { createStageRegistry, type EngineDeps } from "./run-context.js";
@@ -99,6 +105,8 @@ export function createPipelines(deps: PipelineServiceDeps) {
     find: (ref: string) => findPipeline(ref, deps.dirs),
     /** A pipeline by name only (MCP callers do not name server paths). */
     byName: (name: string) => findByName(name, deps.dirs),
+    /** The pipelines that can be run by name. */
+    names: () => pipelineNames(deps.dirs),
     validate,
     /** Validates, records and starts a run; `done` settles when it ends (or stops). */
     async start(opts: StartOptions): Promise<{ record: RunRecord; done: Promise<RunRecord> }> {

@@ -1,7 +1,8 @@
 // completion/complete: values a caller can choose among for a prompt argument or a resource
 // template parameter. Every value that comes from agov's state is read through the equivalent
 // tool's governed call (on the record, refused as the tool would be), so a caller is offered only
-// names it could read anyway: its own task, the agents on that task's roster, pipeline runs.
+// names it could read anyway: its own task, the agents on that task's roster, pipeline runs, the
+// pipelines that can be run by name.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CompleteRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { BLACKBOARD_SECTIONS } from "../state/index.js";
@@ -60,6 +61,13 @@ export function registerCompletions(server: Server, s: CompletionSession): void 
         const r = await read("pipeline_status", { limit: MAX_VALUES });
         const runs = (r?.runs as Array<{ run_id?: unknown }> | undefined) ?? [];
         values = runs.map((x) => x.run_id).filter((x): x is string => typeof x === "string");
+        break;
+      }
+      case "pipeline": {
+        const r = await read("pipeline_describe", {});
+        values = ((r?.pipelines as unknown[] | undefined) ?? []).filter(
+          (x): x is string => typeof x === "string",
+        );
         break;
       }
       case "agent_id": {

@@ -113,6 +113,28 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
     touched: (e, p) => e.type === "pipeline_run" && e.run_id === p.run_id,
   },
   {
+    name: "pipelines",
+    title: "Pipelines",
+    description: "The pipelines that can be run by name, as pipeline_describe lists them.",
+    template: "agov://pipelines/defs",
+    tool: "pipeline_describe",
+    params: [],
+    args: () => ({}),
+    // Files on the server, not state: a reader reads again when it wants the newest list.
+    touched: () => false,
+  },
+  {
+    name: "pipeline",
+    title: "Pipeline",
+    description:
+      "One pipeline as validated, each stage with its kind, tier, commands or GitHub action, as pipeline_describe returns it.",
+    template: "agov://pipelines/defs/{pipeline}",
+    tool: "pipeline_describe",
+    params: ["pipeline"],
+    args: (p) => ({ pipeline: p.pipeline }),
+    touched: () => false,
+  },
+  {
     name: "ledger-tail",
     title: "Ledger tail",
     description:

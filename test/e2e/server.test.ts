@@ -175,6 +175,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   phase_transition: { phase: "BOOTSTRAP" },
   artifact_record: { name: "plan", kind: "plan", content: 1, task_id: "t" },
   artifact_read: { name: "plan", task_id: "t" },
+  pipeline_describe: { pipeline: "infrastructure-deploy" },
   error_report: { error_type: "e", message: "m" },
   handoff_read: { task_id: "t" },
   promotion_request: {},

@@ -336,6 +336,28 @@ describe("completions", () => {
     const none = await revoked.client.complete({ ref, argument: { name: "run_id", value: "" } });
     expect(none.completion.values).toEqual([]);
   });
+
+  it("describes the bundled pipelines, and completes a pipeline's name", async () => {
+    env = await startInProc();
+    const dev = await env.connect("dev", 1);
+    const ref = { type: "ref/resource" as const, uri: "agov://pipelines/defs/{pipeline}" };
+    const got = await dev.client.complete({ ref, argument: { name: "pipeline", value: "infra" } });
+    expect(got.completion.values).toEqual(["infrastructure-deploy"]);
+    const read = await dev.client.readResource({ uri: "agov://pipelines/defs/code-change" });
+    const def = JSON.parse((read.contents[0] as { text: string }).text) as {
+      stages: Array<{ name: string; kind: string; tier: number | null; commands?: string[] }>;
+    };
+    expect(def.stages.find((s) => s.name === "checks")).toMatchObject({
+      kind: "command",
+      tier: 2,
+      commands: ["npm test", "npm run lint"],
+    });
+    const listed = await dev.call("pipeline_describe", {});
+    expect(listed.data.pipelines).toEqual(
+      expect.arrayContaining(["code-change", "infrastructure-deploy", "ansible-rollout"]),
+    );
+    expect((await dev.call("pipeline_describe", { pipeline: "nope" })).code).toBe("NOT_FOUND");
+  });
 });
 
 for (const store of ["sqlite", "redis"] as const) {
