@@ -129,7 +129,13 @@ export function runCommand(
     opts.signal.addEventListener("abort", stop, { once: true });
     let spawnError: string | null = null;
     child.on("error", (err) => {
-      spawnError = `${file}: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+      const code = (err as NodeJS.ErrnoException).code;
+      spawnError =
+        code === "ENOENT"
+          ? `${file} is not installed here (not found on PATH)`
+          : code === "EACCES"
+            ? `${file} cannot be run here (permission denied)`
+            : `${file}: ${code ?? err.message}`;
     });
     child.on("close", (code, signal) => {
       ended.abort();

@@ -299,6 +299,29 @@ describe("command stages", () => {
     );
   });
 
+  it("runs the bundled terraform-deploy up to a clear failure where terraform is not installed", async () => {
+    env = await startPipelines({ agents: false });
+    const { text, file } = env.service.byName("terraform-deploy");
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    let record: Awaited<ReturnType<PipelineEnv["run"]>>;
+    try {
+      record = await (await env.service.start({ text, file, started_by: "test" })).done;
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(record.status).toBe("failed");
+    expect(record.stages.plan!.reason).toBe(
+      "terraform init -input=false: could not start: terraform is not installed here (not found on PATH)",
+    );
+    expect(record.stages.review!.status).toBe("pending");
+    expect(record.stages.apply!.status).toBe("pending");
+    const rows = await commandRows();
+    expect(rows.map((r) => [r.action, r.error_type])).toEqual([
+      ["command terraform init -input=false", "FAILED"],
+    ]);
+  });
+
   it("validates command steps, naming the field", () => {
     const bad = (stage: string) => `pipeline:\n  name: bad\n  stages:\n    - s: ${stage}\n`;
     env = undefined as unknown as PipelineEnv;
