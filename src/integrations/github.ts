@@ -29,7 +29,7 @@ export function createGitHub(opts: {
           "content-type": "application/json",
           "user-agent": "agov",
         },
-        body: JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
@@ -68,6 +68,19 @@ export function createGitHub(opts: {
     async setStatus(repo, sha, s) {
       const d = await call("POST", `${repoPath(repo)}/statuses/${encodeURIComponent(sha)}`, s);
       return { id: Number(d.id) };
+    },
+    async reviews(repo, number) {
+      const list = (await call(
+        "GET",
+        `${repoPath(repo)}/pulls/${number}/reviews?per_page=100`,
+        undefined,
+      )) as unknown;
+      return (Array.isArray(list) ? list : []).map(
+        (r: { user?: { login?: unknown }; state?: unknown }) => ({
+          user: String(r.user?.login ?? "?"),
+          state: String(r.state ?? ""),
+        }),
+      );
     },
     async merge(repo, number, method) {
       const d = await call("PUT", `${repoPath(repo)}/pulls/${number}/merge`, {

@@ -24,6 +24,8 @@ export interface GitHubClient {
     s: { state: string; context: string; description: string },
   ): Promise<{ id: number }>;
   merge(repo: string, number: number, method: string): Promise<{ sha: string; merged: boolean }>;
+  /** The reviews of a pull request, oldest first. */
+  reviews(repo: string, number: number): Promise<Array<{ user: string; state: string }>>;
 }
 
 /** The tier each action needs at least (merging also needs a human gate before it). */
@@ -32,7 +34,22 @@ export const GITHUB_ACTION_TIER = {
   comment: 2,
   status: 2,
   merge: 3,
+  wait_for_review: 2,
 } as const;
+
+/** Each reviewer's latest say: approved when some approve and none asks for changes. */
+export function reviewVerdict(reviews: ReadonlyArray<{ user: string; state: string }>): {
+  state: "approved" | "changes_requested" | "pending";
+  by: string[];
+} {
+  const latest = new Map<string, string>();
+  for (const r of reviews)
+    if (r.state !== "COMMENTED" && r.state !== "PENDING") latest.set(r.user, r.state);
+  const changes = [...latest].filter(([, s]) => s === "CHANGES_REQUESTED").map(([u]) => u);
+  if (changes.length > 0) return { state: "changes_requested", by: changes };
+  const approved = [...latest].filter(([, s]) => s === "APPROVED").map(([u]) => u);
+  return approved.length > 0 ? { state: "approved", by: approved } : { state: "pending", by: [] };
+}
 
 export async function runGithubStage(ctx: RunCtx, def: GithubStageDef): Promise<boolean> {
   const { record, deps } = ctx;
@@ -104,6 +121,32 @@ export async function runGithubStage(ctx: RunCtx, def: GithubStageDef): Promise<
           description: await fill(f.description ?? ""),
         });
         break;
+      case "wait_for_review": {
+        const n = await prNumber();
+        if (n === null)
+          throw new Error(`no pull request: stage ${def.pull_request_of} opened none`);
+        const deadline = deps.clock.now() + def.timeout_ms;
+        await ctx.move(def.name, "waiting", `waiting for a review of ${def.repo}#${n}`, {
+          deadline,
+        });
+        for (;;) {
+          const verdict = reviewVerdict(await gh.reviews(def.repo, n));
+          if (verdict.state === "approved") {
+            result = { number: n, approved_by: verdict.by };
+            break;
+          }
+          if (verdict.state === "changes_requested")
+            throw new Error(`${def.repo}#${n}: changes requested by ${verdict.by.join(", ")}`);
+          if (deps.clock.now() >= deadline)
+            throw new Error(
+              `${def.repo}#${n}: no approving review within ${def.timeout_ms / 60_000} min`,
+            );
+          await deps.sleep(deps.pollMs, ctx.signal);
+          if (ctx.signal.aborted) throw new Error("the runner was stopped");
+          await ctx.keepAlive();
+        }
+        break;
+      }
       case "merge": {
         const n = await prNumber();
         if (n === null)
@@ -120,6 +163,8 @@ export async function runGithubStage(ctx: RunCtx, def: GithubStageDef): Promise<
       error_message: why,
       latency_us: (deps.clock.now() - started) * 1000,
     });
+    // Stopped from outside: the stage stays as it is on record, and a resume takes it up again.
+    if (ctx.signal.aborted) return false;
     await ctx.move(def.name, "failed", `GitHub ${def.action} on ${def.repo}: ${why}`);
     return false;
   }

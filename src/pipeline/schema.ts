@@ -165,6 +165,8 @@ export const githubStageSchema = z.strictObject({
   merge: z
     .strictObject({ ...prRef, method: z.enum(["merge", "squash", "rebase"]).optional() })
     .optional(),
+  /** A gate on the pull request's reviews: approved goes on, changes requested fails. */
+  wait_for_review: z.strictObject({ ...prRef, timeout: duration.optional() }).optional(),
   ...common,
 });
 

@@ -86,14 +86,14 @@ export function parseStage(
   if (type === "github") {
     const g = githubStageSchema.safeParse(body);
     if (!g.success) return fail(issues, zodIssues(src, here, g.error));
-    const actions = (["open_pull_request", "comment", "status", "merge"] as const).filter(
-      (a) => g.data[a] !== undefined,
-    );
+    const actions = (
+      ["open_pull_request", "comment", "status", "merge", "wait_for_review"] as const
+    ).filter((a) => g.data[a] !== undefined);
     if (actions.length !== 1) {
       issues.push(
         src.issue(
           here,
-          `a github stage does one thing: open_pull_request, comment, status or merge (found ${actions.join(", ") || "none"})`,
+          `a github stage does one thing: open_pull_request, comment, status, merge or wait_for_review (found ${actions.join(", ") || "none"})`,
         ),
       );
       return null;
@@ -108,7 +108,11 @@ export function parseStage(
     }
     const number = typeof fields.number === "number" ? fields.number : null;
     const of = typeof fields.pull_request_of === "string" ? fields.pull_request_of : null;
-    if ((action === "comment" || action === "merge") && (number === null) === (of === null)) {
+    if (
+      action !== "open_pull_request" &&
+      action !== "status" &&
+      (number === null) === (of === null)
+    ) {
       issues.push(
         src.issue(
           [...here, action],
@@ -141,6 +145,7 @@ export function parseStage(
       fields: strings,
       number,
       pull_request_of: of,
+      timeout_ms: typeof fields.timeout === "number" ? fields.timeout : 24 * 3_600_000,
       on_failure: g.data.on_failure ?? "stop",
     };
   }

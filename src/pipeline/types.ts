@@ -70,7 +70,7 @@ export interface CommandStageDef extends StageBase {
   on_failure: "stop" | "continue";
 }
 
-export type GithubAction = "open_pull_request" | "comment" | "status" | "merge";
+export type GithubAction = "open_pull_request" | "comment" | "status" | "merge" | "wait_for_review";
 
 export interface GithubStageDef extends StageBase {
   kind: "github";
@@ -82,6 +82,8 @@ export interface GithubStageDef extends StageBase {
   /** The pull request: a number, or the one an earlier open_pull_request stage opened. */
   number: number | null;
   pull_request_of: string | null;
+  /** wait_for_review: how long to wait for an approving review. */
+  timeout_ms: number;
   on_failure: "stop" | "continue";
 }
 

@@ -20,7 +20,9 @@ interface Seen {
   body: Record<string, unknown>;
 }
 
-async function githubDouble(): Promise<{ url: string; seen: Seen[] }> {
+async function githubDouble(
+  reviews: Array<{ user: { login: string }; state: string }> = [],
+): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = createServer(async (req, res) => {
     let text = "";
@@ -33,6 +35,8 @@ async function githubDouble(): Promise<{ url: string; seen: Seen[] }> {
       return reply(401, { message: "Bad credentials" });
     if (req.method === "POST" && req.url === "/api/v3/repos/acme/app/pulls")
       return reply(201, { number: 7, html_url: "https://github.example/acme/app/pull/7" });
+    if (req.method === "GET" && req.url === "/api/v3/repos/acme/app/pulls/7/reviews?per_page=100")
+      return reply(200, reviews);
     if (req.method === "POST" && req.url === "/api/v3/repos/acme/app/issues/7/comments")
       return reply(201, { id: 99, html_url: "https://github.example/acme/app/pull/7#c99" });
     return reply(404, { message: "Not Found" });
@@ -99,6 +103,49 @@ describe("GitHub stages", () => {
     ]);
     expect(rows.stdout).not.toContain("ghp_test_token");
     expect((await agov(["audit", "verify"], env)).code).toBe(0);
+  });
+
+  it("holds a stage until the pull request is approved, and fails it when changes are requested", async () => {
+    const pipeline = `pipeline:
+  name: reviewed
+  stages:
+    - open:
+        type: github
+        repo: acme/app
+        open_pull_request: { head: feature/cache, base: main, title: Add a cache }
+    - approved: { type: github, repo: acme/app, requires: [open], wait_for_review: { pull_request_of: open, timeout: 1h } }
+    - note: { type: github, repo: acme/app, requires: [open, approved], comment: { pull_request_of: open, body: Approved } }
+`;
+    const run = async (reviews: Array<{ user: { login: string }; state: string }>) => {
+      const gh = await githubDouble(reviews);
+      const home = tempHome();
+      const file = join(home, "reviewed.yaml");
+      writeFileSync(file, pipeline);
+      const r = await agov(["pipeline", "run", file], {
+        AGOV_HOME: home,
+        AGOV_GITHUB_API_URL: gh.url,
+        GITHUB_TOKEN: "ghp_test_token",
+      });
+      return { r, gh };
+    };
+    const ok = await run([
+      { user: { login: "rev" }, state: "CHANGES_REQUESTED" },
+      { user: { login: "rev" }, state: "APPROVED" },
+      { user: { login: "other" }, state: "COMMENTED" },
+    ]);
+    expect(ok.r.code, ok.r.stderr).toBe(0);
+    expect(ok.gh.seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      "POST /api/v3/repos/acme/app/pulls",
+      "GET /api/v3/repos/acme/app/pulls/7/reviews?per_page=100",
+      "POST /api/v3/repos/acme/app/issues/7/comments",
+    ]);
+    const no = await run([
+      { user: { login: "a" }, state: "APPROVED" },
+      { user: { login: "b" }, state: "CHANGES_REQUESTED" },
+    ]);
+    expect(no.r.code).not.toBe(0);
+    expect(`${no.r.stdout}${no.r.stderr}`).toMatch(/acme\/app#7: changes requested by b/);
+    expect(no.gh.seen.map((s) => s.method)).toEqual(["POST", "GET"]);
   });
 
   it("fails the stage clearly without a token, and with a token GitHub refuses", async () => {
