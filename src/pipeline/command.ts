@@ -58,18 +58,7 @@ export function runCommand(
 ): Promise<CommandResult> {
   const started = opts.clock.now();
   const cwd = resolve(opts.baseDir, step.cwd ?? ".");
-  const failed = (error: string): CommandResult => ({
-    exit_code: null,
-    signal: null,
-    timed_out: false,
-    duration_ms: 0,
-    stdout: "",
-    stderr: "",
-    stdout_bytes: 0,
-    stderr_bytes: 0,
-    output_digest: createHash("sha256").digest("hex"),
-    error,
-  });
+  const failed = (error: string): CommandResult => ({ ...emptyResult(), error });
   if (!existsSync(cwd) || !statSync(cwd).isDirectory())
     return Promise.resolve(failed(`cwd: ${cwd} is not a directory`));
   const env: Record<string, string> = {};
@@ -282,6 +271,7 @@ export async function runCommandStage(ctx: RunCtx, def: CommandStageDef): Promis
   return true;
 }
 
+/** A command that never ran: nothing written, the digest of no output. */
 function emptyResult(): CommandResult {
   return {
     exit_code: null,
@@ -292,7 +282,7 @@ function emptyResult(): CommandResult {
     stderr: "",
     stdout_bytes: 0,
     stderr_bytes: 0,
-    output_digest: "",
+    output_digest: createHash("sha256").digest("hex"),
     error: null,
   };
 }

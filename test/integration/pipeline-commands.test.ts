@@ -26,6 +26,18 @@ const tempDir = () => {
 };
 const yamlString = (s: string) => JSON.stringify(s);
 
+/** A pipeline service that only validates documents (nothing it would run is given). */
+const validator = () =>
+  createPipelines({
+    state: {} as never,
+    ledger: {} as never,
+    governance: {} as never,
+    authority: {} as never,
+    clock: { now: () => 0 } as never,
+    ids: {} as never,
+    dirs: { pipelines: [], templates: [join(ROOT, "templates")] },
+  });
+
 const FORTY_TWO = (tier: number) => `pipeline:
   name: answer
   stages:
@@ -277,15 +289,7 @@ describe("command stages", () => {
 
   it("refuses an artifact reference to a stage the reader does not require", () => {
     env = undefined as unknown as PipelineEnv;
-    const svc = createPipelines({
-      state: {} as never,
-      ledger: {} as never,
-      governance: {} as never,
-      authority: {} as never,
-      clock: { now: () => 0 } as never,
-      ids: {} as never,
-      dirs: { pipelines: [], templates: [join(ROOT, "templates")] },
-    });
+    const svc = validator();
     const ref = (stage: string) => `\${stages.${stage}.artifacts.x}`;
     const doc = (objective: string) => `pipeline:
   name: refs
@@ -325,15 +329,7 @@ describe("command stages", () => {
   it("validates command steps, naming the field", () => {
     const bad = (stage: string) => `pipeline:\n  name: bad\n  stages:\n    - s: ${stage}\n`;
     env = undefined as unknown as PipelineEnv;
-    const svc = createPipelines({
-      state: {} as never,
-      ledger: {} as never,
-      governance: {} as never,
-      authority: {} as never,
-      clock: { now: () => 0 } as never,
-      ids: {} as never,
-      dirs: { pipelines: [], templates: [join(ROOT, "templates")] },
-    });
+    const svc = validator();
     expect(() => svc.validate(bad("{ type: command, run: [] }"), "t.yaml")).toThrow(/run/);
     expect(() =>
       svc.validate(bad("{ type: command, run: [[ls]], shell: true }"), "t.yaml"),
