@@ -16,6 +16,9 @@ export default defineConfig({
         test: {
           name: "fast",
           include: ["test/{unit,conformance,integration}/**/*.test.ts"],
+          // agov keeps no module-level state, so the files of a worker share its module cache
+          // instead of importing every module again per file (the suite: 3m10s before, 2m40s).
+          isolate: false,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -25,6 +28,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/{e2e,chaos}/**/*.test.ts"],
+          // Likewise: the processes a test starts are its own; the test modules are shared.
+          isolate: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
