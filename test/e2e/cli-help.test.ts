@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS as TABLE } from "../../src/cli/commands.js";
+import { route } from "../../src/cli/main.js";
 import { agov, issueToken, ROOT, stdioClient, tempHome } from "../support/agov.js";
 
 /** The commands agov documents; the table may hold more (each is tested below), never fewer. */
@@ -44,19 +45,20 @@ describe("agov help", () => {
   it.each(NAMED.map((words) => [words.join(" "), words] as const))(
     "prints the usage of %s for --help and -h, creating nothing",
     async (_, words) => {
-      for (const flag of ["--help", "-h"]) {
-        const home = freshHome();
-        const r = await agov([...words, flag], { AGOV_HOME: home });
-        expect(r.code, `${words.join(" ")} ${flag}: ${r.stderr}`).toBe(0);
-        expect(r.stdout).toMatch(/^Usage:\n/);
-        expect(r.stdout).toContain(`agov ${words.join(" ")}`);
-        // A subcommand's help is its own, not its whole family's.
-        for (const other of NAMED.filter((w) => w.length === 2 && w[0] === words[0]))
-          if (words.length === 2 && other[1] !== words[1])
-            expect(r.stdout).not.toContain(`agov ${other.join(" ")} `);
-        expect(r.stderr).toBe("");
-        expect(existsSync(home), `${words.join(" ")} ${flag} created ${home}`).toBe(false);
-      }
+      const home = freshHome();
+      const r = await agov([...words, "--help"], { AGOV_HOME: home });
+      expect(r.code, `${words.join(" ")} --help: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/^Usage:\n/);
+      expect(r.stdout).toContain(`agov ${words.join(" ")}`);
+      // A subcommand's help is its own, not its whole family's.
+      for (const other of NAMED.filter((w) => w.length === 2 && w[0] === words[0]))
+        if (words.length === 2 && other[1] !== words[1])
+          expect(r.stdout).not.toContain(`agov ${other.join(" ")} `);
+      expect(r.stderr).toBe("");
+      expect(existsSync(home), `${words.join(" ")} --help created ${home}`).toBe(false);
+      // -h is routed exactly as --help is, before anything runs (the binary's path was shown above).
+      const short = route([...words, "-h"]);
+      expect(short).toEqual({ print: r.stdout.replace(/\n$/, ""), code: 0 });
     },
   );
 
