@@ -93,7 +93,18 @@ export const gateStageSchema = z.strictObject({
 export type GateStageInput = z.output<typeof gateStageSchema>;
 
 /** An environment variable's name, passed through from agov's own environment when allowed. */
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "expected a variable name");
+/**
+ * agov's own credentials and settings are never passed to a command: a pipeline's author (an MCP
+ * caller at T3 may send one as source) could otherwise read them back from the command's output.
+ */
+const AGOV_OWN = /^(AGOV_|VAULT_|OPENAI_|OPENROUTER_)|^(GITHUB_TOKEN|REDIS_URL)$/i;
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "expected a variable name")
+  .refine(
+    (n) => !AGOV_OWN.test(n),
+    "agov's own credentials and settings (AGOV_*, VAULT_*, OPENAI_*, OPENROUTER_*, GITHUB_TOKEN, REDIS_URL) are never passed to a command",
+  );
 const arg = z
   .string()
   .max(4096)

@@ -143,8 +143,8 @@ describe("command stages", () => {
 
   it("passes only the allowed environment", async () => {
     env = await startPipelines({ agents: false });
-    process.env.AGOV_TEST_SECRET = "s3cret";
-    process.env.AGOV_TEST_ALLOWED = "fine";
+    process.env.PIPELINE_TEST_SECRET = "s3cret";
+    process.env.PIPELINE_TEST_ALLOWED = "fine";
     try {
       const record = await env.run(`pipeline:
   name: envs
@@ -153,14 +153,14 @@ describe("command stages", () => {
         type: command
         tier: 4
         run:
-          - argv: [node, -e, "console.log(process.env.AGOV_TEST_SECRET ?? '-', process.env.AGOV_TEST_ALLOWED ?? '-')"]
-            env: [AGOV_TEST_ALLOWED]
+          - argv: [node, -e, "console.log(process.env.PIPELINE_TEST_SECRET ?? '-', process.env.PIPELINE_TEST_ALLOWED ?? '-')"]
+            env: [PIPELINE_TEST_ALLOWED]
 `);
       const art = await env.rt.state.artifacts.get(record.stages.show!.task_id, "show-output");
       expect(art?.content).toMatchObject({ stdout: "- fine\n" });
     } finally {
-      delete process.env.AGOV_TEST_SECRET;
-      delete process.env.AGOV_TEST_ALLOWED;
+      delete process.env.PIPELINE_TEST_SECRET;
+      delete process.env.PIPELINE_TEST_ALLOWED;
     }
   });
 
@@ -337,6 +337,14 @@ describe("command stages", () => {
     expect(() =>
       svc.validate(bad("{ type: command, run: [{ argv: [a, b], shell: true }] }"), "t.yaml"),
     ).toThrow(/with shell: true, argv is one string/);
+    // A pipeline's author cannot read agov's own credentials back from a command's output.
+    for (const name of ["VAULT_TOKEN", "GITHUB_TOKEN", "AGOV_TOKEN", "openai_api_key", "REDIS_URL"])
+      expect(() =>
+        svc.validate(bad(`{ type: command, run: [{ argv: [env], env: [${name}] }] }`), "t.yaml"),
+      ).toThrow(/agov's own credentials and settings/);
+    expect(() =>
+      svc.validate(bad("{ type: command, run: [{ argv: [env], env: [AWS_REGION] }] }"), "t.yaml"),
+    ).not.toThrow();
     expect(() => svc.validate(bad("{ type: command, run: [[ls]], tier: 9 }"), "t.yaml")).toThrow(
       /tier/,
     );
