@@ -254,7 +254,7 @@ export function createRevoker(deps: {
       revoked: true,
       run_id: run?.run_id ?? null,
       tokens_revoked: tokens,
-      handoff: handoff ?? (await handoffOf(before?.task_id)),
+      handoff: kept,
     };
   }
 }

@@ -6,7 +6,7 @@ import type { StateStore } from "../state/index.js";
 import { type Clock, wait } from "../util/clock.js";
 import { formatDuration } from "../util/duration.js";
 import { toAgovError } from "../util/errors.js";
-import { withArtifacts } from "./load.js";
+import { stageArtifacts, withArtifacts } from "./load.js";
 import type { RunCtx } from "./run-context.js";
 import type { AgentStageDef, RetryPolicy, RunRecord, StageOutcome, StageTask } from "./types.js";
 
@@ -291,8 +291,5 @@ export async function stageObjective(
   def: AgentStageDef,
 ): Promise<string> {
   const text = record.objective ? `${def.objective} Context: ${record.objective}` : def.objective;
-  return withArtifacts(text, async (stage, name) => {
-    const task = record.stages[stage]?.task_id;
-    return task ? (await state.artifacts.get(task, name))?.content : undefined;
-  });
+  return withArtifacts(text, stageArtifacts(state, record));
 }

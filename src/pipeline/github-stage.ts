@@ -4,7 +4,7 @@
 // the stage fails saying so.
 import { argsDigest } from "../util/json.js";
 import { clip } from "../util/text.js";
-import { withArtifacts } from "./load.js";
+import { stageArtifacts, withArtifacts } from "./load.js";
 import type { RunCtx } from "./run-context.js";
 import type { GithubStageDef } from "./types.js";
 
@@ -68,19 +68,13 @@ export async function runGithubStage(ctx: RunCtx, def: GithubStageDef): Promise<
     );
     return false;
   }
-  const fill = (text: string) =>
-    withArtifacts(text, async (stage, name) => {
-      const task = record.stages[stage]?.task_id;
-      return task ? (await deps.state.artifacts.get(task, name))?.content : undefined;
-    });
+  const artifactOf = stageArtifacts(deps.state, record);
+  const fill = (text: string) => withArtifacts(text, artifactOf);
   /** The pull request a comment or merge is about: its own number, or the one a stage opened. */
   const prNumber = async (): Promise<number | null> => {
     if (def.number !== null) return def.number;
     if (!def.pull_request_of) return null;
-    const task = record.stages[def.pull_request_of]?.task_id;
-    const res = task
-      ? (await deps.state.artifacts.get(task, `${def.pull_request_of}-result`))?.content
-      : undefined;
+    const res = await artifactOf(def.pull_request_of, `${def.pull_request_of}-result`);
     const n = (res as { number?: unknown } | undefined)?.number;
     return typeof n === "number" ? n : null;
   };

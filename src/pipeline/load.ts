@@ -1,6 +1,7 @@
 // Loads a pipeline: YAML → zod shape → names resolved (roles, templates, requires, when) → run
 // order. Every problem is found here, before anything runs, each at its line.
 import type { Tier } from "../authority/index.js";
+import type { StateStore } from "../state/index.js";
 import { dict } from "../util/dict.js";
 import { runOrder } from "./graph.js";
 import { BUILTIN_ROLES } from "./roles.js";
@@ -14,7 +15,7 @@ import {
 } from "./source.js";
 import { parseStage } from "./stage-def.js";
 import type { TemplateLibrary } from "./templates.js";
-import type { PipelineDef, RoleDef, StageDef } from "./types.js";
+import type { PipelineDef, RoleDef, RunRecord, StageDef } from "./types.js";
 import { stagesOf } from "./when.js";
 
 export interface LoadOptions {
@@ -190,6 +191,14 @@ export async function withArtifacts(
   }
   return out;
 }
+
+/** Reads an artifact of a stage of the run, by stage and name (undefined when not recorded). */
+export const stageArtifacts =
+  (state: StateStore, record: RunRecord) =>
+  async (stage: string, name: string): Promise<unknown> => {
+    const task = record.stages[stage]?.task_id;
+    return task ? (await state.artifacts.get(task, name))?.content : undefined;
+  };
 
 const isCommandOutput = (c: unknown): c is { stdout: string } =>
   typeof c === "object" && c !== null && typeof (c as { stdout?: unknown }).stdout === "string";
