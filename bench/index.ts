@@ -49,7 +49,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 async function main(): Promise<void> {
   // stdio, HTTP and cold start run the built server: `npm run bench` builds it first.
   if (
-    !existsSync(join(ROOT, "dist", "src", "cli", "main.js")) &&
+    !existsSync(join(ROOT, "dist", "agov.js")) &&
     (wants("stdio") || wants("http") || wants("cold"))
   )
     throw new Error("dist/ is missing: run `npm run build` (npm run bench does) before the bench");

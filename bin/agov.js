@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `agov` command: runs the compiled CLI (built by `npm ci` / `npm run build`).
-import { main } from "../dist/src/cli/main.js";
+// Entry point of the `agov` command: runs the bundled CLI (built by `npm ci` / `npm run build`).
+import { main } from "../dist/agov.js";
 
 main(process.argv.slice(2)).then(
   (code) => {

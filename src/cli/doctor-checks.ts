@@ -106,18 +106,10 @@ export async function redisCheck(config: Config): Promise<Check | null> {
       status: "ok",
       detail: `the URL is read from Vault (${config.redis_url.slice(6)}) at start; checked by 'agov serve'`,
     };
-  const { Redis } = await import("ioredis");
   // One attempt, no reconnecting: the doctor asks once and says what it found. The time limit is
   // ours (an unref'd timer): ioredis's own connect timer would keep the process up after the answer.
-  const redis = new Redis(config.redis_url, {
-    lazyConnect: true,
-    connectionName: "agov-doctor",
-    connectTimeout: 0,
-    // Its socket is already gone after a refused connect, and would be waited for this long.
-    disconnectTimeout: 50,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
+  const { probeClient } = await import("../state/redis-connection.js");
+  const redis = probeClient(config.redis_url, "agov-doctor");
   let cause: string | undefined;
   redis.on("error", (err: Error) => {
     cause ??= err.message;

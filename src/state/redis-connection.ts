@@ -111,3 +111,20 @@ export function describeUrl(url: string): string {
     return "the configured REDIS_URL";
   }
 }
+
+/**
+ * A client that tries once and never reconnects, for asking whether Redis answers (agov doctor).
+ * Built here, where ioredis is imported statically: a dynamic import() of the CommonJS package
+ * itself would see only its default export once the CLI is bundled.
+ */
+export function probeClient(url: string, name: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    connectionName: name,
+    connectTimeout: 0,
+    // Its socket is already gone after a refused connect, and would be waited for this long.
+    disconnectTimeout: 50,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+}

@@ -1,13 +1,14 @@
 // Several processes appending to one ledger file must extend one unbroken chain.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createSqliteLedger } from "../../src/ledger/index.js";
 import { systemClock } from "../../src/util/clock.js";
 import { ROOT, tempHome } from "../support/agov.js";
 
 const WRITER = `
-import { createSqliteLedger } from ${JSON.stringify(join(ROOT, "dist/src/ledger/index.js"))};
+import { createSqliteLedger } from ${JSON.stringify(pathToFileURL(join(ROOT, "src/ledger/index.ts")).href)};
 const [home, agent, n] = process.argv.slice(1);
 const ledger = createSqliteLedger({ home, clock: { now: () => Date.now() } });
 for (let i = 0; i < Number(n); i++) {
@@ -21,7 +22,7 @@ function writer(home: string, agent: string, n: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--input-type=module", "-e", WRITER, home, agent, String(n)],
+      ["--import", "tsx", "--input-type=module", "-e", WRITER, home, agent, String(n)],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     child.on("error", reject);

@@ -1,0 +1,39 @@
+// Builds the `agov` command into dist/: one ES module (dist/agov.js) and the chunks of what it
+// loads lazily (the HTTP stack, Vault, Redis, PostgreSQL, the runner), so that starting agov reads
+// a handful of files instead of resolving some five hundred modules one by one (cold start and
+// every process the e2e tests spawn). Type checking is `npm run check`'s job; this only bundles.
+// better-sqlite3 is a native addon and stays in node_modules, as does what is required at run time
+// by name (yaml, loaded on first use).
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = join(root, "dist");
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { agov: "src/cli/main.ts" },
+  outdir,
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external: ["better-sqlite3", "pg-native"],
+  // CommonJS packages inside an ES module bundle still call require() and read __dirname.
+  banner: {
+    js: [
+      'import { createRequire as __agovRequire } from "node:module";',
+      'import { dirname as __agovDirname } from "node:path";',
+      'import { fileURLToPath as __agovPath } from "node:url";',
+      "const require = __agovRequire(import.meta.url);",
+      "const __filename = __agovPath(import.meta.url);",
+      "const __dirname = __agovDirname(__filename);",
+    ].join(" "),
+  },
+  logLevel: "warning",
+});
