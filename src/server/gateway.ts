@@ -2,7 +2,6 @@
 // the per-caller tool list. It also keeps the live sessions of each agent so a revocation or a
 // tier change (from any process) reaches them as notifications/tools/list_changed.
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
 import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
 import type { LedgerEvent } from "../ledger/index.js";
@@ -10,8 +9,9 @@ import type { Runtime } from "../runtime.js";
 import { AgovError, type ErrorCode, type Reason, toAgovError } from "../util/errors.js";
 import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
 import { clip } from "../util/text.js";
+import { describeTool } from "./describe.js";
 import { errorResult, invalidInput, okResult } from "./errors.js";
-import { type Claimed, claim, IDEMPOTENCY_FIELD, keySchema, takeKey } from "./idempotency.js";
+import { type Claimed, claim, takeKey } from "./idempotency.js";
 import { knownCaller } from "./refusals.js";
 
 export interface SessionHandle {
@@ -72,7 +72,7 @@ export interface Gateway {
 export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): Gateway {
   const tools = new Map(toolList.map((t) => [t.name, t]));
   const names = [...tools.keys()];
-  const listed = new Map(toolList.map((t) => [t.name, describe(t)]));
+  const listed = new Map(toolList.map((t) => [t.name, describeTool(t)]));
   const sessions = new Map<string, Set<SessionHandle>>();
   const cache = new Map<string, { at: number; identity: Identity }>();
   // The local authority answers from a local file in microseconds, so it is asked every time and
@@ -394,27 +394,6 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     attached,
     agentChanged,
     close: unsubscribe,
-  };
-}
-
-function describe(tool: ToolDef): Tool {
-  const schema = z.toJSONSchema(tool.input, { io: "input" }) as Record<string, unknown>;
-  delete schema.$schema;
-  // Every changing tool takes an idempotency key (the gateway's, not the tool's own input).
-  if (tool.annotations.readOnlyHint !== true)
-    schema.properties = {
-      ...(schema.properties as Record<string, unknown>),
-      [IDEMPOTENCY_FIELD]: keySchema,
-    };
-  const output = z.toJSONSchema(tool.output, { io: "output" }) as Record<string, unknown>;
-  delete output.$schema;
-  return {
-    name: tool.name,
-    title: tool.annotations.title,
-    description: `${tool.description} (tier T${tool.tier})`,
-    inputSchema: { ...schema, type: "object" } as Tool["inputSchema"],
-    outputSchema: { ...output, type: "object" } as Tool["outputSchema"],
-    annotations: tool.annotations,
   };
 }
 

@@ -2,6 +2,8 @@
 // driven by the real MCP SDK client.
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeTool } from "../../src/server/describe.js";
+import { TOOLS } from "../../tools/index.js";
 import {
   agov,
   httpClient,
@@ -31,6 +33,19 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 5
 }
 
 describe("stdio transport", () => {
+  it("lists each tool with the schemas its zod definition gives (the bundle embeds them)", async () => {
+    const home = tempHome();
+    const t4 = await stdioClient(home, await issueToken(home, "architect", 4));
+    try {
+      const listed = (await t4.client.listTools()).tools;
+      expect(listed.map((t) => t.name).sort()).toEqual(TOOLS.map((t) => t.name).sort());
+      const fromSource = new Map(TOOLS.map((t) => [t.name, describeTool(t)]));
+      for (const tool of listed) expect(tool).toEqual(fromSource.get(tool.name));
+    } finally {
+      await t4.close();
+    }
+  });
+
   it("shows a T0 caller no write tools, a T1 caller all of them, and audits a refused call", async () => {
     const home = tempHome();
     const t0 = await stdioClient(home, await issueToken(home, "observer", 0));
