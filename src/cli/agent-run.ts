@@ -3,6 +3,7 @@
 // chosen model as an MCP client, and the report lists its phases, artifacts and ledger rows.
 // In this process by default; against a running `agov serve --http` with --url (tokens issued
 // here on the same AGOV_HOME, or given with --token and --issuer-token).
+
 import { randomBytes } from "node:crypto";
 import { AgentStopped } from "../../agents/agent.js";
 import { connectGoverned, type GovernedClient } from "../../agents/client.js";
@@ -21,6 +22,7 @@ import type { AGENT_RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { modelFlags, modelFromConfig, refuseUncovered } from "./model-config.js";
 import { watchModel } from "./model-health.js";
+import { remoteFailure } from "./remote.js";
 
 const CMD = "agent run";
 
@@ -59,10 +61,7 @@ export async function runAgent(
   const connect = async (agentId: string, token: string): Promise<GovernedClient> => {
     if (!gateway)
       return connectGoverned(agentId, httpTransport(url!, token)).catch((err: unknown) => {
-        throw new AgovError(
-          "UNAVAILABLE",
-          `cannot reach agov at ${url}: ${(err as Error).message} (is \`agov serve --http\` running there?)`,
-        );
+        throw remoteFailure(url!, err, "is `agov serve --http` running there?");
       });
     const conn = await connectInMemory(gateway, token);
     closers.push(() => conn.close());

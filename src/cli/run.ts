@@ -1,6 +1,7 @@
 // agov run "<objective>": the bundled multi-agent runner. ALPHA and BETA (and GAMMA when a spawn
 // condition fires) work the objective as governed MCP clients of agov: in-process by default,
 // or through `agov serve` over stdio, or against a running `agov serve --http`.
+
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,13 +16,13 @@ import type { Tier } from "../authority/index.js";
 import { AGENT_TEMPLATES, type AgentTemplate } from "../governance/templates.js";
 import { createGateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
-import { AgovError } from "../util/errors.js";
 import { packageRoot } from "../util/paths.js";
 import { intOption, type Parsed, UsageError } from "./args.js";
 import type { RUN } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { modelFlags, modelFromConfig, refuseUncovered } from "./model-config.js";
 import { watchModel } from "./model-health.js";
+import { remoteFailure } from "./remote.js";
 
 export async function run(
   { values, positionals }: Parsed<typeof RUN>,
@@ -85,9 +86,10 @@ export async function run(
         }),
       );
     return connectGoverned(agentId, httpTransport(server, token)).catch((err: unknown) => {
-      throw new AgovError(
-        "UNAVAILABLE",
-        `cannot reach agov at ${server} for ${agentId}: ${(err as Error).message} (is \`agov serve --http\` running there, on this AGOV_HOME?)`,
+      throw remoteFailure(
+        server,
+        err,
+        `for ${agentId}; is \`agov serve --http\` running there, on this AGOV_HOME?`,
       );
     });
   };

@@ -114,6 +114,24 @@ describe("agov agent run", () => {
     expect(await ledgerAgents(home)).toEqual(expect.arrayContaining(["solo-1", "dispatcher"]));
   });
 
+  it("says the server refused the token (not that it cannot be reached) for a bad --token", async () => {
+    const home = tempHome();
+    const server = await httpServer(home);
+    try {
+      const r = await agov(
+        ["agent", "run", "--objective", OBJECTIVE, "--url", server.url, "--token", "agov_forged"],
+        { AGOV_HOME: tempHome() },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /UNAUTHENTICATED: agov at .* refused the token: token not recognised/,
+      );
+      expect(r.stderr).not.toMatch(/cannot reach/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("refuses bad flags in one line", async () => {
     const home = tempHome();
     for (const args of [
