@@ -1,5 +1,6 @@
 // Telemetry through the real binary: `agov run` exporting over OTLP/HTTP to a local receiver (one
 // trace per governed call, matching the run's ledger rows), and /metrics on `agov serve --http`.
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -195,6 +196,31 @@ describe("telemetry through the real binary", () => {
     // Ids and tokens are never labels.
     expect(text).not.toContain(token);
     expect(text).not.toContain("alpha");
+  });
+
+  it("loads no OpenTelemetry module when telemetry is off", async () => {
+    const home = tempHome();
+    // A resolve hook that names every @opentelemetry module the process asks for.
+    writeFileSync(
+      `${home}/hook.mjs`,
+      'export async function resolve(s, c, next) { if (s.includes("@opentelemetry")) process.stderr.write("OTEL " + s + "\\n"); return next(s, c); }',
+    );
+    writeFileSync(
+      `${home}/register.mjs`,
+      `import { register } from "node:module"; register(${JSON.stringify(`file://${home}/hook.mjs`)});`,
+    );
+    const run = (env: Record<string, string>) =>
+      agov(["audit", "query", "--limit", "1"], {
+        AGOV_HOME: home,
+        NODE_OPTIONS: `--import ${home}/register.mjs`,
+        ...env,
+      });
+    const off = await run({});
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stderr).not.toMatch(/OTEL /);
+    const on = await run({ AGOV_METRICS: "1" });
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stderr).toMatch(/OTEL @opentelemetry\/sdk-metrics/);
   });
 
   it("answers 404 at /metrics when metrics are off", async () => {
