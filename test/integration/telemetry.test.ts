@@ -115,6 +115,27 @@ describe("telemetry of governed calls", () => {
     expect(second!.parentSpanContext).toBeUndefined();
   });
 
+  it("traces a resource read as the equivalent tool's call, in the caller's trace", async () => {
+    const t = await withTelemetry();
+    env = t.env;
+    const alpha = await env.connect("alpha", 0);
+    await alpha.client.readResource({
+      uri: "agov://tasks/t1/blackboard/progress",
+      _meta: { traceparent: `00-${TRACE}-${PARENT}-01` },
+    });
+    const span = t.spans.getFinishedSpans().find((s) => s.name.startsWith("resources/read "));
+    expect(span?.name).toBe("resources/read blackboard_read");
+    expect(span!.attributes).toMatchObject({
+      "agov.tool": "blackboard_read",
+      "agov.action": "resources/read agov://tasks/t1/blackboard/progress",
+      "agov.decision": "allow",
+      "agov.agent_id": "alpha",
+      "agov.task_id": "t1",
+    });
+    expect(span!.spanContext().traceId).toBe(TRACE);
+    expect(span!.parentSpanContext?.spanId).toBe(PARENT);
+  });
+
   it("ignores a malformed traceparent and starts a new trace", async () => {
     const t = await withTelemetry();
     env = t.env;
