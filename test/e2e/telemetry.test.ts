@@ -167,6 +167,34 @@ describe("telemetry through the real binary", () => {
     expect(total).toBe(rows.length);
   });
 
+  it("agov serve --http continues a client's trace from _meta and exports it when stopped", async () => {
+    const receiver = await otlpReceiver();
+    cleanup.push(receiver.close);
+    const home = tempHome();
+    const token = await issueToken(home, "alpha", 1);
+    const server = await httpServer(home, {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`,
+    });
+    cleanup.push(server.stop);
+    const { client, close } = await httpClient(server.url, token);
+    const trace = "0af7651916cd43dd8448eb211c80319c";
+    await client.callTool({
+      name: "whoami",
+      arguments: {},
+      _meta: { traceparent: `00-${trace}-b7ad6b7169203331-01` },
+    });
+    await close();
+    // SIGTERM shuts the providers down, which exports what the batch still holds.
+    await server.stop();
+    const span = receiver.spans().find((s) => s.name === "tools/call whoami");
+    expect(span?.traceId).toBe(trace);
+    expect(span?.parentSpanId).toBe("b7ad6b7169203331");
+    expect(attr(span!, "agov.agent_id")).toBe("alpha");
+    expect(attr(span!, "agov.tier")).toBe(1);
+    // Only traces were asked for.
+    expect(receiver.metrics()).toHaveLength(0);
+  });
+
   it("serves the counters at /metrics on agov serve --http, to a bearer of a valid token", async () => {
     const home = tempHome();
     const token = await issueToken(home, "alpha", 1);
