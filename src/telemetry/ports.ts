@@ -10,15 +10,46 @@ type Fn = (...a: unknown[]) => Promise<unknown>;
 
 const seconds = (started: bigint) => Number(process.hrtime.bigint() - started) / 1e9;
 
-/** Each async method of `part` run in a child span named `<prefix><method>`. */
-function traced<T extends object>(tel: Telemetry, part: T, prefix: string, skip: string[] = []): T {
+/** The listed async methods of `part` (all of its functions when none are listed) each run in a
+ * child span named `<prefix><method>`. */
+function traced<T extends object>(
+  tel: Telemetry,
+  part: T,
+  prefix: string,
+  names?: readonly string[],
+): T {
   const out = { ...part } as Record<string, unknown>;
   for (const [name, value] of Object.entries(part))
-    if (typeof value === "function" && !skip.includes(name))
+    if (typeof value === "function" && (!names || names.includes(name)))
       out[name] = (...a: unknown[]) =>
         tel.child(`${prefix}${name}`, () => (value as Fn).apply(part, a));
   return out as T;
 }
+
+/** The ledger's reads (its appends are timed apart); complete() is synchronous and stays bare. */
+const LEDGER_READS = [
+  "flush",
+  "query",
+  "matching",
+  "verify",
+  "anchor",
+  "count",
+  "revocations",
+  "violations",
+  "promotions",
+  "metrics",
+] as const satisfies readonly (keyof Ledger)[];
+
+const AUTHORITY_CALLS = [
+  "resolve",
+  "grants",
+  "tierGrants",
+  "issue",
+  "revokeAgent",
+  "list",
+  "tierOf",
+  "setTier",
+] as const satisfies readonly (keyof Authority)[];
 
 export function traceLedger(ledger: Ledger, tel: Telemetry): Ledger {
   const append =
@@ -38,7 +69,7 @@ export function traceLedger(ledger: Ledger, tel: Telemetry): Ledger {
         }
       });
   return {
-    ...traced(tel, ledger, "ledger ", ["complete", "close"]),
+    ...traced(tel, ledger, "ledger ", LEDGER_READS),
     record: append("record"),
     begin: append("begin"),
     complete: (id, outcome) => ledger.complete(id, outcome),
@@ -67,7 +98,7 @@ export function traceState(store: StateStore, tel: Telemetry): StateStore {
 
 export function traceAuthority(authority: Authority, tel: Telemetry): Authority {
   return {
-    ...traced(tel, authority, "authority ", ["close"]),
+    ...traced(tel, authority, "authority ", AUTHORITY_CALLS),
     kind: authority.kind,
     close: () => authority.close(),
   };
