@@ -46,6 +46,21 @@ async function otlpReceiver() {
               .resourceSpans,
         )
         .flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+    /** service.name of every resource that sent spans. */
+    services: () =>
+      bodies
+        .filter((b) => b.path === "/v1/traces")
+        .flatMap(
+          (b) =>
+            (
+              b.body as {
+                resourceSpans: Array<{
+                  resource: { attributes: Array<{ key: string; value: OtlpValue }> };
+                }>;
+              }
+            ).resourceSpans,
+        )
+        .map((r) => r.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue),
     metrics: () =>
       bodies
         .filter((b) => b.path === "/v1/metrics")
@@ -94,6 +109,9 @@ describe("telemetry through the real binary", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_SERVICE_NAME: "agov-e2e",
+      // The batch drops spans past its queue (2,048) when export falls behind, as the SDK does
+      // under overload; a loaded test machine must not turn that into a missing trace here.
+      OTEL_BSP_MAX_QUEUE_SIZE: "100000",
     });
     expect(r.code, r.stderr).toBe(0);
 
@@ -109,6 +127,8 @@ describe("telemetry through the real binary", () => {
     expect(rows.length).toBeGreaterThan(20);
 
     const spans = receiver.spans();
+    // The standard resource variables reach the exported resource.
+    expect([...new Set(receiver.services())]).toEqual(["agov-e2e"]);
     const roots = spans.filter((s) => !s.parentSpanId);
     // One trace per governed call: every call span is a root of its own trace.
     expect(roots.length).toBe(rows.length);
