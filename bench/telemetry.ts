@@ -3,7 +3,7 @@
 // local receiver, batched as in production, plus the Prometheus reader). "off ÷ off" is the noise
 // floor of the measurement; "on ÷ off" is the price of telemetry. Part of `npm run bench`
 // (`--only telemetry`).
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import { interleave, spread, type Timing } from "./harness.js";
 import { call, client, READ_TASK } from "./world.js";
 
 interface Side {
+  home: string;
   rt: Runtime;
   gateway: Gateway;
   clients: Client[];
@@ -61,7 +62,7 @@ async function side(telemetry: boolean, pool: number): Promise<Side> {
       value: { note: `entry ${i}`, items: [1, 2, 3] },
       expected_version: 0,
     });
-  return { rt, gateway, clients };
+  return { home, rt, gateway, clients };
 }
 
 export async function telemetryOverhead(timing: Omit<Timing, "concurrency">): Promise<string> {
@@ -121,6 +122,7 @@ export async function telemetryOverhead(timing: Omit<Timing, "concurrency">): Pr
       await Promise.allSettled(s.clients.map((c) => c.close()));
       s.gateway.close();
       await s.rt.close();
+      rmSync(s.home, { recursive: true, force: true });
     }
     await new Promise<void>((resolve) => sink.close(() => resolve()));
   }
