@@ -2,7 +2,7 @@
 // transport, concurrency and caller (with or without a packet), warm and interleaved over several
 // rounds; then cold start over stdio and one offline `agov run`. See docs/performance.md.
 //   --quick (BENCH_QUICK=1)      3 short rounds, 3 cold starts, no offline run
-//   --only inproc,stdio,http,cold,offline,ledgers   --tools read,lock,post   --concurrency 1,16,64
+//   --only inproc,stdio,http,cold,offline,ledgers,telemetry   --tools read,lock,post   --concurrency 1,16,64
 //   --ledger-rows N (the two ledgers compared at N rows: 1,000,000, or 20,000 with --quick)
 //   --rounds N  --chunk-ms N  --warm-ms N  --json  --redis (state in a redis-server of its own)
 import { existsSync } from "node:fs";
@@ -17,6 +17,7 @@ import { interleave, type Timing } from "./harness.js";
 import { compareLedgers } from "./ledger-adapters.js";
 import { offlineRun } from "./offline-run.js";
 import { caseName, type Row, row, table, verdict } from "./report.js";
+import { telemetryOverhead } from "./telemetry.js";
 import { createWorld } from "./world.js";
 
 const { values: o } = parseArgs({
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
   let cold: ColdStart | undefined;
   let runner: string | undefined;
   let ledgers: string | null | undefined;
+  let telemetry: string | undefined;
   try {
     let ep: { name: TransportName; endpoint: Endpoint } | undefined;
     for (const [i, c] of todo.entries()) {
@@ -88,6 +90,10 @@ async function main(): Promise<void> {
     await ep?.endpoint.close();
     if (wants("cold")) cold = await coldStart(world, o.quick ? 3 : 9);
     if (wants("offline") && !o.quick) runner = await offlineRun(world.gateway);
+    if (wants("telemetry")) {
+      log("telemetry off and on, interleaved…");
+      telemetry = await telemetryOverhead(timing);
+    }
     if (wants("ledgers")) {
       const rows = num(o["ledger-rows"], o.quick ? 20_000 : 1_000_000);
       log(`comparing the two ledgers at ${rows.toLocaleString("en")} rows…`);
@@ -102,13 +108,14 @@ async function main(): Promise<void> {
   const how = `${timing.rounds} rounds of ${timing.chunkMs} ms per side (warm-up ${timing.warmMs} ms, not counted), interleaved, order rotated each round`;
   if (o.json) {
     process.stdout.write(
-      `${JSON.stringify({ machine, timing, rows, cold, runner, ledgers }, null, 2)}\n`,
+      `${JSON.stringify({ machine, timing, rows, cold, runner, ledgers, telemetry }, null, 2)}\n`,
     );
     return;
   }
   const parts = [`agov bench — ${machine}\n${how}`, table(rows), verdict(rows)];
   if (cold) parts.push(coldStartTable(cold));
   if (runner) parts.push(runner);
+  if (telemetry) parts.push(telemetry);
   if (ledgers) parts.push(ledgers);
   else if (ledgers === null) parts.push("(the two ledgers: skipped, PostgreSQL is not installed)");
   process.stdout.write(`${parts.join("\n\n")}\n`);

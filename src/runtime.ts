@@ -19,6 +19,8 @@ import { createPipelines, type Pipelines } from "./pipeline/index.js";
 import { withChangeEvents } from "./state/changes.js";
 import type { StateStore } from "./state/index.js";
 import { createSqliteState } from "./state/sqlite.js";
+import { loadTelemetry, type Telemetry, telemetryWanted } from "./telemetry/index.js";
+import { traceAuthority, traceLedger, traceState } from "./telemetry/ports.js";
 import { type Clock, type Ids, randomIds, systemClock } from "./util/clock.js";
 import { privateDir } from "./util/files.js";
 import { type Notice, type Notifier, silentNotifier } from "./util/notice.js";
@@ -38,6 +40,8 @@ export interface Runtime {
   audit: Audit;
   /** Every dependency's state, fed by the breakers around the ports and by probes. */
   health: Health;
+  /** Spans and metrics (docs/telemetry.md); absent when none is configured. */
+  telemetry?: Telemetry;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export interface RuntimeOptions {
   log?: HealthLog;
   /** Probe timing for the health manager (tests move an injected clock instead of waiting). */
   probeIntervalMs?: number;
+  /** Use this instead of the telemetry the config asks for (tests with in-memory exporters). */
+  telemetry?: Telemetry;
 }
 
 export async function createRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -62,9 +68,12 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.probeIntervalMs ? { probeIntervalMs: opts.probeIntervalMs } : {}),
   });
+  // The SDK is imported only when telemetry is configured; otherwise there is none at all.
+  const telemetry =
+    opts.telemetry ?? (telemetryWanted(config) ? await loadTelemetry(config) : undefined);
   const built = await createLedger(config, clock);
   const rawLedger = built.ledger;
-  const ledger = guardLedger(
+  const guardedLedger = guardLedger(
     rawLedger,
     health.add({
       name: "ledger",
@@ -77,25 +86,34 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       breaker: { failFast: false },
     }),
   );
+  const ledger = telemetry ? traceLedger(guardedLedger, telemetry) : guardedLedger;
   let rawState: StateStore;
   try {
     rawState = opts.state ?? (await createState(config, clock, ids, opts.log));
   } catch (err) {
     await rawLedger.close();
+    await telemetry?.shutdown();
     throw err;
   }
-  const state = withChangeEvents(
-    guardState(rawState, health.add(stateDependency(config, rawState))),
-  );
+  const guardedState = guardState(rawState, health.add(stateDependency(config, rawState)));
+  const state = withChangeEvents(telemetry ? traceState(guardedState, telemetry) : guardedState);
   let authority: Authority;
   try {
     const raw = opts.authority ?? (await createAuthority(config, clock, ids));
-    authority = guardAuthority(raw, health.add(authorityDependency(config, raw)));
+    const guarded = guardAuthority(raw, health.add(authorityDependency(config, raw)));
+    authority = telemetry ? traceAuthority(guarded, telemetry) : guarded;
   } catch (err) {
     // Nothing half-open is left behind: the store's connections close with the failed start.
     await rawState.close().catch(() => {});
     await rawLedger.close();
+    await telemetry?.shutdown();
     throw err;
+  }
+  if (telemetry) {
+    telemetry.observeHealth(() => health.report());
+    state.events.subscribe((e) => {
+      if (e.type === "revoked") telemetry.revoked();
+    });
   }
   const notifier = createNotifier(config, opts.log);
   const notify = (n: Notice) => notifier.notify(n);
@@ -125,11 +143,14 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     pipelines,
     audit: createAudit(ledger),
     health,
+    ...(telemetry ? { telemetry } : {}),
     async close() {
       health.close();
       await notifier.close();
       await Promise.allSettled([authority.close(), state.close()]);
       await ledger.close();
+      // Last: the spans of the closing work above are exported too.
+      await telemetry?.shutdown();
     },
   };
   return runtime;

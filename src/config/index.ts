@@ -92,6 +92,14 @@ export const configSchema = z
      * the OAuth issuer and the resource metadata use it, and its host and origin are allowed.
      */
     http_public_url: originEntry.optional(),
+    /** Serve Prometheus metrics at /metrics of `agov serve --http` (docs/telemetry.md). */
+    metrics: z.boolean(),
+    /**
+     * Export spans / metrics over OTLP/HTTP. On when the standard OTEL_EXPORTER_OTLP_ENDPOINT (or
+     * its _TRACES_ / _METRICS_ form) is set; the exporter reads the endpoint and headers itself.
+     */
+    otlp_traces: z.boolean(),
+    otlp_metrics: z.boolean(),
   })
   .strict();
 
@@ -130,6 +138,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   GITHUB_TOKEN: "github_token",
   AGOV_SLACK_EVENTS: "slack_events",
   AGOV_HTTP_PUBLIC_URL: "http_public_url",
+  AGOV_METRICS: "metrics",
 };
 const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "cache_ttl_ms",
@@ -141,6 +150,18 @@ const NUMERIC: ReadonlySet<keyof Config> = new Set([
   "model_max_tokens",
   "replacements",
 ]);
+/** Keys whose environment variable is a switch: 1/true/yes/on or 0/false/no/off. */
+const SWITCHES: ReadonlySet<keyof Config> = new Set(["metrics"]);
+const SWITCH_VALUES: Record<string, boolean> = {
+  "1": true,
+  true: true,
+  yes: true,
+  on: true,
+  "0": false,
+  false: false,
+  no: false,
+  off: false,
+};
 /** Keys whose environment variable is a comma-separated list. */
 const LISTS: ReadonlySet<keyof Config> = new Set([
   "http_allowed_hosts",
@@ -180,6 +201,9 @@ export function defaults(home: string): Config {
     http_allowed_origins: [],
     slack_events: [...NOTICE_KINDS],
     github_api_url: "https://api.github.com",
+    metrics: false,
+    otlp_traces: false,
+    otlp_metrics: false,
   };
 }
 
@@ -221,12 +245,15 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
           .split(",")
           .map((s) => s.trim())
           .filter(Boolean)
-      : NUMERIC.has(key) && /^\d+$/.test(raw)
-        ? Number(raw)
-        : raw;
+      : SWITCHES.has(key) && raw.toLowerCase() in SWITCH_VALUES
+        ? SWITCH_VALUES[raw.toLowerCase()]
+        : NUMERIC.has(key) && /^\d+$/.test(raw)
+          ? Number(raw)
+          : raw;
     origin[key] = name;
   }
 
+  Object.assign(merged, otlpFromEnv(env, merged));
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -270,5 +297,36 @@ export function loadConfig({ env, cwd, home = homedir() }: ConfigSources): Confi
     ...config,
     home: resolve(cwd, config.home),
     ...(ledger_key ? { ledger_key } : {}),
+  };
+}
+
+/**
+ * OTLP export as the standard OpenTelemetry variables ask: a signal is exported when an OTLP
+ * endpoint for it is set and its exporter is not "none"; OTEL_SDK_DISABLED=true turns all of
+ * telemetry off (including /metrics). agov's exporters speak OTLP over HTTP (JSON bodies).
+ */
+function otlpFromEnv(
+  env: Record<string, string | undefined>,
+  merged: Record<string, unknown>,
+): Record<string, unknown> {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true")
+    return { otlp_traces: false, otlp_metrics: false, metrics: false };
+  const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+  if (protocol && !["http/json", "http/protobuf"].includes(protocol))
+    throw new ConfigError(
+      `config: OTEL_EXPORTER_OTLP_PROTOCOL: agov exports OTLP over HTTP; set http/json (or unset it), got "${protocol}"`,
+    );
+  const set = (v: string | undefined) => v !== undefined && v.trim() !== "";
+  const signal = (name: "TRACES" | "METRICS", key: string) => {
+    if (env[`OTEL_${name}_EXPORTER`]?.trim() === "none") return false;
+    return (
+      set(env.OTEL_EXPORTER_OTLP_ENDPOINT) ||
+      set(env[`OTEL_EXPORTER_OTLP_${name}_ENDPOINT`]) ||
+      merged[key] === true
+    );
+  };
+  return {
+    otlp_traces: signal("TRACES", "otlp_traces"),
+    otlp_metrics: signal("METRICS", "otlp_metrics"),
   };
 }

@@ -6,6 +6,7 @@ import type { Elicit, ToolContext, ToolDef } from "../../tools/define.js";
 import { type Caller, TIER_NAMES } from "../authority/index.js";
 import type { LedgerEvent } from "../ledger/index.js";
 import type { Runtime } from "../runtime.js";
+import type { CallNote, TraceCarrier } from "../telemetry/index.js";
 import { AgovError, type ErrorCode, type Reason, toAgovError } from "../util/errors.js";
 import { argsDigest, JSON_LIMITS, jsonBoundsProblem } from "../util/json.js";
 import { clip } from "../util/text.js";
@@ -37,6 +38,8 @@ export interface CallSession {
   elicit?: Elicit;
   action?: string;
   tier?: number;
+  /** W3C trace context from the request's `_meta`, so the caller's trace continues here. */
+  trace?: TraceCarrier;
 }
 
 export interface Gateway {
@@ -120,7 +123,12 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     session: CallSession,
     err: AgovError,
     started: bigint,
+    note?: CallNote,
   ): Promise<CallToolResult> {
+    if (note) {
+      note.decision = "deny";
+      if (caller) Object.assign(note, { agent_id: caller.agent_id, tier: caller.tier });
+    }
     try {
       await runtime.ledger.record(
         {
@@ -154,12 +162,41 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
     return errorResult(err);
   }
 
-  async function call(
+  // With telemetry, each call runs in its span (and is counted); without, the call is the bare
+  // governed path: no span object, no note, one undefined check here at construction.
+  const tel = runtime.telemetry;
+  const call: Gateway["call"] = tel
+    ? (token, session, name, args, resolved) => {
+        const shown = clip(name);
+        const action = session.action ?? "tools/call";
+        return tel.call(
+          `${action.split(" ")[0]} ${shown}`,
+          { tool: shown, session_id: session.id, action },
+          session.trace,
+          async (note) => {
+            note.tool = tools.has(name) ? name : "(unknown)";
+            const t = taskDetail(args).detail?.task_id;
+            if (t) note.task_id = t;
+            const result = await governed(token, session, name, args, resolved, note);
+            const meta = result._meta?.["agov/error"] as
+              | { code?: string; reason?: string }
+              | undefined;
+            note.decision ??= result.isError ? "error" : "allow";
+            if (meta?.code) note.error_code = meta.code;
+            if (meta?.reason) note.error_reason = meta.reason;
+            return result;
+          },
+        );
+      }
+    : governed;
+
+  async function governed(
     token: string,
     session: CallSession,
     name: string,
     args: unknown,
     resolved?: Identity,
+    note?: CallNote,
   ): Promise<CallToolResult> {
     const started = process.hrtime.bigint();
     // The name is the caller's: what is echoed, counted or recorded of an unknown one is bounded.
@@ -169,11 +206,12 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       identity = resolved ?? (await identify(token));
     } catch (err) {
       const e = toAgovError(err);
-      return refuse(knownCaller(e), shown, args, session, e, started);
+      return refuse(knownCaller(e), shown, args, session, e, started, note);
     }
     const { caller, granted } = identity;
+    if (note) Object.assign(note, { agent_id: caller.agent_id, tier: caller.tier });
     const fail = async (err: AgovError) => {
-      const result = await refuse(caller, shown, args, session, err, started);
+      const result = await refuse(caller, shown, args, session, err, started, note);
       await charged(caller, shown, err);
       return result;
     };
@@ -386,8 +424,9 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       const set = sessions.get(session.agent_id) ?? new Set();
       set.add(session);
       sessions.set(session.agent_id, set);
+      tel?.sessions(1);
       return () => {
-        set.delete(session);
+        if (set.delete(session)) tel?.sessions(-1);
         if (set.size === 0) sessions.delete(session.agent_id);
       };
     },
@@ -436,4 +475,12 @@ function taskDetail(args: unknown): { detail?: { task_id: string } } {
       ? (args as { task_id: unknown }).task_id
       : undefined;
   return typeof t === "string" && t.length > 0 && t.length <= 200 ? { detail: { task_id: t } } : {};
+}
+
+/** W3C trace context a client put in the request's `_meta` (strings only; the rest is ignored). */
+export function traceOf(meta: unknown): TraceCarrier | undefined {
+  if (!meta || typeof meta !== "object") return undefined;
+  const { traceparent, tracestate } = meta as Record<string, unknown>;
+  if (typeof traceparent !== "string") return undefined;
+  return { traceparent, ...(typeof tracestate === "string" ? { tracestate } : {}) };
 }

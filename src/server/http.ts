@@ -20,6 +20,7 @@ import type { Tier } from "../authority/index.js";
 import { toAgovError } from "../util/errors.js";
 import type { Gateway } from "./gateway.js";
 import { healthz } from "./healthz.js";
+import { metrics } from "./metrics.js";
 import { createOAuthEdge } from "./oauth/edge.js";
 import { type HostRules, hostRules, isLoopback } from "./origin.js";
 import { createRefusalLog } from "./refusals.js";
@@ -99,6 +100,7 @@ export async function serveHttp(
   async function handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/healthz") return healthz(gateway, refusals, req, res, sessions.size);
+    if (url.pathname === "/metrics") return metrics(gateway, refusals, req, res);
     if (edge.owns(url.pathname)) {
       // Metadata and the sign-in pages are for any origin (a browser, a remote connector), but
       // only under a name this server answers to.

@@ -14,7 +14,7 @@ import type { AgovEvent } from "../state/index.js";
 import { AgovError } from "../util/errors.js";
 import { argsDigest } from "../util/json.js";
 import { clip } from "../util/text.js";
-import type { CallSession, Gateway, Identity } from "./gateway.js";
+import { type CallSession, type Gateway, type Identity, traceOf } from "./gateway.js";
 import { ProtocolError, RESOURCE_NOT_FOUND } from "./protocol-error.js";
 import { parseResourceUri, RESOURCE_KINDS, type ResourceKind } from "./resources.js";
 
@@ -41,7 +41,10 @@ export function registerResources(
   async function governedRead(
     uri: string,
     verb: "read" | "subscribe",
-    extra: { authInfo?: { token: string; extra?: Record<string, unknown> } | undefined },
+    extra: {
+      authInfo?: { token: string; extra?: Record<string, unknown> } | undefined;
+      _meta?: unknown;
+    },
   ) {
     const shown = clip(uri);
     const parsed = parseResourceUri(uri);
@@ -61,6 +64,8 @@ export function registerResources(
       action: `resources/${verb} ${shown}`,
       ...(parsed.kind.tier ? { tier: parsed.kind.tier } : {}),
     };
+    const trace = traceOf(extra._meta);
+    if (trace) session.trace = trace;
     const resolved = (extra.authInfo?.extra as { identity?: Identity } | undefined)?.identity;
     const r = await gateway.call(
       token,

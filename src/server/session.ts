@@ -10,7 +10,7 @@ import { AgovError, toAgovError } from "../util/errors.js";
 import { packageVersion } from "../util/paths.js";
 import { clip } from "../util/text.js";
 import { registerCompletions } from "./completions.js";
-import type { Gateway, Identity } from "./gateway.js";
+import { type Gateway, type Identity, traceOf } from "./gateway.js";
 import { watchLocks } from "./lock-watch.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resource-handlers.js";
@@ -172,9 +172,15 @@ function createMcpSession({ gateway, id, agent_id, tier, tokenFor }: McpSessionO
           return { action: r.action, ...(r.content ? { content: r.content } : {}) };
         }
       : undefined;
+    const trace = traceOf(req.params._meta);
     const result = await gateway.call(
       token(extra),
-      { id, ...(c ? { client: c } : {}), ...(elicit ? { elicit } : {}) },
+      {
+        id,
+        ...(c ? { client: c } : {}),
+        ...(elicit ? { elicit } : {}),
+        ...(trace ? { trace } : {}),
+      },
       req.params.name,
       req.params.arguments,
       resolved,
