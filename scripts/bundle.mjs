@@ -3,7 +3,8 @@
 // a handful of files instead of resolving some five hundred modules one by one (cold start and
 // every process the e2e tests spawn). Type checking is `npm run check`'s job; this only bundles.
 // better-sqlite3 is a native addon and stays in node_modules, as does what is required at run time
-// by name (yaml, loaded on first use). The tools' JSON Schemas are converted here, once, and
+// by name (yaml, loaded on first use), and OpenTelemetry, loaded only when telemetry is configured
+// and then from its own packages, as Node resolves them. The tools' JSON Schemas are converted here, once, and
 // embedded (src/server/describe.ts), instead of at every start.
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -20,7 +21,7 @@ const common = {
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["better-sqlite3", "pg-native"],
+  external: ["better-sqlite3", "pg-native", "@opentelemetry/*"],
   logLevel: "warning",
 };
 
