@@ -47,6 +47,30 @@ describe("chromium for the console tests", () => {
   });
 });
 
+describe("agov console", () => {
+  it("prints the console's address of a running server, and says so when none answers", async () => {
+    const home = tempHome("agov-console-cli-");
+    const server = await httpServer(home);
+    try {
+      const base = server.url.replace(/\/mcp$/, "");
+      const printed = await agov(["console", "--url", server.url, "--print"], { AGOV_HOME: home });
+      expect(printed).toMatchObject({ code: 0, stdout: `${base}/console\n` });
+      // No opener on PATH: the address is printed all the same, and that is not a failure.
+      const bare = await agov(["console", "--url", base], { AGOV_HOME: home, PATH: home });
+      expect(bare.code, bare.stderr).toBe(0);
+      expect(bare.stdout).toBe(`${base}/console\n`);
+      expect(bare.stderr).toMatch(/open .*\/console in a browser/);
+      await server.stop();
+      const gone = await agov(["console", "--url", base, "--print"], { AGOV_HOME: home });
+      expect(gone.code).toBe(1);
+      expect(gone.stderr).toMatch(/no agov server answers at http:\/\/127\.0\.0\.1:\d+/);
+    } finally {
+      await server.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 interface Row {
   agent_id: string;
   tool: string | null;
