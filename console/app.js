@@ -327,11 +327,16 @@ function Pipelines({ version, granted, act }) {
   </section>`;
 }
 
-function Ledger({ version }) {
+function Ledger({ version, granted }) {
   const [filters, setFilters] = useState({});
   const { data, error } = useGoverned(
     () => call("audit_query", { limit: 100, ...filters }),
     [version, filters],
+  );
+  const canVerify = granted.has("audit_verify");
+  const chain = useGoverned(
+    () => (canVerify ? call("audit_verify") : Promise.resolve(null)),
+    [version, canVerify],
   );
   function submit(e) {
     e.preventDefault();
@@ -348,9 +353,20 @@ function Ledger({ version }) {
       <button type="submit">Filter</button>
     </form>
     <${Problem} error=${error} />
+    <p class="chain">${
+      !canVerify
+        ? html`<span class="muted">The chain's check (audit_verify) is an architect's (T4) tool.</span>`
+        : chain.error
+          ? html`<span class="error">chain check failed: ${chain.error}</span>`
+          : !chain.data
+            ? "checking the chain…"
+            : chain.data.ok
+              ? html`<span class="verified">chain verified</span> <span class="muted">(${chain.data.scope}: ${chain.data.rows} rows read, up to row ${chain.data.last_row})</span>`
+              : html`<span class="error">chain BROKEN at row ${chain.data.bad_row} (${chain.data.kind}): ${chain.data.reason}</span>`
+    }</p>
     ${
       data &&
-      html`<p class="muted">${data.total} matching rows${data.note ? `; ${data.note}` : ""}. The chain is checked with <code>agov audit verify</code>.</p>
+      html`<p class="muted">${data.total} matching rows${data.note ? `; ${data.note}` : ""}.</p>
       <table class="ledger"><thead><tr><th>#</th><th>time</th><th>agent</th><th>tier</th><th>tool</th><th>action</th><th>decision</th><th>outcome</th></tr></thead><tbody>
         ${data.rows.map(
           (r) => html`<tr class=${r.decision} data-row=${r.id}>

@@ -193,6 +193,14 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
     await shot(page, "tasks");
     await page.getByRole("tab", { name: "Ledger" }).click();
     await page.locator("table.ledger td", { hasText: "vote_cast" }).first().waitFor();
+    await page.locator(".chain .verified", { hasText: "chain verified" }).waitFor();
+    await page.getByLabel("tool filter").fill("vote_cast");
+    await page.getByLabel("decision filter").selectOption("allow");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const tools = () => page.locator("table.ledger tbody td:nth-child(5)").allTextContents();
+    await expect
+      .poll(async () => [...new Set(await tools())], { timeout: 10_000 })
+      .toEqual(["vote_cast"]);
     await shot(page, "ledger");
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(
       true,
