@@ -91,3 +91,83 @@ export function watch(onChange, onStatus) {
     controller?.abort();
   };
 }
+
+// OAuth 2.1 sign-in through agov's own authorization server: the console registers itself as a
+// public client, sends the browser to /authorize with a PKCE S256 challenge, and trades the code it
+// comes back with for an access token. Only the short-lived code ever travels in the address.
+const OAUTH = "agov.console.oauth";
+const b64url = (bytes) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+const random = (n) => b64url(crypto.getRandomValues(new Uint8Array(n)));
+
+export async function startOAuth() {
+  if (!crypto.subtle)
+    throw new Error(
+      "OAuth sign-in needs a secure page (https, or http on localhost); paste a token instead",
+    );
+  const redirect = `${location.origin}/console/`;
+  const reg = await fetch("/register", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      client_name: "agov console",
+      redirect_uris: [redirect],
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+    }),
+  });
+  const client = await reg.json().catch(() => ({}));
+  if (!reg.ok)
+    throw new Error(`client registration refused: ${client.error_description ?? reg.status}`);
+  const verifier = random(32);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  const state = random(16);
+  sessionStorage.setItem(
+    OAUTH,
+    JSON.stringify({ client_id: client.client_id, verifier, state, redirect }),
+  );
+  location.assign(
+    `/authorize?${new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: redirect,
+      code_challenge: b64url(new Uint8Array(digest)),
+      code_challenge_method: "S256",
+      state,
+    })}`,
+  );
+}
+
+/** On the way back from /authorize: the code traded for a token (true), or null when none came. */
+export async function finishOAuth() {
+  const params = new URLSearchParams(location.search);
+  const code = params.get("code");
+  const error = params.get("error");
+  if (!code && !error) return null;
+  const pending = JSON.parse(sessionStorage.getItem(OAUTH) ?? "null");
+  sessionStorage.removeItem(OAUTH);
+  history.replaceState(null, "", "/console/");
+  if (error) throw new Error(`sign-in refused: ${params.get("error_description") ?? error}`);
+  if (!pending || params.get("state") !== pending.state)
+    throw new Error("this sign-in answer is not for a sign-in this tab started; sign in again");
+  const res = await fetch("/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      code_verifier: pending.verifier,
+      redirect_uri: pending.redirect,
+      client_id: pending.client_id,
+    }),
+  });
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok)
+    throw new Error(`sign-in failed: ${answer.error_description ?? answer.error ?? res.status}`);
+  session.signIn(answer.access_token);
+  return true;
+}

@@ -4,7 +4,7 @@
 import htm from "htm";
 import { h, render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { call, grantedTools, session, watch } from "./api.js";
+import { call, finishOAuth, grantedTools, session, startOAuth, watch } from "./api.js";
 
 const html = htm.bind(h);
 const TABS = [
@@ -76,6 +76,9 @@ function SignIn({ onSignedIn }) {
       <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" />
       <button type="submit" disabled=${busy}>Sign in</button>
     </form>
+    <p class="or">or</p>
+    <button type="button" onClick=${() => startOAuth().catch((err) => setError(err.message))}>Sign in with OAuth</button>
+    <span class="muted"> (agov's consent page: paste a token there once)</span>
     <${Problem} error=${error} />
   </section>`;
 }
@@ -454,18 +457,21 @@ function Console({ me, onSignOut }) {
 
 function App() {
   const [me, setMe] = useState(null);
-  const [checking, setChecking] = useState(Boolean(session.token()));
+  const [checking, setChecking] = useState(true);
   const [reason, setReason] = useState(null);
   useEffect(() => {
-    if (!session.token()) return;
-    call("whoami")
+    finishOAuth()
+      .then(() => (session.token() ? call("whoami") : null))
       .then(
         (who) => setMe(who),
-        () => session.signOut(),
+        (err) => {
+          session.signOut();
+          setReason(err.message);
+        },
       )
       .finally(() => setChecking(false));
   }, []);
-  if (checking) return html`<p class="muted">Checking your token…</p>`;
+  if (checking) return html`<p class="muted">Checking your sign-in…</p>`;
   if (!me)
     return html`<div><${Problem} error=${reason} /><${SignIn} onSignedIn=${(who) => {
       setReason(null);
@@ -478,4 +484,6 @@ function App() {
   }} />`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = "";
+render(html`<${App} />`, root);

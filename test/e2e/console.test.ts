@@ -125,7 +125,7 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
     const page = await context.newPage();
     await page.goto(`${base}/console`);
     await page.locator("#token").fill(token);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.locator("header .who", { hasText: who }).waitFor();
     await page.locator(".live.live").waitFor();
     return page;
@@ -144,13 +144,13 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     await page.goto(`${base}/console`);
     await page.locator("#token").fill("agov_not-a-real-token");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("alert").waitFor();
     expect(await page.getByRole("alert").textContent()).toMatch(/UNAUTHENTICATED|token/i);
     await page.locator("#token").fill("");
     await shot(page, "signin");
     await page.locator("#token").fill(t4);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.locator("header .who", { hasText: "architect · T4 architect" }).waitFor();
     // The token is in this tab's sessionStorage, never in the address or a cookie.
     expect(page.url()).toBe(`${base}/console`);
@@ -161,6 +161,29 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
     await page.getByRole("tab", { name: "Ledger" }).click();
     await page.locator("table.ledger td", { hasText: "whoami" }).first().waitFor();
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("signs in through agov's OAuth consent page (PKCE), with only the code in the address", async () => {
+    const page = await context.newPage();
+    const visited: string[] = [];
+    page.on("framenavigated", (f) => f === page.mainFrame() && visited.push(f.url()));
+    await page.goto(`${base}/console`);
+    await page.getByRole("button", { name: "Sign in with OAuth" }).click();
+    await page.waitForURL(/\/authorize\?/);
+    await page.locator('input[name="token"]').fill(t1);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("T1 (operator)").waitFor();
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.locator("header .who", { hasText: "watcher · T1 operator" }).waitFor();
+    expect(page.url()).toBe(`${base}/console/`);
+    const authorize = new URL(visited.find((u) => u.includes("/authorize?")) ?? "");
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    // The agov token was pasted into agov's own page; the console holds an OAuth access token.
+    const held = await page.evaluate(() => sessionStorage.getItem("agov.console.token"));
+    expect(held).toBeTruthy();
+    expect(held).not.toBe(t1);
+    for (const u of visited) expect(u).not.toContain(held!);
     await page.close();
   });
 
