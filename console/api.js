@@ -31,6 +31,9 @@ export async function call(name, args = {}) {
   if (result.isError) {
     const err = new Error((result.content ?? []).map((c) => c.text ?? "").join("\n"));
     err.code = result._meta?.["agov/error"]?.code;
+    // The token stopped working (expired, revoked, unknown): the page goes back to sign-in.
+    if (["EXPIRED", "REVOKED", "UNAUTHENTICATED"].includes(err.code))
+      window.dispatchEvent(new CustomEvent("agov-signed-out", { detail: err.message }));
     throw err;
   }
   return result.structuredContent ?? {};

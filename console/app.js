@@ -417,9 +417,12 @@ function Console({ me, onSignOut }) {
         if (status === "signed-out") onSignOut("your token no longer works; sign in again");
       },
     );
+    const signedOut = (e) => onSignOut(`signed out: ${e.detail}`);
+    window.addEventListener("agov-signed-out", signedOut);
     return () => {
       stop();
       clearTimeout(pending.current);
+      window.removeEventListener("agov-signed-out", signedOut);
     };
   }, []);
 

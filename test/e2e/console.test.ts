@@ -228,6 +228,21 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(
       true,
     );
+    // A revocation from the console is agent_revoke's governed call, by the signed-in architect.
+    await page.getByRole("tab", { name: "Agents & locks" }).click();
+    const alpha = page.locator('tr[data-agent^="alpha-"]');
+    const alphaId = await alpha.getAttribute("data-agent");
+    await alpha.getByRole("button", { name: "Revoke" }).click();
+    await alpha.getByLabel(`reason to revoke ${alphaId}`).fill("seen misbehaving in the console");
+    await alpha.getByRole("button", { name: "Confirm revoke" }).click();
+    await page.getByRole("status").filter({ hasText: "agent_revoke" }).waitFor();
+    const revoked = (await ledger()).filter((r) => r.tool === "agent_revoke");
+    expect(revoked).toMatchObject([{ agent_id: "architect", decision: "allow" }]);
+    const tokens = await agov(["token", "list", "--json"], { AGOV_HOME: home });
+    const listed = JSON.parse(tokens.stdout) as Array<{ agent_id: string; status: string }>;
+    const alphas = listed.filter((t) => t.agent_id === alphaId).map((t) => t.status);
+    expect(alphas.length).toBeGreaterThan(0);
+    expect(alphas).not.toContain("live");
     await page.close();
   });
 
