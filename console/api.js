@@ -21,6 +21,8 @@ async function post(path, body) {
     credentials: "omit",
   });
   const answer = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
+  if (res.status === 401)
+    window.dispatchEvent(new CustomEvent("agov-signed-out", { detail: answer.error }));
   if (!res.ok) throw new Error(answer.error ?? `HTTP ${res.status}`);
   return answer;
 }

@@ -9,9 +9,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { toAgovError } from "../util/errors.js";
+import { type AgovError, toAgovError } from "../util/errors.js";
 import { packageRoot } from "../util/paths.js";
-import type { Gateway } from "./gateway.js";
+import type { Gateway, Identity } from "./gateway.js";
 import type { HostRules } from "./origin.js";
 
 const MAX_BODY = 256 * 1024;
@@ -66,7 +66,12 @@ export interface ConsoleEdge {
 
 export function createConsole(
   gateway: Gateway,
-  opts: { rules: () => HostRules; log: Logger },
+  opts: {
+    rules: () => HostRules;
+    log: Logger;
+    /** A refused bearer token, counted per source like /mcp's (floods become one summary row). */
+    refused: (source: string, err: AgovError, action: string) => void;
+  },
 ): ConsoleEdge {
   const streams = new Set<ServerResponse>();
   const cache = new Map<string, Buffer>();
@@ -139,6 +144,25 @@ export function createConsole(
   const sessionOf = (token: string) =>
     `console-${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
 
+  /**
+   * The caller of a request, or null once it was answered 401 (503 when the authority is down).
+   * As on /mcp, a token refused here is recorded per source, not once per request.
+   */
+  async function identified(
+    req: IncomingMessage,
+    res: ServerResponse,
+    token: string,
+  ): Promise<Identity | null> {
+    try {
+      return await gateway.identify(token);
+    } catch (err) {
+      const e = toAgovError(err);
+      opts.refused(req.socket.remoteAddress ?? "unknown", e, "console: bearer token refused");
+      json(res, e.code === "UNAVAILABLE" ? 503 : 401, { error: `${e.code}: ${e.message}` });
+      return null;
+    }
+  }
+
   async function api(req: IncomingMessage, res: ServerResponse, what: string): Promise<void> {
     if (req.method !== "POST") return json(res, 405, { error: "use POST" });
     const type = req.headers["content-type"] ?? "";
@@ -149,6 +173,8 @@ export function createConsole(
       return json(res, 401, {
         error: "authentication required: send Authorization: Bearer <token>",
       });
+    const identity = await identified(req, res, token);
+    if (!identity) return;
     let body: unknown;
     try {
       body = await readJson(req);
@@ -169,6 +195,7 @@ export function createConsole(
       { id: sessionOf(token), client: "agov-console" },
       b.name,
       b.arguments ?? {},
+      identity,
     );
     return json(res, 200, result);
   }
@@ -180,13 +207,9 @@ export function createConsole(
       return json(res, 401, {
         error: "authentication required: send Authorization: Bearer <token>",
       });
-    let agentId: string;
-    try {
-      agentId = (await gateway.identify(token)).caller.agent_id;
-    } catch (err) {
-      const e = toAgovError(err);
-      return json(res, e.code === "UNAVAILABLE" ? 503 : 401, { error: `${e.code}: ${e.message}` });
-    }
+    const identity = await identified(req, res, token);
+    if (!identity) return;
+    const agentId = identity.caller.agent_id;
     if (streams.size >= MAX_STREAMS)
       return json(res, 503, { error: `the console has ${MAX_STREAMS} open streams; try later` });
     headers(res, "text/event-stream");

@@ -71,7 +71,11 @@ export async function serveHttp(
   const baseOf = (req: IncomingMessage) =>
     opts.publicUrl ? new URL(opts.publicUrl).origin : `http://${req.headers.host}`;
   const edge = createOAuthEdge(gateway, (source, e, action) => refusals.refused(source, e, action));
-  const consoleEdge = createConsole(gateway, { rules: () => rules, log: opts.log });
+  const consoleEdge = createConsole(gateway, {
+    rules: () => rules,
+    log: opts.log,
+    refused: (source, e, action) => refusals.refused(source, e, action),
+  });
   // One checker per request, so a refusal is counted against the address it came from.
   const bearerFor = (source: string, resourceMetadataUrl: string) =>
     requireBearerAuth({
