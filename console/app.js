@@ -115,8 +115,12 @@ function Agents({ version, granted, act }) {
       }),
     );
     const list = [...agents.values()].slice(0, 30);
+    // Only an agent on a roster and not yet at EXIT can hold its execution lock: ask for those.
+    const running = list.filter((a) => phases.has(a.id) && phases.get(a.id).phase !== "EXIT");
     const locks = await Promise.all(
-      list.map((a) => call("lock_status", { resource: `agent:${a.id}:exec` }).catch(() => null)),
+      running
+        .slice(0, 20)
+        .map((a) => call("lock_status", { resource: `agent:${a.id}:exec` }).catch(() => null)),
     );
     const revocations = rows.filter(
       (r) => r.tool === "agent_revoke" || r.kind === "revocation" || /revok/i.test(r.action),
@@ -401,7 +405,7 @@ function Console({ me, onSignOut }) {
       pending.current = setTimeout(() => {
         pending.current = null;
         setVersion((v) => v + 1);
-      }, 250);
+      }, 500);
     };
     const stop = watch(
       (type) => {

@@ -284,6 +284,21 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
     await page.locator('tr[data-agent="watcher"]').waitFor();
     expect(await page.getByRole("button", { name: "Revoke" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "Approve promotion" }).count()).toBe(0);
+    // A lock taken over MCP is seen in the console with its holder and fencing token.
+    const mcp = await httpClient(server.url, t1);
+    try {
+      const taken = await mcp.client.callTool({
+        name: "lock_acquire",
+        arguments: { resource: "db-migrations", ttl_ms: 600_000 },
+      });
+      expect(taken.isError, textOf(taken)).toBeFalsy();
+      const fence = (taken.structuredContent as { fence: number }).fence;
+      await page.getByLabel("lock name").fill("db-migrations");
+      await page.getByRole("button", { name: "Look up lock" }).click();
+      await page.getByText(`db-migrations: held by watcher, fence ${fence}`).waitFor();
+    } finally {
+      await mcp.close();
+    }
     await shot(page, "t1-agents");
     await page.getByRole("tab", { name: "Pipelines" }).click();
     await page.locator("article.run").first().waitFor();
