@@ -16,6 +16,8 @@ import type { HostRules } from "./origin.js";
 
 const MAX_BODY = 256 * 1024;
 const MAX_STREAMS = 64;
+/** Streams one agent may hold: a page per tab, a few tabs; no one agent can take them all. */
+const MAX_STREAMS_PER_AGENT = 8;
 const KEEPALIVE_MS = 15_000;
 /** The event types the page is told of: a type and nothing else of the change. */
 const KINDS = new Set([
@@ -74,6 +76,7 @@ export function createConsole(
   },
 ): ConsoleEdge {
   const streams = new Set<ServerResponse>();
+  const perAgent = new Map<string, number>();
   const cache = new Map<string, Buffer>();
   const importMapHash = createHash("sha256").update(IMPORT_MAP).digest("base64");
   // The import map is the page's only inline script; it is allowed by its hash, nothing else is.
@@ -212,6 +215,12 @@ export function createConsole(
     const agentId = identity.caller.agent_id;
     if (streams.size >= MAX_STREAMS)
       return json(res, 503, { error: `the console has ${MAX_STREAMS} open streams; try later` });
+    const held = perAgent.get(agentId) ?? 0;
+    if (held >= MAX_STREAMS_PER_AGENT)
+      return json(res, 429, {
+        error: `agent ${agentId} already follows the console in ${held} streams (at most ${MAX_STREAMS_PER_AGENT}); close a tab`,
+      });
+    perAgent.set(agentId, held + 1);
     headers(res, "text/event-stream");
     res.setHeader("connection", "keep-alive");
     res.statusCode = 200;
@@ -240,6 +249,9 @@ export function createConsole(
       clearInterval(keepalive);
       unsubscribe();
       streams.delete(res);
+      const left = (perAgent.get(agentId) ?? 1) - 1;
+      if (left > 0) perAgent.set(agentId, left);
+      else perAgent.delete(agentId);
     };
     res.once("close", done);
   }

@@ -367,6 +367,24 @@ describe.runIf(hasChromium)("the web console in a real browser", () => {
       headers: { authorization: "Bearer agov_forged-token" },
     });
     expect(stream.status).toBe(401);
+    // One agent holds at most 8 streams, so it cannot take every stream of the server.
+    const streamer = await issueToken(home, "streamer", 0);
+    const aborts: AbortController[] = [];
+    const open = async () => {
+      const ctl = new AbortController();
+      aborts.push(ctl);
+      const r = await fetch(`${base}/console/events`, {
+        headers: { authorization: `Bearer ${streamer}` },
+        signal: ctl.signal,
+      });
+      return r.status;
+    };
+    try {
+      for (let i = 0; i < 8; i++) expect(await open()).toBe(200);
+      expect(await open()).toBe(429);
+    } finally {
+      for (const ctl of aborts) ctl.abort();
+    }
     expect(
       (await call({ authorization: `Bearer ${t4}`, origin: "http://evil.example" })).status,
     ).toBe(403);
