@@ -194,6 +194,9 @@ path "governance/tools/promotion_approve" {
 path "governance/tools/gate_approve" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/audit_verify" {
+  capabilities = ["read", "update"]
+}
 # command: any command
 path "governance/commands/*" {
   capabilities = ["create"]

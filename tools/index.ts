@@ -4,6 +4,7 @@
 import { heartbeat } from "./agent/heartbeat.js";
 import { whoami } from "./agent/whoami.js";
 import { auditQuery } from "./audit/query.js";
+import { auditVerify } from "./audit/verify.js";
 import { blackboardPost } from "./blackboard/post.js";
 import { blackboardRead } from "./blackboard/read.js";
 import { consensusStatus } from "./consensus/consensus-status.js";
@@ -70,6 +71,7 @@ export const TOOLS: readonly ToolDef[] = [
   agentRevoke,
   promotionApprove,
   gateApprove,
+  auditVerify,
 ] as ToolDef[];
 
 export type { ToolContext, ToolDef } from "./define.js";

@@ -1,7 +1,7 @@
 // The audit trail as callers see it: who called which tool, when, with what decision. Below T4 a
 // caller sees only its own rows, whatever agent it names; the ledger's hashes stay inside.
 import type { Caller } from "../authority/index.js";
-import type { ActionQuery, Ledger } from "../ledger/index.js";
+import type { ActionQuery, Ledger, VerifyResult } from "../ledger/index.js";
 
 export interface AuditQueryInput {
   agent_id?: string | undefined;
@@ -28,6 +28,8 @@ export interface AuditPage {
 
 export interface Audit {
   query(caller: Caller, input: AuditQueryInput): Promise<AuditPage>;
+  /** The chain checked from its last verified checkpoint (the tool that calls it is T4's). */
+  verify(): Promise<VerifyResult>;
 }
 
 export function createAudit(ledger: Ledger): Audit {
@@ -65,5 +67,6 @@ export function createAudit(ledger: Ledger): Audit {
         next_cursor: last && more > 0 ? last.id : null,
       };
     },
+    verify: () => ledger.verify(),
   };
 }

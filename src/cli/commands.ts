@@ -26,6 +26,7 @@ export const SERVE = {
   host: { type: "string" },
   "anonymous-tier": { type: "string" },
 } satisfies Options;
+export const CONSOLE = { url: { type: "string" }, print: { type: "boolean" } } satisfies Options;
 export const PIPELINE_RUN = { objective: { type: "string" }, ...json } satisfies Options;
 export const PIPELINE_JSON = json;
 export const PIPELINE_APPROVE = {
@@ -164,6 +165,20 @@ when it kept failing).
                                  is served as agent "anonymous" at T0; never in production`,
       options: SERVE,
       load: () => import("./serve.js").then((m) => m.serve),
+    }),
+  },
+  console: {
+    summary: "Open the web console of a running agov serve --http (at /console)",
+    command: command({
+      usage: `  agov console [--url http://127.0.0.1:8787] [--print]
+
+Prints the console's address (<server>/console) once the server answers, and opens it in a
+browser when xdg-open (or open) exists; --print only prints it. The server is --url, else
+http_public_url (AGOV_HTTP_PUBLIC_URL), else http://127.0.0.1:8787. Sign in there with a token
+from \`agov token issue\`: the console shows and does what that token's tier may. Exits 1 when
+no server answers.`,
+      options: CONSOLE,
+      load: () => import("./console.js").then((m) => m.openConsole),
     }),
   },
   doctor: {

@@ -18,6 +18,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { Tier } from "../authority/index.js";
 import { toAgovError } from "../util/errors.js";
+import { createConsole } from "./console.js";
 import type { Gateway } from "./gateway.js";
 import { healthz } from "./healthz.js";
 import { metrics } from "./metrics.js";
@@ -71,6 +72,11 @@ export async function serveHttp(
   const baseOf = (req: IncomingMessage) =>
     opts.publicUrl ? new URL(opts.publicUrl).origin : `http://${req.headers.host}`;
   const edge = createOAuthEdge(gateway, (source, e, action) => refusals.refused(source, e, action));
+  const consoleEdge = createConsole(gateway, {
+    rules: () => rules,
+    log: opts.log,
+    refused: (source, e, action) => refusals.refused(source, e, action),
+  });
   // One checker per request, so a refusal is counted against the address it came from.
   const bearerFor = (source: string, resourceMetadataUrl: string) =>
     requireBearerAuth({
@@ -108,6 +114,7 @@ export async function serveHttp(
       if (badHost) return json(res, 403, { error: "forbidden", error_description: badHost });
       return edge.handle(req, res, baseOf(req));
     }
+    if (consoleEdge.owns(url.pathname)) return consoleEdge.handle(req, res, url);
     if (url.pathname !== "/mcp")
       return json(res, 404, { error: "not found: the MCP endpoint is /mcp" });
     // Before the token is even read: a rebound page gets nothing, not even a refusal row.
@@ -252,6 +259,7 @@ export async function serveHttp(
     sessions: () => sessions.size,
     async close() {
       clearInterval(sweep);
+      consoleEdge.close();
       for (const id of [...sessions.keys()]) drop(id);
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

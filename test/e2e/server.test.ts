@@ -207,6 +207,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   stage_run: { run_id: "r", stage: "s" },
   pipeline_run: { pipeline: "infrastructure-deploy" },
   gate_approve: { run_id: "r", stage: "s" },
+  audit_verify: {},
 };
 
 describe("bad input", () => {
