@@ -1,0 +1,139 @@
+// `agov review` as a team uses it: the real binary on a fresh AGOV_HOME and the offline model,
+// pointed at a copy of test/fixtures/review-repo (one failing node:test test, one lint error in
+// ESLint's JSON format; nothing to install). Two findings with fingerprints, a suggestion and a
+// council vote on each; a rerun re-reviews nothing; fixing the test resolves its finding.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReviewReport } from "../../src/review/report.js";
+import { agov, issueToken, ROOT, stdioClient, tempHome } from "../support/agov.js";
+
+const made: string[] = [];
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fixtureCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "agov-review-repo-"));
+  made.push(dir);
+  cpSync(join(ROOT, "test/fixtures/review-repo"), dir, { recursive: true });
+  return dir;
+}
+
+async function review(home: string, repo: string, ...extra: string[]) {
+  const r = await agov(["review", repo, "--json", ...extra], { AGOV_HOME: home });
+  expect(r.code, r.stderr).toBe(0);
+  return { report: JSON.parse(r.stdout) as ReviewReport, stderr: r.stderr };
+}
+
+describe("agov review", () => {
+  it("finds the failing test and the lint error, reviews each once, and resolves the fixed test", async () => {
+    const home = tempHome();
+    made.push(home);
+    const repo = fixtureCopy();
+
+    const first = (await review(home, repo)).report;
+    expect(first.status).toBe("succeeded");
+    expect(first.findings).toHaveLength(2);
+    const test = first.findings.find((f) => f.kind === "test")!;
+    const lint = first.findings.find((f) => f.kind === "lint")!;
+    expect(test).toMatchObject({
+      change: "new",
+      status: "open",
+      severity: "high",
+      source: "npm test",
+      test: "add sums two numbers",
+    });
+    expect(test.message).toContain("-1 !== 5");
+    expect(lint).toMatchObject({
+      change: "new",
+      status: "open",
+      source: "npm run lint",
+      file: "src/greet.js",
+      rule: "eqeqeq",
+    });
+    for (const f of [test, lint]) expect(f.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(test.fingerprint).not.toBe(lint.fingerprint);
+    // A suggestion per finding, each decided by the three council members with their lenses.
+    expect(first.reviews.map((r) => r.suggestion.fingerprint).sort()).toEqual(
+      [test.fingerprint, lint.fingerprint].sort(),
+    );
+    for (const r of first.reviews) {
+      expect(r.suggestion.what.length).toBeGreaterThan(0);
+      expect(r.suggestion.note).toMatch(/placeholder/);
+      expect(r.status).toBe("accepted");
+      expect(r.votes.map((v) => v.lens).sort()).toEqual([
+        "correctness",
+        "operability",
+        "simplicity",
+      ]);
+    }
+    const md = readFileSync(first.files!.markdown, "utf8");
+    expect(md).toContain('test "add sums two numbers" fails');
+    expect(md).toContain("eqeqeq in src/greet.js");
+    expect(existsSync(first.files!.json)).toBe(true);
+
+    // The votes were cast by governed agents: they are on the ledger.
+    const rows = await agov(
+      ["audit", "query", "--tool", "vote_cast", "--kind", "tool_call", "--limit", "100", "--json"],
+      {
+        AGOV_HOME: home,
+      },
+    );
+    expect(rows.code, rows.stderr).toBe(0);
+    expect(JSON.parse(rows.stdout)).toHaveLength(6);
+
+    const again = (await review(home, repo)).report;
+    expect(again.summary.reviewed).toBe(0);
+    expect(again.reviews).toEqual([]);
+    expect(again.findings.map((f) => [f.fingerprint, f.change]).sort()).toEqual(
+      [
+        [test.fingerprint, "unchanged"],
+        [lint.fingerprint, "unchanged"],
+      ].sort(),
+    );
+    expect(readFileSync(again.files!.markdown, "utf8")).toContain(
+      "Nothing new or changed since the last review: no finding was re-reviewed.",
+    );
+
+    writeFileSync(
+      join(repo, "src/math.js"),
+      readFileSync(join(repo, "src/math.js"), "utf8").replace("a - b", "a + b"),
+    );
+    const fixed = (await review(home, repo)).report;
+    const after = new Map(fixed.findings.map((f) => [f.fingerprint, f]));
+    expect(after.get(test.fingerprint)).toMatchObject({ change: "resolved", status: "resolved" });
+    expect(after.get(lint.fingerprint)).toMatchObject({ change: "unchanged", status: "open" });
+    expect(fixed.summary).toMatchObject({ open: 1, resolved: 1, reviewed: 0 });
+
+    // Findings are readable over MCP.
+    const token = await issueToken(home, "reader", 1);
+    const { client, close } = await stdioClient(home, token);
+    try {
+      const res = await client.callTool({
+        name: "findings_list",
+        arguments: { target: first.target },
+      });
+      const out = res.structuredContent as {
+        findings: Array<{ fingerprint: string; status: string }>;
+      };
+      expect(out.findings.map((f) => [f.fingerprint, f.status]).sort()).toEqual(
+        [
+          [test.fingerprint, "resolved"],
+          [lint.fingerprint, "open"],
+        ].sort(),
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  it("refuses a path that is not a directory, saying so", async () => {
+    const home = tempHome();
+    made.push(home);
+    const r = await agov(["review", join(home, "nope")], { AGOV_HOME: home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a directory/);
+  });
+});
