@@ -122,6 +122,11 @@ export async function review(
       run: async () => {
         code = await once();
       },
+      // One run that could not start (a pipeline error, a refused command) does not end the watch.
+      onError: (err) => {
+        code = 1;
+        ctx.err(`agov review  run failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
     });
     return code;
   } finally {
