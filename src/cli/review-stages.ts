@@ -287,7 +287,7 @@ export function readCommand(
       format: parsed?.format ?? null,
       note: parsed
         ? `${parsed.checked} checked, ${parsed.observations.length} failing (exit ${out.exit_code})`
-        : `exit ${out.exit_code}; output in no known format${tail ? ` (${tail.slice(0, 200)})` : ""}`,
+        : `exit ${out.exit_code}; output in no known format${tail && out.exit_code !== 0 ? ` (${tail.slice(0, 200)})` : ""}`,
     },
   };
 }

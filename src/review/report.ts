@@ -72,9 +72,11 @@ export function renderMarkdown(r: ReviewReport): string {
     "",
     `Run \`${r.run_id}\` (pipeline ${r.pipeline}) ${r.status} at ${r.at}; suggestions and votes by the ${r.model} model.`,
     "",
-    s.reviewed === 0
-      ? `**Nothing new or changed since the last review: no finding was re-reviewed.** ${s.open} finding(s) open, ${s.resolved} resolved in this run.`
-      : `**${s.reviewed} finding(s) reviewed** (${s.new} new, ${s.worsened} worsened, ${s.reopened} reopened); ${s.open} open, ${s.resolved} resolved in this run; council: ${s.accepted} accepted, ${s.rejected} rejected, ${s.waiting_gate} waiting for a person.`,
+    r.findings.length === 0
+      ? "**No findings:** every check that was read passed, and the ledger shows nothing repeated."
+      : s.reviewed === 0
+        ? `**Nothing new or changed since the last review: no finding was re-reviewed.** ${s.open} finding(s) open, ${s.resolved} resolved in this run.`
+        : `**${s.reviewed} finding(s) reviewed** (${s.new} new, ${s.worsened} worsened, ${s.reopened} reopened); ${s.open} open, ${s.resolved} resolved in this run; council: ${s.accepted} accepted, ${s.rejected} rejected, ${s.waiting_gate} waiting for a person.`,
     "",
     "## Checks",
     "",

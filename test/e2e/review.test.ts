@@ -129,6 +129,33 @@ describe("agov review", () => {
     }
   });
 
+  it("holds an accepted suggestion at or above the risk threshold at the signoff gate for a person", async () => {
+    const home = tempHome();
+    made.push(home);
+    const repo = fixtureCopy();
+    const { report } = await review(home, repo, "--risk-threshold", "medium");
+    // The test's fix is medium risk, the lint fix low: only the first waits.
+    expect(report.reviews.map((r) => [r.suggestion.risk, r.status, r.gate]).sort()).toEqual([
+      ["low", "accepted", false],
+      ["medium", "accepted", true],
+    ]);
+    expect(report.summary.waiting_gate).toBe(1);
+    expect(report.gate?.approve).toContain(`agov pipeline approve ${report.run_id} signoff`);
+    expect(readFileSync(report.files!.markdown, "utf8")).toContain("## Waiting for a person");
+    const status = async () =>
+      JSON.parse(
+        (await agov(["pipeline", "status", report.run_id, "--json"], { AGOV_HOME: home })).stdout,
+      ) as { status: string; stages: Array<{ name: string; status: string }> };
+    expect((await status()).stages.find((s) => s.name === "signoff")?.status).toBe("waiting");
+    const ok = await agov(["pipeline", "approve", report.run_id, "signoff", "--by", "alice"], {
+      AGOV_HOME: home,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    const resumed = await agov(["pipeline", "resume", report.run_id], { AGOV_HOME: home });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await status()).status).toBe("succeeded");
+  });
+
   it("refuses a path that is not a directory, saying so", async () => {
     const home = tempHome();
     made.push(home);
