@@ -65,18 +65,24 @@ export function sortFindings<T extends Finding & { change: Change }>(list: T[]):
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\s+/g, " ").slice(0, 160);
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
-export function renderMarkdown(r: ReviewReport): string {
+function headline(r: ReviewReport): string {
   const s = r.summary;
+  if (r.findings.length === 0)
+    return "**No findings:** every check that was read passed, and the ledger shows nothing repeated.";
+  if (s.reviewed > 0)
+    return `**${s.reviewed} finding(s) reviewed** (${s.new} new, ${s.worsened} worsened, ${s.reopened} reopened); ${s.open} open, ${s.resolved} resolved in this run; council: ${s.accepted} accepted, ${s.rejected} rejected, ${s.waiting_gate} waiting for a person.`;
+  if (s.resolved > 0)
+    return `**No new or worsening finding: none was re-reviewed.** ${s.resolved} resolved in this run; ${s.open} still open.`;
+  return `**Nothing new or changed since the last review: no finding was re-reviewed.** ${s.open} finding(s) open.`;
+}
+
+export function renderMarkdown(r: ReviewReport): string {
   const lines = [
     `# Architecture review of ${r.target}`,
     "",
     `Run \`${r.run_id}\` (pipeline ${r.pipeline}) ${r.status} at ${r.at}; suggestions and votes by the ${r.model} model.`,
     "",
-    r.findings.length === 0
-      ? "**No findings:** every check that was read passed, and the ledger shows nothing repeated."
-      : s.reviewed === 0
-        ? `**Nothing new or changed since the last review: no finding was re-reviewed.** ${s.open} finding(s) open, ${s.resolved} resolved in this run.`
-        : `**${s.reviewed} finding(s) reviewed** (${s.new} new, ${s.worsened} worsened, ${s.reopened} reopened); ${s.open} open, ${s.resolved} resolved in this run; council: ${s.accepted} accepted, ${s.rejected} rejected, ${s.waiting_gate} waiting for a person.`,
+    headline(r),
     "",
     "## Checks",
     "",
