@@ -25,6 +25,7 @@ import type { REVIEW } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { installStageAgents } from "./pipeline-agents.js";
 import { formatEvent } from "./pipeline-format.js";
+import { commentTarget, postReport } from "./review-github.js";
 import {
   type CouncilArtifact,
   type FindingsArtifact,
@@ -50,6 +51,11 @@ export async function review(
   if (every === undefined || (every !== null && every < 1000))
     throw new UsageError(
       `review: --watch takes an interval of at least 1s, e.g. 10m or 1h (got "${values.watch}")`,
+    );
+  const github = values.github === undefined ? null : commentTarget(values.github);
+  if (github && !ctx.config.github_token)
+    throw new UsageError(
+      "review: --github needs the GitHub integration configured: set GITHUB_TOKEN (and AGOV_GITHUB_API_URL for GitHub Enterprise)",
     );
   const root = realpathSync(target);
   const rt = await createRuntime(ctx.config, { log: ctx.log, baseDir: root });
@@ -102,11 +108,21 @@ export async function review(
       json: join(dir, `${final.run_id}.json`),
     };
     const md = renderMarkdown(report);
+    let failed = final.status === "failed";
+    if (github) {
+      try {
+        report.comment = await postReport(rt, github, md, final.run_id);
+        ctx.err(`agov review  posted to ${github.repo}#${github.number}: ${report.comment.url}`);
+      } catch (err) {
+        failed = true;
+        ctx.err(`agov review  ${(err as Error).message}`);
+      }
+    }
     writeFileSync(report.files.markdown, md);
     writeFileSync(report.files.json, `${JSON.stringify(report, null, 2)}\n`);
     ctx.out(values.json ? JSON.stringify(report, null, 2) : md);
     ctx.err(`agov review  report: ${report.files.markdown} (and .json)`);
-    return final.status === "failed" ? 1 : 0;
+    return failed ? 1 : 0;
   };
   try {
     if (model.name !== "offline")
@@ -215,5 +231,6 @@ async function buildReport(
       : null,
     deferred: suggested?.skipped ?? 0,
     files: null,
+    comment: null,
   };
 }

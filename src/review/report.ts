@@ -42,6 +42,8 @@ export interface ReviewReport {
   deferred: number;
   /** Where the report was written. */
   files: { markdown: string; json: string } | null;
+  /** The issue or pull request comment it was posted as (--github). */
+  comment: { url: string } | null;
 }
 
 const ORDER: Record<Change, number> = {

@@ -3,6 +3,8 @@
 // ESLint's JSON format; nothing to install). Two findings with fingerprints, a suggestion and a
 // council vote on each; a rerun re-reviews nothing; fixing the test resolves its finding.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,9 +12,32 @@ import type { ReviewReport } from "../../src/review/report.js";
 import { agov, issueToken, ROOT, stdioClient, tempHome } from "../support/agov.js";
 
 const made: string[] = [];
-afterEach(() => {
+const servers: Server[] = [];
+afterEach(async () => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
 });
+
+/** GitHub's issue-comment endpoint, as a local double that keeps what it was sent. */
+async function githubDouble() {
+  const seen: Array<{ path: string; auth: string | undefined; body: { body?: string } }> = [];
+  const server = createServer(async (req, res) => {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    seen.push({ path: req.url!, auth: req.headers.authorization, body: JSON.parse(text || "{}") });
+    const reply = (status: number, data: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(data));
+    if (req.headers.authorization !== "Bearer ghp_test_token")
+      return reply(401, { message: "Bad credentials" });
+    if (req.method === "POST" && req.url === "/api/v3/repos/acme/app/issues/12/comments")
+      return reply(201, { id: 5, html_url: "https://github.example/acme/app/issues/12#c5" });
+    return reply(404, { message: "Not Found" });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/api/v3`, seen };
+}
 
 function fixtureCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), "agov-review-repo-"));
@@ -154,6 +179,29 @@ describe("agov review", () => {
     const resumed = await agov(["pipeline", "resume", report.run_id], { AGOV_HOME: home });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect((await status()).status).toBe("succeeded");
+  });
+
+  it("posts the report as an issue comment with the GitHub integration, on the ledger", async () => {
+    const gh = await githubDouble();
+    const home = tempHome();
+    made.push(home);
+    const repo = fixtureCopy();
+    const env = { AGOV_HOME: home, AGOV_GITHUB_API_URL: gh.url, GITHUB_TOKEN: "ghp_test_token" };
+    const r = await agov(["review", repo, "--json", "--github", "acme/app#12"], env);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReviewReport;
+    expect(report.comment).toEqual({ url: "https://github.example/acme/app/issues/12#c5" });
+    expect(gh.seen).toHaveLength(1);
+    expect(gh.seen[0]!.body.body).toContain('test "add sums two numbers" fails');
+    expect(gh.seen[0]!.body.body).toContain("eqeqeq in src/greet.js");
+    const rows = await agov(["audit", "query", "--kind", "integration", "--json"], env);
+    expect(JSON.parse(rows.stdout)).toEqual([
+      expect.objectContaining({ tool: "github.comment", success: true }),
+    ]);
+    // Without the integration configured it refuses before running anything.
+    const bare = await agov(["review", repo, "--github", "acme/app#12"], { AGOV_HOME: home });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/GITHUB_TOKEN/);
   });
 
   it("refuses a path that is not a directory, saying so", async () => {
