@@ -210,5 +210,16 @@ describe("agov review", () => {
     const r = await agov(["review", join(home, "nope")], { AGOV_HOME: home });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is not a directory/);
+    for (const [args, said] of [
+      [["--risk-threshold", "extreme"], /--risk-threshold must be low, medium or high/],
+      [["--watch", "soon"], /--watch takes an interval/],
+      [["--github", "acme/app"], /--github takes owner\/repo#number/],
+    ] as const) {
+      const bad = await agov(["review", ROOT, ...args], { AGOV_HOME: home });
+      expect(bad.code, bad.stderr).toBe(2);
+      expect(bad.stderr).toMatch(said);
+    }
+    // Refused before anything ran: no review was written.
+    expect(existsSync(join(home, "reviews"))).toBe(false);
   });
 });
