@@ -4,14 +4,7 @@
 // proposal_create, and records its deliverables with artifact_record — governed and ledgered.
 import { connectGoverned, type GovernedClient } from "../../agents/client.js";
 import type { StageExecutor, StageTask } from "../pipeline/index.js";
-import {
-  atLeast,
-  COUNCIL,
-  LENSES,
-  offlineBallot,
-  offlineSuggestion,
-  type Suggestion,
-} from "../review/advice.js";
+import { atLeast, COUNCIL, LENSES, type Suggestion } from "../review/advice.js";
 import { type Change, needsReview, reconcile, type SourceCheck } from "../review/findings.js";
 import { watchLedger } from "../review/ledger-watch.js";
 import { firstLine, type Observation, parseOutput, type Severity } from "../review/parse.js";
@@ -19,6 +12,7 @@ import type { Runtime } from "../runtime.js";
 import type { Gateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
 import type { Finding } from "../state/index.js";
+import type { ReviewAdvisor } from "./review-advisor.js";
 
 export interface ReviewOptions {
   /** The target: findings are kept under it, file names are made relative to it. */
@@ -32,6 +26,8 @@ export interface ReviewOptions {
   ledgerWindowMs: number;
   /** Most suggestions one run puts to the council (the rest wait for the next run). */
   maxSuggestions: number;
+  /** Writes the suggestions and casts the council's votes (a model, or the offline rules). */
+  advisor: ReviewAdvisor;
 }
 
 export interface CheckNote {
@@ -155,7 +151,7 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
         out.skipped++;
         continue;
       }
-      const s = offlineSuggestion(f, f.change);
+      const s = await opts.advisor.suggest(f, f.change, task.signal);
       const p = await c.must("proposal_create", {
         task_id: task.task_id,
         title: s.title.slice(0, 200),
@@ -191,7 +187,7 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
         }
       for (const { proposal_id, suggestion } of suggestions) {
         for (const [i, m] of COUNCIL.entries()) {
-          const ballot = offlineBallot(m, suggestion);
+          const ballot = await opts.advisor.ballot(m, suggestion, task.signal);
           await members[i]!.client.must("vote_cast", {
             task_id: proposalsTask,
             proposal_id,

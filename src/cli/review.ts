@@ -25,6 +25,7 @@ import type { REVIEW } from "./commands.js";
 import type { CliContext } from "./context.js";
 import { installStageAgents } from "./pipeline-agents.js";
 import { formatEvent } from "./pipeline-format.js";
+import { reviewAdvisor } from "./review-advisor.js";
 import { commentTarget, postReport } from "./review-github.js";
 import {
   type CouncilArtifact,
@@ -61,6 +62,7 @@ export async function review(
   const rt = await createRuntime(ctx.config, { log: ctx.log, baseDir: root });
   const gateway = createGateway(rt, TOOLS);
   const model = installStageAgents(gateway, { config: ctx.config });
+  const advisor = reviewAdvisor(model);
   const stages = reviewStages(gateway, rt, {
     scope: root,
     root,
@@ -68,6 +70,7 @@ export async function review(
     minRepeats: 3,
     ledgerWindowMs: 24 * 3600_000,
     maxSuggestions: 50,
+    advisor,
   });
   const undo = [
     rt.pipelines.executors.swap("watch", stages.watch),
@@ -100,7 +103,7 @@ export async function review(
         rt.pipelines.close();
     });
     const final = await done.finally(leave);
-    const report = await buildReport(rt, final, root, "offline");
+    const report = await buildReport(rt, final, root, advisor.name);
     const dir = values.out ? resolve(values.out) : join(ctx.config.home, "reviews");
     mkdirSync(dir, { recursive: true });
     report.files = {
@@ -125,10 +128,6 @@ export async function review(
     return failed ? 1 : 0;
   };
   try {
-    if (model.name !== "offline")
-      ctx.err(
-        `agov review  note: suggestions and votes come from the offline rules; the ${model.name} model runs only other agent stages`,
-      );
     if (every === null) return await once();
     let code = 0;
     await everyInterval({

@@ -10,13 +10,17 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReviewReport } from "../../src/review/report.js";
 import { agov, issueToken, ROOT, stdioClient, tempHome } from "../support/agov.js";
+import { answer, type FakeOpenAI, startFakeOpenAI } from "../support/fake-openai.js";
 
 const made: string[] = [];
 const servers: Server[] = [];
 afterEach(async () => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  await fake?.close();
+  fake = undefined;
 });
+let fake: FakeOpenAI | undefined;
 
 /** GitHub's issue-comment endpoint, as a local double that keeps what it was sent. */
 async function githubDouble() {
@@ -202,6 +206,43 @@ describe("agov review", () => {
     const bare = await agov(["review", repo, "--github", "acme/app#12"], { AGOV_HOME: home });
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/GITHUB_TOKEN/);
+  });
+
+  it("writes suggestions and casts votes with the configured model, and names it", async () => {
+    fake = await startFakeOpenAI();
+    // One reply that fits both the proposal and the vote schema: each request takes what it asks.
+    fake.setFallback(() =>
+      answer({
+        title: "Restore addition in add()",
+        summary: "src/math.js subtracts; make add return a + b.",
+        components: [{ name: "math", responsibility: "arithmetic", technology: "node" }],
+        tradeoffs: ["A one-line change, covered by the failing test"],
+        confidence: 0.9,
+        proposal_title: "Restore addition in add()",
+        vote: "approve",
+        reason: "The evidence points at the line.",
+      }),
+    );
+    const home = tempHome();
+    made.push(home);
+    const repo = fixtureCopy();
+    const env = { AGOV_HOME: home, OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test" };
+    const r = await agov(["review", repo, "--json"], env);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ReviewReport;
+    expect(report.model).not.toBe("offline");
+    expect(report.reviews).toHaveLength(2);
+    for (const v of report.reviews) {
+      expect(v.suggestion).toMatchObject({ what: "src/math.js subtracts; make add return a + b." });
+      expect(v.suggestion.model).toBe(report.model);
+      expect(v.suggestion.note).not.toMatch(/placeholder/);
+      expect(v.votes.map((b) => b.vote)).toEqual(["ACCEPT", "ACCEPT", "ACCEPT"]);
+      expect(v.votes[0]!.reasoning).toContain("The evidence points at the line.");
+    }
+    // Two suggestions and six votes went to the model, each vote through its member's lens.
+    const prompts = fake.requests.map((q) => JSON.stringify(q.body));
+    expect(prompts.filter((p) => p.includes("through the correctness lens"))).toHaveLength(2);
+    expect(prompts.filter((p) => p.includes("through the operability lens"))).toHaveLength(2);
   });
 
   it("refuses a path that is not a directory, saying so", async () => {
