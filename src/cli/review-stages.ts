@@ -114,6 +114,8 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
         notes.push(note);
       }
     }
+    // The whole ledger, read by the runner: audit_query shows a T2 agent only its own rows, and
+    // the watcher is after every agent's repeated errors, refusals and revocations.
     const since = new Date(rt.clock.now() - opts.ledgerWindowMs).toISOString();
     const rows = await rt.ledger.query({ since, limit: 5000 });
     checks.push({
