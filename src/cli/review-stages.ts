@@ -5,9 +5,10 @@
 import { connectGoverned, type GovernedClient } from "../../agents/client.js";
 import type { StageExecutor, StageTask } from "../pipeline/index.js";
 import { atLeast, COUNCIL, LENSES, type Suggestion } from "../review/advice.js";
+import { type CheckNote, type CommandOutput, readCommand } from "../review/checks.js";
 import { type Change, needsReview, reconcile, type SourceCheck } from "../review/findings.js";
 import { watchLedger } from "../review/ledger-watch.js";
-import { firstLine, type Observation, parseOutput, type Severity } from "../review/parse.js";
+import type { Severity } from "../review/parse.js";
 import type { Runtime } from "../runtime.js";
 import type { Gateway } from "../server/gateway.js";
 import { connectInMemory } from "../server/memory.js";
@@ -30,12 +31,6 @@ export interface ReviewOptions {
   advisor: ReviewAdvisor;
 }
 
-export interface CheckNote {
-  source: string;
-  checked: boolean;
-  format: string | null;
-  note: string;
-}
 export interface FindingsArtifact {
   scope: string;
   checks: CheckNote[];
@@ -238,54 +233,4 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
   });
 
   return { watch, suggest, council };
-}
-
-interface CommandOutput {
-  exit_code: number | null;
-  timed_out: boolean;
-  stdout: string;
-  stderr: string;
-  error: string | null;
-}
-
-/** What one command's output says: its failures, or that it failed in a way nobody can read. */
-export function readCommand(
-  source: string,
-  out: CommandOutput,
-  root: string,
-): { check: SourceCheck; note: CheckNote } {
-  if (out.error || out.timed_out) {
-    const why = out.error ?? "timed out";
-    return {
-      check: { source, checked: false, observations: [] },
-      note: { source, checked: false, format: null, note: why },
-    };
-  }
-  const parsed = parseOutput(out.stdout, { root }) ?? parseOutput(out.stderr, { root });
-  const observations: Observation[] = [...(parsed?.observations ?? [])];
-  if (observations.length === 0 && out.exit_code !== 0)
-    observations.push({
-      kind: "command",
-      severity: "medium",
-      tool: source.split(" ")[0] ?? source,
-      title: `\`${source}\` exits with ${out.exit_code}`,
-      message: `exits with ${out.exit_code}${parsed ? "" : " and no output agov can read"}`,
-      file: null,
-      test: null,
-      rule: null,
-      count: 1,
-      evidence: [],
-    });
-  const tail = firstLine(out.stderr.split("\n").slice(-5).join("\n"));
-  return {
-    check: { source, checked: true, observations },
-    note: {
-      source,
-      checked: true,
-      format: parsed?.format ?? null,
-      note: parsed
-        ? `${parsed.checked} checked, ${parsed.observations.length} failing (exit ${out.exit_code})`
-        : `exit ${out.exit_code}; output in no known format${tail && out.exit_code !== 0 ? ` (${tail.slice(0, 200)})` : ""}`,
-    },
-  };
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ActionRow } from "../../src/ledger/index.js";
 import { offlineBallot, offlineSuggestion } from "../../src/review/advice.js";
+import { readCommand } from "../../src/review/checks.js";
 import {
   fingerprint,
   normalizeMessage,
@@ -87,6 +88,44 @@ describe("review output readers", () => {
   it("says null for output in no known format, and for damaged JSON", () => {
     expect(parseOutput("Error: cannot find module 'x'\n")).toBeNull();
     expect(parseOutput('{"testResults": [')).toBeNull();
+  });
+});
+
+describe("reading a command's output", () => {
+  const out = (over: Partial<Parameters<typeof readCommand>[1]>) => ({
+    exit_code: 0,
+    timed_out: false,
+    stdout: "",
+    stderr: "",
+    error: null,
+    ...over,
+  });
+
+  it("makes one finding of a command that fails with nothing readable", () => {
+    const r = readCommand(
+      "npm run lint",
+      out({ exit_code: 1, stderr: 'npm error Missing script: "lint"' }),
+      "/r",
+    );
+    expect(r.check.checked).toBe(true);
+    expect(r.check.observations).toEqual([
+      expect.objectContaining({ kind: "command", title: "`npm run lint` exits with 1" }),
+    ]);
+    expect(r.note.note).toContain('Missing script: "lint"');
+  });
+
+  it("checks a passing command in no known format, and finds nothing in it", () => {
+    const r = readCommand("npm run check", out({ stdout: "Checked 3 files" }), "/r");
+    expect(r.check).toEqual({ source: "npm run check", checked: true, observations: [] });
+  });
+
+  it("does not count a command that timed out or could not start as read", () => {
+    expect(
+      readCommand("npm test", out({ timed_out: true, exit_code: null }), "/r").check.checked,
+    ).toBe(false);
+    expect(
+      readCommand("npm test", out({ error: "npm is not installed here" }), "/r").note.note,
+    ).toBe("npm is not installed here");
   });
 });
 
