@@ -89,6 +89,9 @@ path "governance/tools/message_send" {
 path "governance/tools/vote_cast" {
   capabilities = ["read", "update"]
 }
+path "governance/tools/findings_list" {
+  capabilities = ["read", "update"]
+}
 path "governance/tools/checkpoint_save" {
   capabilities = ["read", "update"]
 }

@@ -53,6 +53,8 @@ export interface RuntimeOptions {
   state?: StateStore;
   /** Where outages (a dependency down, back, data lost) are logged; silent without one. */
   log?: HealthLog;
+  /** The directory command stages run in (default: where agov runs); `agov review` sets its target. */
+  baseDir?: string;
   /** Probe timing for the health manager (tests move an injected clock instead of waiting). */
   probeIntervalMs?: number;
   /** Use this instead of the telemetry the config asks for (tests with in-memory exporters). */
@@ -127,6 +129,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     ids,
     governance,
     dirs: defaultDirs(config.home),
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     github: createGitHub({ apiUrl: config.github_api_url, token: config.github_token }),
   });
   watchPipelines(pipelines, notify);

@@ -9,6 +9,7 @@ import type { Coordination } from "../src/coordination/index.js";
 import type { Governance, Phase } from "../src/governance/index.js";
 import type { Health } from "../src/health/index.js";
 import type { Pipelines } from "../src/pipeline/index.js";
+import type { FindingsReader } from "../src/review/index.js";
 import type { Clock } from "../src/util/clock.js";
 
 export interface ToolContext {
@@ -21,6 +22,8 @@ export interface ToolContext {
   governance: Governance;
   pipelines: Pipelines;
   audit: Audit;
+  /** The architecture review's findings (agov review). */
+  findings: FindingsReader;
   clock: Clock;
   /** The state of every dependency of this server. */
   health: Health;

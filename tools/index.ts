@@ -36,6 +36,7 @@ import { pipelineDescribe } from "./pipeline/pipeline-describe.js";
 import { pipelineRun } from "./pipeline/pipeline-run.js";
 import { pipelineStatus } from "./pipeline/pipeline-status.js";
 import { stageRun } from "./pipeline/stage-run.js";
+import { findingsList } from "./review/findings-list.js";
 
 export const TOOLS: readonly ToolDef[] = [
   whoami,
@@ -62,6 +63,7 @@ export const TOOLS: readonly ToolDef[] = [
   blackboardPost,
   messageSend,
   voteCast,
+  findingsList,
   checkpointSave,
   checkpointLoad,
   proposalCreate,

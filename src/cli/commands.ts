@@ -29,6 +29,14 @@ export const SERVE = {
 export const CONSOLE = { url: { type: "string" }, print: { type: "boolean" } } satisfies Options;
 export const PIPELINE_RUN = { objective: { type: "string" }, ...json } satisfies Options;
 export const PIPELINE_JSON = json;
+export const REVIEW = {
+  pipeline: { type: "string" },
+  out: { type: "string" },
+  watch: { type: "string" },
+  "risk-threshold": { type: "string" },
+  github: { type: "string" },
+  ...json,
+} satisfies Options;
 export const PIPELINE_APPROVE = {
   reject: { type: "boolean" },
   reason: { type: "string" },
@@ -151,6 +159,34 @@ when it kept failing).
         wrong: 'give the objective, e.g. agov run "Design a data platform"',
       },
       load: () => import("./run.js").then((m) => m.run),
+    }),
+  },
+  review: {
+    summary:
+      "Review a repository: findings from its tests, lint and the ledger; suggestions; council votes",
+    command: command({
+      usage: `  agov review <path> [--pipeline architecture-review] [--json] [--out <dir>]
+              [--watch <interval>] [--risk-threshold low|medium|high] [--github owner/repo#N]
+
+Runs the architecture-review pipeline on the repository at <path>: its test and lint commands as
+governed command stages in that directory (\`npm test\`, \`npm run lint\`; a repository may bring
+its own pipeline as .agov/review.yaml), then the bug watcher turns failures in JUnit XML, TAP,
+vitest/jest JSON, ESLint or Biome JSON output, and agov's own ledger, into findings; each new or
+worsening finding gets a suggestion, and the council (ALPHA, BETA, GAMMA) votes on it. Findings are
+kept per repository: a rerun with nothing new re-reviews nothing, and a failure that is gone is
+marked resolved. The report (Markdown, or JSON with --json) goes to stdout and to
+<out>/<run-id>.md and .json (default AGOV_HOME/reviews). Progress goes to stderr. Exits 0 when the
+review ran (whatever it found), 1 when a review stage failed or the report could not be posted.
+
+  --pipeline <name|file>  another review pipeline (default: .agov/review.yaml, else the bundled one)
+  --watch <interval>      review again every interval (e.g. 10m) until stopped
+  --risk-threshold <r>    accepted suggestions at or above this risk wait at the signoff gate
+                          (default high)
+  --github owner/repo#N   also post the report as a comment on that issue or pull request
+                          (needs GITHUB_TOKEN; AGOV_GITHUB_API_URL for GitHub Enterprise)`,
+      options: REVIEW,
+      positionals: { min: 1, max: 1, wrong: "give the repository's path, e.g. agov review ." },
+      load: () => import("./review.js").then((m) => m.review),
     }),
   },
   serve: {

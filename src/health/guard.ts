@@ -35,6 +35,7 @@ const NAMESPACES = [
   "exits",
   "roster",
   "pipelineRuns",
+  "findings",
 ] as const satisfies readonly (keyof StateStore)[];
 
 export function guardState(store: StateStore, breaker: Breaker): StateStore {

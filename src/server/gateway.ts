@@ -268,6 +268,7 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
       pipelines: runtime.pipelines,
       clock: runtime.clock,
       audit: runtime.audit,
+      findings: runtime.state.findings,
       health: runtime.health,
       ...(session.elicit ? { elicit: session.elicit } : {}),
       ...(key ? { idempotency_key: key } : {}),

@@ -7,6 +7,7 @@ import type { DomainRecords } from "./records.js";
 
 export type {
   ArtifactRecord,
+  Finding,
   GateDecision,
   PipelineRunSummary,
   RosterLine,
@@ -208,6 +209,8 @@ export interface StateStore {
   roster: DomainRecords["roster"];
   /** Pipeline run records, their newest-first index, gate decisions and stage claims. */
   pipelineRuns: DomainRecords["pipelineRuns"];
+  /** The architecture review's findings per target (src/review). */
+  findings: DomainRecords["findings"];
   /** The OAuth authorization server's clients, consents, codes and refresh tokens. */
   oauth: DomainRecords["oauth"];
 

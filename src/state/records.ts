@@ -36,6 +36,41 @@ export type GateDecision = z.infer<typeof GATE_DECISION>;
 export const STAGE_CLAIM = z.object({ agent_id: z.string(), at: z.number() });
 export type StageClaim = z.infer<typeof STAGE_CLAIM>;
 
+/** A finding of the architecture review's bug watcher (src/review): one failure, however often seen. */
+export const FINDING = z.object({
+  /** The repository (or other target) the finding belongs to. */
+  scope: z.string(),
+  /** Stable across runs: a hash of the finding's kind, place and normalised message. */
+  fingerprint: z.string(),
+  kind: z.enum(["test", "lint", "command", "ledger"]),
+  severity: z.enum(["low", "medium", "high"]),
+  /** Where it comes from: the command (`npm test`) or `ledger`. */
+  source: z.string(),
+  /** The tool that reported it (node:test, eslint, biome, vitest, an MCP tool). */
+  tool: z.string(),
+  title: z.string(),
+  message: z.string(),
+  file: z.string().nullable(),
+  test: z.string().nullable(),
+  rule: z.string().nullable(),
+  status: z.enum(["open", "resolved"]),
+  first_seen: z.number(),
+  last_seen: z.number(),
+  /** Runs that saw it. */
+  occurrences: z.number().int().nonnegative(),
+  /** How many times the last run that saw it counted it (failures, ledger rows). */
+  count: z.number().int().nonnegative(),
+  /** Ledger row ids behind it. */
+  evidence: z.array(z.string()),
+  resolved_at: z.number().nullable(),
+  /** The review run that last saw (or resolved) it. */
+  run_id: z.string(),
+});
+export type Finding = z.infer<typeof FINDING>;
+
+/** Most findings one target keeps. */
+const FINDINGS_MAX = 10_000;
+
 const PLAN_MARK = z.object({ name: z.string() });
 const RUN_SUMMARY = z.object({ run_id: z.string(), pipeline: z.string(), created_at: z.number() });
 export type PipelineRunSummary = z.infer<typeof RUN_SUMMARY>;
@@ -52,6 +87,7 @@ const SCOPE = {
   gate: "pipeline:gate",
   claim: "pipeline:claim",
   oauth: (kind: OAuthKind) => `oauth:${kind}`,
+  findings: (target: string) => `findings:${target}`,
 } as const;
 
 /** What the OAuth authorization server keeps (src/server/oauth): each kind is a scope. */
@@ -87,6 +123,19 @@ export function domainRecords(docs: Documents) {
       },
       get: async (kind: OAuthKind, key: string) =>
         (await docs.load(SCOPE.oauth(kind), key))?.data ?? null,
+    },
+    /** The architecture review's findings, one document per fingerprint within a target. */
+    findings: {
+      put: async (finding: Finding) => {
+        await docs.save(SCOPE.findings(finding.scope), finding.fingerprint, FINDING.parse(finding));
+      },
+      get: (scope: string, fingerprint: string) =>
+        get(FINDING, `finding ${fingerprint}`, SCOPE.findings(scope), fingerprint),
+      /** The target's findings, most recently changed first. */
+      list: async (scope: string, limit = FINDINGS_MAX) =>
+        (await docs.entries(SCOPE.findings(scope), Math.min(limit, FINDINGS_MAX))).map((e) =>
+          read(FINDING, `finding ${e.key}`, e.data),
+        ),
     },
     sessions: {
       save: (agentId: string, key: string, data: unknown) =>

@@ -320,6 +320,49 @@ export function stateConformance(name: string, factory: StateFactory): void {
       expect(await store.pipelineRuns.claim("r1", "t")).toBeNull();
     });
 
+    it("keeps findings per target by fingerprint, newest change first, checked on read", async () => {
+      const base = {
+        scope: "/repo",
+        kind: "test" as const,
+        severity: "high" as const,
+        source: "npm test",
+        tool: "node:test",
+        title: "adds fails",
+        message: "2 == 3",
+        file: "test/a.test.js",
+        test: "adds",
+        rule: null,
+        status: "open" as const,
+        first_seen: 1,
+        last_seen: 1,
+        occurrences: 1,
+        count: 1,
+        evidence: ["row-1"],
+        resolved_at: null,
+        run_id: "r1",
+      };
+      await store.findings.put({ ...base, fingerprint: "f1" });
+      clock.advance(1);
+      await store.findings.put({ ...base, fingerprint: "f2", kind: "lint", rule: "no-unused" });
+      clock.advance(1);
+      await store.findings.put({ ...base, scope: "/other", fingerprint: "f3" });
+      expect((await store.findings.list("/repo")).map((f) => f.fingerprint)).toEqual(["f2", "f1"]);
+      clock.advance(1);
+      await store.findings.put({ ...base, fingerprint: "f1", status: "resolved", resolved_at: 9 });
+      expect((await store.findings.list("/repo")).map((f) => f.fingerprint)).toEqual(["f1", "f2"]);
+      expect(await store.findings.get("/repo", "f1")).toMatchObject({
+        status: "resolved",
+        resolved_at: 9,
+      });
+      expect(await store.findings.get("/repo", "f3")).toBeNull();
+      expect((await store.findings.list("/other")).map((f) => f.fingerprint)).toEqual(["f3"]);
+      // A finding in another shape is refused on write, not stored half-right.
+      await expect(
+        store.findings.put({ ...base, fingerprint: "f4", severity: "fatal" } as never),
+      ).rejects.toThrow();
+      expect(await store.findings.get("/repo", "f4")).toBeNull();
+    });
+
     it("shares state and events with another handle on the same store", async () => {
       const second = await other();
       extra.push(second);

@@ -197,6 +197,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   consensus_status: { task_id: "t" },
   spawn_conditions: { task_id: "t" },
   vote_cast: { task_id: "t", proposal_id: "p", vote: "ACCEPT", reasoning: "r" },
+  findings_list: { target: "/repo" },
   proposal_create: { task_id: "t", title: "x", content: 1, required_voters: ["a"] },
   packet_create: { agent_id: "a", task_id: "t", objective: "o" },
   agent_revoke: { agent_id: "a", reason: "r" },

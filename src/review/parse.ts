@@ -1,0 +1,253 @@
+// The bug watcher's readers: a command's output in one of the common machine-readable formats
+// (JUnit XML — pytest's too —, TAP, vitest/jest JSON, ESLint JSON, Biome JSON) turned into
+// observations. Pure functions; the format is recognised from the output itself, so a team needs
+// no configuration beyond a reporter flag on its own test and lint commands.
+
+export type ObservationKind = "test" | "lint" | "command" | "ledger";
+export type Severity = "low" | "medium" | "high";
+
+/** One failure as a run saw it, before it is matched with what earlier runs saw. */
+export interface Observation {
+  kind: ObservationKind;
+  severity: Severity;
+  tool: string;
+  title: string;
+  message: string;
+  file: string | null;
+  test: string | null;
+  rule: string | null;
+  count: number;
+  evidence: string[];
+}
+
+export type OutputFormat = "junit" | "tap" | "jest-json" | "eslint-json" | "biome-json";
+
+export interface Parsed {
+  format: OutputFormat;
+  observations: Observation[];
+  /** How many tests or files the output covered (so "nothing failed" is told from "nothing ran"). */
+  checked: number;
+}
+
+/** Reads the output when it is in a known format; null when it is not (or is damaged). */
+export function parseOutput(text: string, opts: { root?: string } = {}): Parsed | null {
+  const rel = relativeTo(opts.root);
+  const json = findJson(text);
+  if (json !== undefined) {
+    if (Array.isArray(json)) return eslint(json, rel);
+    if (isObject(json) && Array.isArray(json.testResults)) return jestLike(json, rel);
+    if (isObject(json) && Array.isArray(json.diagnostics)) return biome(json, rel);
+  }
+  if (/<testsuites?\b|<testcase\b/.test(text)) return junit(text, rel);
+  if (/^TAP version \d+/m.test(text) || /^\s*(not )?ok \d+/m.test(text)) return tap(text, rel);
+  return null;
+}
+
+type Rel = (file: string | null) => string | null;
+
+function relativeTo(root: string | undefined): Rel {
+  return (file) => {
+    if (!file) return null;
+    let f = file.replace(/^file:\/\//, "").replace(/:\d+(:\d+)?$/, "");
+    if (root && f.startsWith(`${root}/`)) f = f.slice(root.length + 1);
+    return f;
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** The JSON document in an output that may carry other lines first (npm's script banner). */
+function findJson(text: string): unknown {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const c = lines[i]!.trimStart()[0];
+    if (c !== "{" && c !== "[") continue;
+    try {
+      return JSON.parse(lines.slice(i).join("\n"));
+    } catch {
+      // Not the document (or not all of it); try from the next line that opens one.
+    }
+  }
+  return undefined;
+}
+
+/** The first line of a failure message: the assertion, not its stack. */
+export function firstLine(text: string): string {
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ""
+  ).slice(0, 500);
+}
+
+function eslint(files: unknown[], rel: Rel): Parsed {
+  const out: Observation[] = [];
+  for (const f of files) {
+    if (!isObject(f) || !Array.isArray(f.messages)) continue;
+    for (const m of f.messages) {
+      if (!isObject(m)) continue;
+      const rule = str(m.ruleId);
+      const message = str(m.message) ?? "";
+      out.push({
+        kind: "lint",
+        severity: m.severity === 2 ? "medium" : "low",
+        tool: "eslint",
+        title: `${rule ?? "lint"} in ${rel(str(f.filePath)) ?? "?"}`,
+        message,
+        file: rel(str(f.filePath)),
+        test: null,
+        rule,
+        count: 1,
+        evidence: [],
+      });
+    }
+  }
+  return { format: "eslint-json", observations: merge(out), checked: files.length };
+}
+
+function biome(doc: Record<string, unknown>, rel: Rel): Parsed {
+  const out: Observation[] = [];
+  for (const d of doc.diagnostics as unknown[]) {
+    if (!isObject(d)) continue;
+    const loc = isObject(d.location) ? d.location : {};
+    // Biome 2 names the file as a string; Biome 1 as { file }.
+    const path = str(loc.path) ?? (isObject(loc.path) ? str(loc.path.file) : null);
+    const rule = str(d.category);
+    const sev = str(d.severity);
+    out.push({
+      kind: "lint",
+      severity: sev === "error" || sev === "fatal" ? "medium" : "low",
+      tool: "biome",
+      title: `${rule ?? "lint"} in ${rel(path) ?? "?"}`,
+      message: str(d.message) ?? str(d.description) ?? "",
+      file: rel(path),
+      test: null,
+      rule,
+      count: 1,
+      evidence: [],
+    });
+  }
+  const summary = isObject(doc.summary) ? doc.summary : {};
+  const checked = Number(summary.unchanged ?? 0) + Number(summary.changed ?? 0);
+  return { format: "biome-json", observations: merge(out), checked };
+}
+
+function jestLike(doc: Record<string, unknown>, rel: Rel): Parsed {
+  const out: Observation[] = [];
+  let checked = 0;
+  for (const file of doc.testResults as unknown[]) {
+    if (!isObject(file)) continue;
+    const name = rel(str(file.name) ?? str(file.testFilePath));
+    const results = Array.isArray(file.assertionResults) ? file.assertionResults : [];
+    checked += results.length;
+    for (const a of results) {
+      if (!isObject(a) || a.status !== "failed") continue;
+      const title = str(a.fullName) ?? str(a.title) ?? "?";
+      const msgs = Array.isArray(a.failureMessages) ? a.failureMessages : [];
+      out.push(testFailure("vitest/jest", name, title, firstLine(str(msgs[0]) ?? "")));
+    }
+    // A file that failed before any test ran (a syntax error, a failed import).
+    if (results.length === 0 && file.status === "failed")
+      out.push(testFailure("vitest/jest", name, "(file)", firstLine(str(file.message) ?? "")));
+  }
+  return { format: "jest-json", observations: out, checked };
+}
+
+function testFailure(tool: string, file: string | null, test: string, message: string) {
+  return {
+    kind: "test" as const,
+    severity: "high" as const,
+    tool,
+    title: `test "${test}" fails${file ? ` in ${file}` : ""}`,
+    message,
+    file,
+    test,
+    rule: null,
+    count: 1,
+    evidence: [],
+  };
+}
+
+const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) =>
+    e.startsWith("#x")
+      ? String.fromCodePoint(Number.parseInt(e.slice(2), 16))
+      : e.startsWith("#")
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : ENTITIES[e]!,
+  );
+}
+
+function attributes(s: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const m of s.matchAll(/([A-Za-z_][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
+    out[m[1]!] = unescapeXml(m[2] ?? m[3] ?? "");
+  return out;
+}
+
+/** The JUnit subset every producer writes: <testcase> with <failure>/<error>/<skipped> inside. */
+function junit(text: string, rel: Rel): Parsed {
+  const out: Observation[] = [];
+  let checked = 0;
+  const body = text.replace(/<!--[\s\S]*?-->/g, "");
+  for (const m of body.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+    checked++;
+    const attrs = attributes(m[1]!);
+    const inner = m[2] ?? "";
+    const fail = /<(failure|error)\b([^>]*?)(?:\/>|>([\s\S]*?)<\/\1>)/.exec(inner);
+    if (!fail) continue;
+    const fa = attributes(fail[2]!);
+    const message = fa.message ?? firstLine(unescapeXml(fail[3] ?? ""));
+    const name = attrs.name ?? "?";
+    const cls = attrs.classname;
+    // pytest names the module in classname; node:test writes "test" there.
+    const test = cls && cls !== "test" ? `${cls}.${name}` : name;
+    out.push(testFailure("junit", rel(attrs.file ?? null), test, firstLine(message)));
+  }
+  return { format: "junit", observations: out, checked };
+}
+
+/** TAP 13/14: `not ok` lines, with the YAML diagnostic block that follows for the message. */
+function tap(text: string, rel: Rel): Parsed {
+  const out: Observation[] = [];
+  const lines = text.split("\n");
+  let checked = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)(not )?ok \d+(?: -)?\s*(.*?)\s*$/.exec(lines[i]!);
+    if (!m) continue;
+    checked++;
+    const directive = /#\s*(skip|todo)\b/i.test(m[3]!);
+    if (!m[2] || directive) continue;
+    const indent = m[1]!.length;
+    const yaml: Record<string, string> = {};
+    if (lines[i + 1]?.trim() === "---") {
+      for (let j = i + 2; j < lines.length && lines[j]!.trim() !== "..."; j++) {
+        const kv = /^\s*([A-Za-z_]+):\s*(.*)$/.exec(lines[j]!);
+        if (kv && lines[j]!.length - lines[j]!.trimStart().length === indent + 2)
+          yaml[kv[1]!] = kv[2]!.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
+      }
+    }
+    // A parent whose subtests failed says only that; the subtests are the findings.
+    if (yaml.failureType === "subtestsFailed") continue;
+    const message = yaml.error ?? yaml.message ?? "failed";
+    out.push(testFailure("tap", rel(yaml.location ?? yaml.file ?? null), m[3]!, message));
+  }
+  return { format: "tap", observations: out, checked };
+}
+
+/** Lint messages of one rule in one file are one finding, counted. */
+function merge(obs: Observation[]): Observation[] {
+  const by = new Map<string, Observation>();
+  for (const o of obs) {
+    const key = `${o.file}\u0000${o.rule}\u0000${o.message}`;
+    const seen = by.get(key);
+    if (seen) seen.count++;
+    else by.set(key, { ...o });
+  }
+  return [...by.values()];
+}

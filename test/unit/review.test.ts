@@ -1,0 +1,313 @@
+// The architecture review's pure parts: the output readers on real outputs (node:test's JUnit and
+// TAP reporters, vitest's JSON reporter, pytest's --junitxml and Biome's JSON reporter, captured
+// from those tools; ESLint's JSON format as its documentation gives it, no ESLint being installed
+// here), the fingerprints, reconciling runs, the ledger watcher and the --watch schedule.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ActionRow } from "../../src/ledger/index.js";
+import { offlineBallot, offlineSuggestion } from "../../src/review/advice.js";
+import { readCommand } from "../../src/review/checks.js";
+import {
+  fingerprint,
+  normalizeMessage,
+  reconcile,
+  type SourceCheck,
+} from "../../src/review/findings.js";
+import { watchLedger } from "../../src/review/ledger-watch.js";
+import { type Observation, parseOutput } from "../../src/review/parse.js";
+import { everyInterval } from "../../src/review/schedule.js";
+
+const sample = (name: string) =>
+  readFileSync(join(import.meta.dirname, "../fixtures/review-samples", name), "utf8");
+
+describe("review output readers", () => {
+  it("reads node:test's JUnit XML, behind npm's banner", () => {
+    const p = parseOutput(
+      `\n> fixture@1.0.0 test\n> node --test\n\n${sample("node-test-junit.xml")}`,
+    );
+    expect(p).toMatchObject({ format: "junit", checked: 2 });
+    expect(p!.observations).toEqual([
+      expect.objectContaining({ kind: "test", test: "adds", message: "2 == 3", severity: "high" }),
+    ]);
+  });
+
+  it("reads pytest's JUnit XML: module in the test name, entities decoded, skips are no failure", () => {
+    const p = parseOutput(sample("pytest-junit.xml"));
+    expect(p).toMatchObject({ format: "junit", checked: 3 });
+    expect(p!.observations).toHaveLength(1);
+    expect(p!.observations[0]).toMatchObject({
+      test: "tests.test_calc.test_add",
+      message: "assert -1 == 1",
+    });
+  });
+
+  it("reads TAP with its YAML block, the file made relative to the root", () => {
+    const p = parseOutput(sample("node-test.tap"), { root: "/tmp/jt" });
+    expect(p).toMatchObject({ format: "tap", checked: 2 });
+    expect(p!.observations).toEqual([
+      expect.objectContaining({ test: "adds", message: "2 == 3", file: "a.test.mjs" }),
+    ]);
+  });
+
+  it("reads vitest's JSON reporter: the failed assertion, its first line only", () => {
+    const p = parseOutput(sample("vitest.json"), { root: "/tmp/jt2" });
+    expect(p).toMatchObject({ format: "jest-json", checked: 2 });
+    expect(p!.observations).toEqual([
+      expect.objectContaining({
+        test: "sums",
+        file: "s.test.mjs",
+        message: "AssertionError: expected 2 to be 3 // Object.is equality",
+      }),
+    ]);
+  });
+
+  it("reads ESLint's JSON: one finding per rule, file and message, counted; warnings are low", () => {
+    const p = parseOutput(sample("eslint.json"), { root: "/repo" });
+    expect(p).toMatchObject({ format: "eslint-json", checked: 2 });
+    expect(p!.observations).toEqual([
+      expect.objectContaining({
+        rule: "no-unused-vars",
+        file: "src/a.js",
+        count: 2,
+        severity: "medium",
+      }),
+      expect.objectContaining({ rule: "semi", file: "src/a.js", count: 1, severity: "low" }),
+    ]);
+  });
+
+  it("reads Biome's JSON reporter", () => {
+    const p = parseOutput(sample("biome-lint.json"));
+    expect(p).toMatchObject({ format: "biome-json", checked: 1 });
+    expect(p!.observations.map((o) => [o.rule, o.file, o.tool])).toEqual([
+      ["lint/suspicious/noDoubleEquals", "x.js", "biome"],
+      ["lint/suspicious/noDebugger", "x.js", "biome"],
+    ]);
+  });
+
+  it("says null for output in no known format, and for damaged JSON", () => {
+    expect(parseOutput("Error: cannot find module 'x'\n")).toBeNull();
+    expect(parseOutput('{"testResults": [')).toBeNull();
+  });
+});
+
+describe("reading a command's output", () => {
+  const out = (over: Partial<Parameters<typeof readCommand>[1]>) => ({
+    exit_code: 0,
+    timed_out: false,
+    stdout: "",
+    stderr: "",
+    error: null,
+    ...over,
+  });
+
+  it("makes one finding of a command that fails with nothing readable", () => {
+    const r = readCommand(
+      "npm run lint",
+      out({ exit_code: 1, stderr: 'npm error Missing script: "lint"' }),
+      "/r",
+    );
+    expect(r.check.checked).toBe(true);
+    expect(r.check.observations).toEqual([
+      expect.objectContaining({ kind: "command", title: "`npm run lint` exits with 1" }),
+    ]);
+    expect(r.note.note).toContain('Missing script: "lint"');
+  });
+
+  it("checks a passing command in no known format, and finds nothing in it", () => {
+    const r = readCommand("npm run check", out({ stdout: "Checked 3 files" }), "/r");
+    expect(r.check).toEqual({ source: "npm run check", checked: true, observations: [] });
+  });
+
+  it("does not count a command that timed out or could not start as read", () => {
+    expect(
+      readCommand("npm test", out({ timed_out: true, exit_code: null }), "/r").check.checked,
+    ).toBe(false);
+    expect(
+      readCommand("npm test", out({ error: "npm is not installed here" }), "/r").note.note,
+    ).toBe("npm is not installed here");
+  });
+});
+
+const obs = (over: Partial<Observation> = {}): Observation => ({
+  kind: "test",
+  severity: "high",
+  tool: "junit",
+  title: 'test "adds" fails',
+  message: "2 == 3",
+  file: "test/a.test.js",
+  test: "adds",
+  rule: null,
+  count: 1,
+  evidence: [],
+  ...over,
+});
+
+describe("fingerprints", () => {
+  it("are the same for the same failure at another line, path, time or duration", () => {
+    const a = obs({
+      message: "expected 2 at /tmp/x1/src/a.js:10:5 after 12ms (2026-11-26T10:00:00Z)",
+    });
+    const b = obs({
+      message: "expected 2 at /tmp/y2/src/a.js:14:1 after 340ms (2026-11-27T11:30:00Z)",
+    });
+    expect(fingerprint(a, "npm test")).toBe(fingerprint(b, "npm test"));
+    expect(normalizeMessage(a.message)).toBe("expected 2 at a.js after <duration> (<time>)");
+  });
+
+  it("differ for another test, rule, file or assertion", () => {
+    const base = fingerprint(obs(), "npm test");
+    expect(fingerprint(obs({ test: "subtracts" }), "npm test")).not.toBe(base);
+    expect(fingerprint(obs({ file: "test/b.test.js" }), "npm test")).not.toBe(base);
+    expect(fingerprint(obs({ message: "2 == 4" }), "npm test")).not.toBe(base);
+    expect(fingerprint(obs({ kind: "lint", rule: "eqeqeq" }), "npm test")).not.toBe(base);
+  });
+});
+
+describe("reconciling a run with stored findings", () => {
+  const run = (n: number) => ({ scope: "/repo", run_id: `r${n}`, now: n * 1000 });
+  const checks = (...o: Observation[]): SourceCheck[] => [
+    { source: "npm test", checked: true, observations: o },
+  ];
+
+  it("tells new, unchanged, worsened, resolved and reopened apart", () => {
+    const first = reconcile([], checks(obs()), run(1));
+    expect(first.map((r) => r.change)).toEqual(["new"]);
+    const stored = first.map((r) => r.finding);
+    const same = reconcile(stored, checks(obs()), run(2));
+    expect(same).toMatchObject([
+      { change: "unchanged", finding: { occurrences: 2, first_seen: 1000, last_seen: 2000 } },
+    ]);
+    const worse = reconcile(stored, checks(obs({ count: 3 })), run(3));
+    expect(worse[0]!.change).toBe("worsened");
+    const gone = reconcile(stored, checks(), run(4));
+    expect(gone).toMatchObject([
+      { change: "resolved", finding: { status: "resolved", resolved_at: 4000 } },
+    ]);
+    const back = reconcile([gone[0]!.finding], checks(obs()), run(5));
+    expect(back).toMatchObject([
+      { change: "reopened", finding: { status: "open", resolved_at: null } },
+    ]);
+  });
+
+  it("never resolves a finding of a source that could not be read this run", () => {
+    const stored = reconcile([], checks(obs()), run(1)).map((r) => r.finding);
+    const unread = reconcile(
+      stored,
+      [{ source: "npm test", checked: false, observations: [] }],
+      run(2),
+    );
+    expect(unread).toMatchObject([
+      { change: "unchanged", finding: { status: "open", run_id: "r1" } },
+    ]);
+  });
+});
+
+const row = (id: number, over: Partial<ActionRow>): ActionRow =>
+  ({
+    id,
+    timestamp: "2026-11-26 10:00:00",
+    kind: "tool_call",
+    agent_id: "a",
+    agent_version: null,
+    tier: 1,
+    action: "call",
+    decision: "allow",
+    confidence: null,
+    success: 1,
+    error_type: null,
+    error_reason: null,
+    error_message: null,
+    tool: "lock_acquire",
+    session_id: null,
+    args_digest: null,
+    latency_us: null,
+    detail: null,
+    prev_hash: "",
+    entry_hash: "",
+    hash: "",
+    ...over,
+  }) as ActionRow;
+
+describe("the ledger watcher", () => {
+  it("makes a finding of a tool failing with one code N times, with the rows as evidence", () => {
+    const rows = [1, 2, 3].map((id) => row(id, { success: 0, error_type: "CONFLICT" }));
+    expect(watchLedger(rows.slice(0, 2), { minRepeats: 3 })).toEqual([]);
+    expect(watchLedger(rows, { minRepeats: 3 })).toEqual([
+      expect.objectContaining({
+        kind: "ledger",
+        tool: "lock_acquire",
+        rule: "CONFLICT",
+        count: 3,
+        evidence: ["1", "2", "3"],
+      }),
+    ]);
+  });
+
+  it("makes a finding of any refusal and any revocation, and ignores command rows", () => {
+    const found = watchLedger(
+      [
+        row(1, { decision: "deny", error_type: "DENIED", error_reason: "TOOL_NOT_GRANTED" }),
+        row(2, {
+          kind: "revocation",
+          tool: null,
+          error_type: "REVOKED",
+          error_reason: "MISSING_ARTIFACT",
+        }),
+        row(3, { kind: "command", success: 0, error_type: "FAILED" }),
+        row(4, { kind: "command", success: 0, error_type: "FAILED" }),
+        row(5, { kind: "command", success: 0, error_type: "FAILED" }),
+      ],
+      { minRepeats: 3 },
+    );
+    expect(found.map((o) => [o.title, o.severity, o.evidence])).toEqual([
+      ["calls to lock_acquire refused: TOOL_NOT_GRANTED", "medium", ["1"]],
+      ["agents revoked: MISSING_ARTIFACT", "high", ["2"]],
+    ]);
+  });
+});
+
+describe("suggestions and council lenses (offline)", () => {
+  it("are deterministic, say they are placeholders, and differ by lens", () => {
+    const [r] = reconcile([], [{ source: "npm test", checked: true, observations: [obs()] }], {
+      scope: "/repo",
+      run_id: "r1",
+      now: 1,
+    });
+    const s = offlineSuggestion(r!.finding, "new");
+    expect(offlineSuggestion(r!.finding, "new")).toEqual(s);
+    expect(s.note).toMatch(/deterministic placeholder/);
+    expect(s.evidence).toMatchObject({ finding: r!.finding.fingerprint, source: "npm test" });
+    const arch = { ...s, kind: "architecture" as const, risk: "high" as const };
+    expect(offlineBallot("BETA", s).vote).toBe("ACCEPT");
+    expect(offlineBallot("BETA", arch).vote).toBe("ABSTAIN");
+    const bare = { ...s, evidence: { ...s.evidence, message: "", ledger_rows: [] } };
+    expect(offlineBallot("ALPHA", bare).vote).toBe("REJECT");
+  });
+});
+
+describe("--watch schedule", () => {
+  it("reviews at once, then after each interval, until stopped; a failed run does not end it", async () => {
+    const stop = new AbortController();
+    const slept: number[] = [];
+    const log: string[] = [];
+    let n = 0;
+    const runs = await everyInterval({
+      intervalMs: 600_000,
+      signal: stop.signal,
+      sleep: async (ms) => {
+        slept.push(ms);
+        if (slept.length === 3) stop.abort();
+      },
+      run: async () => {
+        n++;
+        log.push(`run ${n}`);
+        if (n === 2) throw new Error("boom");
+      },
+      onError: (err) => log.push(`error ${(err as Error).message}`),
+    });
+    expect(runs).toBe(3);
+    expect(slept).toEqual([600_000, 600_000, 600_000]);
+    expect(log).toEqual(["run 1", "run 2", "error boom", "run 3"]);
+  });
+});
