@@ -174,35 +174,82 @@ function testFailure(tool: string, file: string | null, test: string, message: s
 const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
 function unescapeXml(s: string): string {
-  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) =>
-    e.startsWith("#x")
-      ? String.fromCodePoint(Number.parseInt(e.slice(2), 16))
-      : e.startsWith("#")
-        ? String.fromCodePoint(Number(e.slice(1)))
-        : ENTITIES[e]!,
-  );
+  return s.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|lt|gt|amp|quot|apos);/g, (whole, e: string) => {
+    if (!e.startsWith("#")) return ENTITIES[e]!;
+    const code = e.startsWith("#x") ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1));
+    // A reference to no character (past U+10FFFF) stays as it was written.
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
 }
 
 function attributes(s: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
-  for (const m of s.matchAll(/([A-Za-z_][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
+  // A name starts where no name character precedes it, so each is tried once (linear time).
+  for (const m of s.matchAll(/(?<![\w:.-])([A-Za-z_][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
     out[m[1]!] = unescapeXml(m[2] ?? m[3] ?? "");
   return out;
 }
 
-/** The JUnit subset every producer writes: <testcase> with <failure>/<error>/<skipped> inside. */
+/** Where the tag whose attributes start at `from` ends (its `>`, outside quoted values), or -1. */
+function tagEnd(s: string, from: number): number {
+  let quote = "";
+  for (let i = from; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === ">") return i;
+  }
+  return -1;
+}
+
+/** An element found by a linear scan: its attributes and (unless it closes itself) its text. */
+function element(s: string, name: RegExp): { tag: string; attrs: string; inner: string } | null {
+  const m = name.exec(s);
+  if (!m) return null;
+  const from = m.index + m[0].length;
+  const end = tagEnd(s, from);
+  if (end < 0) return { tag: m[1]!, attrs: s.slice(from), inner: "" };
+  if (s[end - 1] === "/") return { tag: m[1]!, attrs: s.slice(from, end - 1), inner: "" };
+  const close = s.indexOf(`</${m[1]}>`, end + 1);
+  return {
+    tag: m[1]!,
+    attrs: s.slice(from, end),
+    inner: s.slice(end + 1, close < 0 ? s.length : close),
+  };
+}
+
+function withoutComments(s: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const open = s.indexOf("<!--", at);
+    if (open < 0) return out + s.slice(at);
+    out += s.slice(at, open);
+    const close = s.indexOf("-->", open + 4);
+    if (close < 0) return out;
+    at = close + 3;
+  }
+}
+
+/**
+ * The JUnit subset every producer writes: <testcase> with <failure>/<error>/<skipped> inside. Read
+ * by scanning, not by backtracking patterns: the output is the reviewed repository's, and a huge,
+ * truncated or hostile one must cost linear time.
+ */
 function junit(text: string, rel: Rel): Parsed {
   const out: Observation[] = [];
   let checked = 0;
-  const body = text.replace(/<!--[\s\S]*?-->/g, "");
-  for (const m of body.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+  const cases = withoutComments(text).split(/(?=<testcase\b)/);
+  for (const part of cases) {
+    const testcase = element(part, /^<(testcase)\b/);
+    if (!testcase) continue;
     checked++;
-    const attrs = attributes(m[1]!);
-    const inner = m[2] ?? "";
-    const fail = /<(failure|error)\b([^>]*?)(?:\/>|>([\s\S]*?)<\/\1>)/.exec(inner);
+    const attrs = attributes(testcase.attrs);
+    const fail = element(testcase.inner, /<(failure|error)\b/);
     if (!fail) continue;
-    const fa = attributes(fail[2]!);
-    const message = fa.message ?? firstLine(unescapeXml(fail[3] ?? ""));
+    const fa = attributes(fail.attrs);
+    const message = fa.message ?? firstLine(unescapeXml(fail.inner));
     const name = attrs.name ?? "?";
     const cls = attrs.classname;
     // pytest names the module in classname; node:test writes "test" there.
@@ -218,7 +265,7 @@ function tap(text: string, rel: Rel): Parsed {
   const lines = text.split("\n");
   let checked = 0;
   for (let i = 0; i < lines.length; i++) {
-    const m = /^(\s*)(not )?ok \d+(?: -)?\s*(.*?)\s*$/.exec(lines[i]!);
+    const m = /^(\s*)(not )?ok \d+(?: -)?\s*(.*)$/.exec(lines[i]!.trimEnd());
     if (!m) continue;
     checked++;
     const directive = /#\s*(skip|todo)\b/i.test(m[3]!);
@@ -226,7 +273,9 @@ function tap(text: string, rel: Rel): Parsed {
     const indent = m[1]!.length;
     const yaml: Record<string, string> = {};
     if (lines[i + 1]?.trim() === "---") {
-      for (let j = i + 2; j < lines.length && lines[j]!.trim() !== "..."; j++) {
+      // A block ends at "..."; one never closed is read for at most 200 lines.
+      const last = Math.min(lines.length, i + 202);
+      for (let j = i + 2; j < last && lines[j]!.trim() !== "..."; j++) {
         const kv = /^\s*([A-Za-z_]+):\s*(.*)$/.exec(lines[j]!);
         if (kv && lines[j]!.length - lines[j]!.trimStart().length === indent + 2)
           yaml[kv[1]!] = kv[2]!.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");

@@ -85,6 +85,33 @@ describe("review output readers", () => {
     ]);
   });
 
+  it("reads hostile or truncated JUnit without failing: no-character references, '>' in values, no closing tags", () => {
+    const xml = [
+      "<testsuite><!-- a comment <testcase name='hidden'><failure/></testcase> -->",
+      `<testcase name="big" classname="test"><failure message="1 > 0 &#99999999999; &#x41;"/></testcase>`,
+      `<testcase name="cut"><failure>first line`,
+      "<testcase name='open' <testcase name='passes'/>",
+    ].join("\n");
+    const parsed = parseOutput(xml);
+    expect(parsed?.format).toBe("junit");
+    expect(parsed?.observations.map((o) => [o.test, o.message])).toEqual([
+      ["big", "1 > 0 &#99999999999; A"],
+      ["cut", "first line"],
+    ]);
+    expect(parsed?.checked).toBe(4);
+  });
+
+  it("reads a TAP diagnostic block that never closes as at most 200 lines", () => {
+    const lines = ["TAP version 13", "not ok 1 - first", "  ---", "  message: 'boom'"];
+    for (let i = 0; i < 300; i++) lines.push(`  filler${i}: x`);
+    lines.push("  error: 'too far to count'", "not ok 2 - second   ");
+    const parsed = parseOutput(lines.join("\n"));
+    expect(parsed?.observations.map((o) => [o.test, o.message])).toEqual([
+      ["first", "boom"],
+      ["second", "failed"],
+    ]);
+  });
+
   it("says null for output in no known format, and for damaged JSON", () => {
     expect(parseOutput("Error: cannot find module 'x'\n")).toBeNull();
     expect(parseOutput('{"testResults": [')).toBeNull();
