@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { TOOLS } from "../../tools/index.js";
-import type { RunRecord } from "../pipeline/index.js";
+import type { PipelineDef, RunRecord } from "../pipeline/index.js";
 import type { Severity } from "../review/parse.js";
 import { type ReviewReport, renderMarkdown, sortFindings } from "../review/report.js";
 import { everyInterval } from "../review/schedule.js";
@@ -20,6 +20,7 @@ import { createRuntime } from "../runtime.js";
 import { createGateway } from "../server/gateway.js";
 import { wait } from "../util/clock.js";
 import { parseDuration } from "../util/duration.js";
+import { AgovError } from "../util/errors.js";
 import { type Parsed, UsageError } from "./args.js";
 import type { REVIEW } from "./commands.js";
 import type { CliContext } from "./context.js";
@@ -89,12 +90,15 @@ export async function review(
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const once = async (): Promise<number> => {
-    const { text, file } = pipelineSource(rt, root, values.pipeline);
+    const { text, file, own } = pipelineSource(rt, root, values.pipeline);
+    if (own) refuseBeyondReview(rt.pipelines.validate(text, file), file);
     const { record, done } = await rt.pipelines.start({
       text,
       file,
       objective: `Architecture review of ${root}`,
       started_by: "operator:cli",
+      // The reviewed repository wrote this file: it gets the tier of its own tests, not the operator's.
+      max_tier: own ? TARGET_MAX_TIER : undefined,
     });
     ctx.err(`agov review  run ${record.run_id}  ${record.pipeline.name}  ${root}`);
     // A run that reaches the signoff gate is left waiting for the person, not held open here.
@@ -156,12 +160,47 @@ export async function review(
 
 type Runtime = Awaited<ReturnType<typeof createRuntime>>;
 
-/** --pipeline, else the target's own .agov/review.yaml, else the bundled architecture-review. */
+/**
+ * --pipeline, else the target's own .agov/review.yaml, else the bundled architecture-review. The
+ * target's own file is written by whoever wrote the repository under review, so it is `own`: run
+ * at most at T2 and only with the stages a review needs (see refuseBeyondReview).
+ */
 function pipelineSource(rt: Runtime, root: string, ref: string | undefined) {
-  if (ref !== undefined) return rt.pipelines.find(ref);
-  const own = join(root, ".agov", "review.yaml");
-  if (existsSync(own)) return { text: readFileSync(own, "utf8"), file: own };
-  return rt.pipelines.find("architecture-review");
+  if (ref !== undefined) return { ...rt.pipelines.find(ref), own: false };
+  const file = join(root, ".agov", "review.yaml");
+  if (existsSync(file)) return { text: readFileSync(file, "utf8"), file, own: true };
+  return { ...rt.pipelines.find("architecture-review"), own: false };
+}
+
+/** The tier a reviewed repository's own pipeline may ask for: that of running its tests. */
+const TARGET_MAX_TIER = 2;
+const REVIEW_STAGES = new Set(["watch", "suggest", "council"]);
+
+/**
+ * A reviewed repository's own pipeline may run its checks as command stages, wait at human gates
+ * and name the review stages; a GitHub stage (the operator's token) or any other agent stage (the
+ * operator's model) is the operator's to choose, with --pipeline.
+ */
+function refuseBeyondReview(def: PipelineDef, file: string): void {
+  const beyond = def.stages.filter(
+    (st) =>
+      st.kind === "github" ||
+      (st.kind === "agent" && !REVIEW_STAGES.has(st.name)) ||
+      (st.kind !== "human-gate" && st.tier > TARGET_MAX_TIER),
+  );
+  if (beyond.length === 0) return;
+  throw new AgovError(
+    "DENIED",
+    `review: ${file} comes from the repository under review and may only run command stages (at most T${TARGET_MAX_TIER}), human gates and the review stages (watch, suggest, council); ${beyond
+      .map((st) =>
+        st.kind === "github"
+          ? `stage ${st.name} is a github stage (it would use the operator's GitHub token)`
+          : st.kind === "agent" && !REVIEW_STAGES.has(st.name)
+            ? `stage ${st.name} is not a review stage (it would run the operator's model)`
+            : `stage ${st.name} (T${st.kind === "human-gate" ? "" : st.tier}) would run above T${TARGET_MAX_TIER}`,
+      )
+      .join("; ")}. To run it anyway, name it yourself: --pipeline ${file}`,
+  );
 }
 
 async function buildReport(

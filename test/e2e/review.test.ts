@@ -2,7 +2,15 @@
 // pointed at a copy of test/fixtures/review-repo (one failing node:test test, one lint error in
 // ESLint's JSON format; nothing to install). Two findings with fingerprints, a suggestion and a
 // council vote on each; a rerun re-reviews nothing; fixing the test resolves its finding.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -243,6 +251,41 @@ describe("agov review", () => {
     const prompts = fake.requests.map((q) => JSON.stringify(q.body));
     expect(prompts.filter((p) => p.includes("through the correctness lens"))).toHaveLength(2);
     expect(prompts.filter((p) => p.includes("through the operability lens"))).toHaveLength(2);
+  });
+
+  it("runs a repository's own .agov/review.yaml only within what a reviewed repository may ask", async () => {
+    const home = tempHome();
+    made.push(home);
+    const repo = fixtureCopy();
+    const own = (stages: string) =>
+      writeFileSync(
+        join(repo, ".agov", "review.yaml"),
+        `pipeline:\n  name: architecture-review\n  stages:\n${stages}`,
+      );
+    mkdirSync(join(repo, ".agov"));
+    const refused: Array<[string, RegExp]> = [
+      // A command stage above T2 (the operator's T3 grants) is not the reviewed repository's to use.
+      [
+        "    - deploy:\n        type: command\n        tier: 3\n        run: [[npm, test]]\n",
+        /deploy \(T3\) would run above .*T2/,
+      ],
+      // Nor the operator's GitHub token, nor an agent stage the review does not drive.
+      [
+        "    - tell:\n        type: github\n        repo: acme/app\n        comment: { number: 1, body: hi }\n",
+        /tell.*github.*--pipeline/i,
+      ],
+      [
+        "    - plan:\n        agent: ALPHA\n        objective: anything at all\n",
+        /plan.*not a review stage.*--pipeline/i,
+      ],
+    ];
+    for (const [stages, said] of refused) {
+      own(stages);
+      const r = await agov(["review", repo], { AGOV_HOME: home });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(said);
+    }
+    expect(existsSync(join(home, "reviews"))).toBe(false);
   });
 
   it("refuses a path that is not a directory, saying so", async () => {
