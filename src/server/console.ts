@@ -19,6 +19,10 @@ const MAX_STREAMS = 64;
 /** Streams one agent may hold: a page per tab, a few tabs; no one agent can take them all. */
 const MAX_STREAMS_PER_AGENT = 8;
 const KEEPALIVE_MS = 15_000;
+/** What a stream may have written and its client not yet read before the stream is ended. */
+const MAX_UNREAD = 64 * 1024;
+/** Node's timers hold at most about 24.8 days. */
+const MAX_TIMER_MS = 2_147_483_647;
 /** The event types the page is told of: a type and nothing else of the change. */
 const KINDS = new Set([
   "blackboard",
@@ -212,6 +216,8 @@ export function createConsole(
       });
     const identity = await identified(req, res, token);
     if (!identity) return;
+    // A client that left while its token was checked has no stream to hold a slot for.
+    if (req.destroyed || res.destroyed || res.writableEnded) return;
     const agentId = identity.caller.agent_id;
     if (streams.size >= MAX_STREAMS)
       return json(res, 503, { error: `the console has ${MAX_STREAMS} open streams; try later` });
@@ -221,39 +227,56 @@ export function createConsole(
         error: `agent ${agentId} already follows the console in ${held} streams (at most ${MAX_STREAMS_PER_AGENT}); close a tab`,
       });
     perAgent.set(agentId, held + 1);
-    headers(res, "text/event-stream");
-    res.setHeader("connection", "keep-alive");
-    res.statusCode = 200;
-    res.flushHeaders();
-    res.write(`event: ready\ndata: ${JSON.stringify({ agent_id: agentId })}\n\n`);
     streams.add(res);
-    const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+    let unsubscribe = () => {};
+    let expiry: NodeJS.Timeout | undefined;
+    const keepalive = setInterval(() => send(": keepalive\n\n"), KEEPALIVE_MS);
     keepalive.unref();
-    const unsubscribe = gateway.runtime.state.events.subscribe((event) => {
-      if (!KINDS.has(event.type)) return;
-      void (async () => {
-        // A caller whose token stopped working hears nothing more.
-        if (event.type === "revoked" || event.type === "tier_changed") {
-          try {
-            await gateway.identify(token);
-          } catch {
-            res.write(`event: signed-out\ndata: {}\n\n`);
-            res.end();
-            return;
-          }
-        }
-        if (!res.writableEnded) res.write(`event: change\ndata: {"type":"${event.type}"}\n\n`);
-      })();
-    });
-    const done = () => {
+    // The slot is given back however the stream ends; close is registered before anything else can.
+    res.once("close", () => {
       clearInterval(keepalive);
+      clearTimeout(expiry);
       unsubscribe();
       streams.delete(res);
       const left = (perAgent.get(agentId) ?? 1) - 1;
       if (left > 0) perAgent.set(agentId, left);
       else perAgent.delete(agentId);
+    });
+    /** Writes, or ends a stream its client no longer reads rather than buffer for it. */
+    function send(text: string): void {
+      if (res.writableEnded) return;
+      if (res.writableLength > MAX_UNREAD) {
+        res.destroy();
+        return;
+      }
+      res.write(text);
+    }
+    const signOut = () => {
+      send("event: signed-out\ndata: {}\n\n");
+      res.end();
     };
-    res.once("close", done);
+    headers(res, "text/event-stream");
+    res.setHeader("connection", "keep-alive");
+    res.statusCode = 200;
+    res.flushHeaders();
+    send(`event: ready\ndata: ${JSON.stringify({ agent_id: agentId })}\n\n`);
+    // A token that expires signs the page out then, not at the next change.
+    expiry = setTimeout(
+      signOut,
+      Math.max(0, Math.min(identity.caller.expires_at - gateway.runtime.clock.now(), MAX_TIMER_MS)),
+    );
+    expiry.unref();
+    unsubscribe = gateway.runtime.state.events.subscribe((event) => {
+      if (!KINDS.has(event.type)) return;
+      // A caller whose token stopped working hears nothing more.
+      if (event.type === "revoked" || event.type === "tier_changed") {
+        void gateway
+          .identify(token)
+          .then(() => send(`event: change\ndata: {"type":"${event.type}"}\n\n`), signOut);
+        return;
+      }
+      send(`event: change\ndata: {"type":"${event.type}"}\n\n`);
+    });
   }
 
   return {
