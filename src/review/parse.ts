@@ -39,7 +39,8 @@ export function parseOutput(text: string, opts: { root?: string } = {}): Parsed 
     if (isObject(json) && Array.isArray(json.diagnostics)) return biome(json, rel);
   }
   if (/<testsuites?\b|<testcase\b/.test(text)) return junit(text, rel);
-  if (/^TAP version \d+/m.test(text) || /^\s*(not )?ok \d+/m.test(text)) return tap(text, rel);
+  // [ \t]*, not \s*: a run of blank lines would otherwise be rescanned from each of them.
+  if (/^TAP version \d+/m.test(text) || /^[ \t]*(not )?ok \d+/m.test(text)) return tap(text, rel);
   return null;
 }
 
@@ -58,17 +59,28 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
+/**
+ * Lines that open a brace or bracket tried as the start of the document: a banner has a few, and
+ * each try parses the rest of the output, so an output of many such lines is not tried from each.
+ */
+export const JSON_STARTS_TRIED = 16;
+
 /** The JSON document in an output that may carry other lines first (npm's script banner). */
 function findJson(text: string): unknown {
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const c = lines[i]!.trimStart()[0];
-    if (c !== "{" && c !== "[") continue;
-    try {
-      return JSON.parse(lines.slice(i).join("\n"));
-    } catch {
-      // Not the document (or not all of it); try from the next line that opens one.
+  let tried = 0;
+  for (let at = 0; at < text.length && tried < JSON_STARTS_TRIED; ) {
+    const next = text.indexOf("\n", at);
+    const end = next === -1 ? text.length : next;
+    const c = text.slice(at, Math.min(end, at + 200)).trimStart()[0];
+    if (c === "{" || c === "[") {
+      tried++;
+      try {
+        return JSON.parse(text.slice(at));
+      } catch {
+        // Not the document (or not all of it); try from the next line that opens one.
+      }
     }
+    at = end + 1;
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
 // here), the fingerprints, reconciling runs, the ledger watcher and the --watch schedule.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ActionRow } from "../../src/ledger/index.js";
 import { offlineBallot, offlineSuggestion } from "../../src/review/advice.js";
 import { readCommand } from "../../src/review/checks.js";
@@ -15,7 +15,7 @@ import {
   type SourceCheck,
 } from "../../src/review/findings.js";
 import { watchLedger } from "../../src/review/ledger-watch.js";
-import { type Observation, parseOutput } from "../../src/review/parse.js";
+import { JSON_STARTS_TRIED, type Observation, parseOutput } from "../../src/review/parse.js";
 import { everyInterval } from "../../src/review/schedule.js";
 
 const sample = (name: string) =>
@@ -110,6 +110,29 @@ describe("review output readers", () => {
       ["first", "boom"],
       ["second", "failed"],
     ]);
+  });
+
+  // Outputs of up to the command's max_output (16 MiB) are read, so no line is read from again
+  // and again: a banner's lines that only look like JSON are each tried as the document once, up
+  // to a bound, and blank lines are not rescanned looking for TAP.
+  it("tries a bounded number of lines as the start of a JSON document", () => {
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      expect(parseOutput("{\n".repeat(20_000))).toBeNull();
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(JSON_STARTS_TRIED);
+    } finally {
+      parse.mockRestore();
+    }
+    // The document after a banner of lines that only look like JSON is still found.
+    const doc = { testResults: [], numTotalTests: 0 };
+    expect(parseOutput(`{ not json\n[also not\n${JSON.stringify(doc)}`)?.format).toBe("jest-json");
+  });
+
+  it("finds TAP after many blank lines, and nothing in blank lines alone", () => {
+    expect(parseOutput(`x\n${"\n".repeat(20_000)}`)).toBeNull();
+    const tap = parseOutput(`${"  \t\n".repeat(20_000)}not ok 1 - at the end`);
+    expect(tap?.format).toBe("tap");
+    expect(tap?.observations.map((o) => o.test)).toEqual(["at the end"]);
   });
 
   it("says null for output in no known format, and for damaged JSON", () => {
