@@ -96,14 +96,15 @@ export type GateStageInput = z.output<typeof gateStageSchema>;
 /**
  * agov's own credentials and settings are never passed to a command: a pipeline's author (an MCP
  * caller at T3 may send one as source) could otherwise read them back from the command's output.
+ * OTEL_* among them: OTEL_EXPORTER_OTLP_HEADERS commonly carries the collector's API key.
  */
-const AGOV_OWN = /^(AGOV_|VAULT_|OPENAI_|OPENROUTER_)|^(GITHUB_TOKEN|REDIS_URL)$/i;
+const AGOV_OWN = /^(AGOV_|VAULT_|OPENAI_|OPENROUTER_|OTEL_)|^(GITHUB_TOKEN|REDIS_URL)$/i;
 const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "expected a variable name")
   .refine(
     (n) => !AGOV_OWN.test(n),
-    "agov's own credentials and settings (AGOV_*, VAULT_*, OPENAI_*, OPENROUTER_*, GITHUB_TOKEN, REDIS_URL) are never passed to a command",
+    "agov's own credentials and settings (AGOV_*, VAULT_*, OPENAI_*, OPENROUTER_*, OTEL_* (its collector's headers), GITHUB_TOKEN, REDIS_URL) are never passed to a command",
   );
 const arg = z
   .string()

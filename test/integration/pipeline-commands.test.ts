@@ -338,7 +338,14 @@ describe("command stages", () => {
       svc.validate(bad("{ type: command, run: [{ argv: [a, b], shell: true }] }"), "t.yaml"),
     ).toThrow(/with shell: true, argv is one string/);
     // A pipeline's author cannot read agov's own credentials back from a command's output.
-    for (const name of ["VAULT_TOKEN", "GITHUB_TOKEN", "AGOV_TOKEN", "openai_api_key", "REDIS_URL"])
+    for (const name of [
+      "VAULT_TOKEN",
+      "GITHUB_TOKEN",
+      "AGOV_TOKEN",
+      "openai_api_key",
+      "REDIS_URL",
+      "OTEL_EXPORTER_OTLP_HEADERS",
+    ])
       expect(() =>
         svc.validate(bad(`{ type: command, run: [{ argv: [env], env: [${name}] }] }`), "t.yaml"),
       ).toThrow(/agov's own credentials and settings/);
