@@ -54,6 +54,9 @@ export interface CouncilArtifact {
   }>;
 }
 
+/** The newest rows of the ledger window the watcher reads. */
+const LEDGER_ROWS_READ = 5000;
+
 const councilId = (runId: string, member: string) => `${runId}-council-${member}`;
 
 export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions) {
@@ -99,7 +102,7 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
         const source = step.argv.join(" ");
         // Only what the stage recorded is read: a step that never ran checked nothing.
         if (!made.includes(step.artifact)) {
-          checks.push({ source, checked: false, observations: [] });
+          checks.push({ source, checked: false, complete: false, observations: [] });
           notes.push({ source, checked: false, format: null, note: "did not run" });
           continue;
         }
@@ -112,13 +115,23 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
     // The whole ledger, read by the runner: audit_query shows a T2 agent only its own rows, and
     // the watcher is after every agent's repeated errors, refusals and revocations.
     const since = new Date(rt.clock.now() - opts.ledgerWindowMs).toISOString();
-    const rows = await rt.ledger.query({ since, limit: 5000 });
+    const rows = await rt.ledger.query({ since, limit: LEDGER_ROWS_READ });
+    // A window with more rows than are read is read in part: what is missing from it is not gone.
+    const whole = rows.length < LEDGER_ROWS_READ;
     checks.push({
       source: "ledger",
       checked: true,
+      complete: whole,
       observations: watchLedger(rows, { minRepeats: opts.minRepeats }),
     });
-    notes.push({ source: "ledger", checked: true, format: "ledger", note: `${rows.length} rows` });
+    notes.push({
+      source: "ledger",
+      checked: true,
+      format: "ledger",
+      note: whole
+        ? `${rows.length} rows`
+        : `the newest ${rows.length} rows of the window (more were not read; no ledger finding is resolved from them)`,
+    });
     const stored = await rt.state.findings.list(opts.scope);
     const result = reconcile(stored, checks, {
       scope: opts.scope,

@@ -27,7 +27,7 @@ export function readCommand(
   if (out.error || out.timed_out) {
     const why = out.error ?? "timed out";
     return {
-      check: { source, checked: false, observations: [] },
+      check: { source, checked: false, complete: false, observations: [] },
       note: { source, checked: false, format: null, note: why },
     };
   }
@@ -48,7 +48,12 @@ export function readCommand(
     });
   const tail = firstLine(out.stderr.split("\n").slice(-5).join("\n"));
   return {
-    check: { source, checked: true, observations },
+    check: {
+      source,
+      checked: true,
+      complete: parsed !== null && parsed.checked > 0,
+      observations,
+    },
     note: {
       source,
       checked: true,

@@ -10,8 +10,14 @@ export type Change = "new" | "worsened" | "reopened" | "unchanged" | "resolved";
 /** What one source (a command, or the ledger) said in a run. */
 export interface SourceCheck {
   source: string;
-  /** False when the source could not be read this run (did not start, timed out, unknown format). */
+  /** False when the source could not be read this run (did not start, timed out). */
   checked: boolean;
+  /**
+   * True when the source's whole report was read (a known format, at least one check in it), so a
+   * finding it no longer reports is gone. A command that ran but said nothing readable (it
+   * crashed, or its reporter is missing) only says whether the command itself still fails.
+   */
+  complete: boolean;
   observations: Observation[];
 }
 
@@ -101,11 +107,13 @@ export function reconcile(
       out.set(fp, { finding: seen, change });
     }
   }
-  const checked = new Set(checks.filter((c) => c.checked).map((c) => c.source));
+  const checked = new Map(checks.filter((c) => c.checked).map((c) => [c.source, c.complete]));
   for (const prev of stored) {
     if (out.has(prev.fingerprint) || prev.status === "resolved") continue;
-    // Only a source that was read this run can say a finding is gone.
-    if (!checked.has(prev.source)) {
+    // Only a source whose report was read this run can say a finding is gone; one that ran with
+    // nothing readable can only say its own failure to run is.
+    const complete = checked.get(prev.source);
+    if (complete === undefined || (!complete && prev.kind !== "command")) {
       out.set(prev.fingerprint, { finding: prev, change: "unchanged" });
       continue;
     }

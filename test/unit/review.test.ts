@@ -17,6 +17,7 @@ import {
 import { watchLedger } from "../../src/review/ledger-watch.js";
 import { JSON_STARTS_TRIED, type Observation, parseOutput } from "../../src/review/parse.js";
 import { everyInterval } from "../../src/review/schedule.js";
+import type { Finding } from "../../src/state/records.js";
 
 const sample = (name: string) =>
   readFileSync(join(import.meta.dirname, "../fixtures/review-samples", name), "utf8");
@@ -166,7 +167,55 @@ describe("reading a command's output", () => {
 
   it("checks a passing command in no known format, and finds nothing in it", () => {
     const r = readCommand("npm run check", out({ stdout: "Checked 3 files" }), "/r");
-    expect(r.check).toEqual({ source: "npm run check", checked: true, observations: [] });
+    expect(r.check).toEqual({
+      source: "npm run check",
+      checked: true,
+      complete: false,
+      observations: [],
+    });
+  });
+
+  it("resolves a test finding only when the tests' output was read again, not when they crash", () => {
+    const failing = sample("node-test-junit.xml");
+    const passing =
+      '<testsuites><testsuite><testcase name="add sums two numbers"/></testsuite></testsuites>';
+    const runOf = (n: number) => ({ scope: "/r", run_id: `r${n}`, now: n });
+    const step = (stored: Finding[], o: Partial<Parameters<typeof readCommand>[1]>, n: number) =>
+      reconcile(stored, [readCommand("npm test", out(o), "/r").check], runOf(n));
+    const first = step([], { exit_code: 1, stdout: failing }, 1);
+    const tests = first.filter((r) => r.finding.kind === "test").map((r) => r.finding.fingerprint);
+    expect(tests.length).toBeGreaterThan(0);
+    // The runner crashes before reporting anything: the tests are not fixed, only unknown.
+    const crashed = step(
+      first.map((r) => r.finding),
+      { exit_code: 1, stderr: "Segmentation fault" },
+      2,
+    );
+    for (const fp of tests)
+      expect(crashed.find((r) => r.finding.fingerprint === fp)).toMatchObject({
+        change: "unchanged",
+        finding: { status: "open" },
+      });
+    const crash = crashed.find((r) => r.finding.kind === "command");
+    expect(crash?.change).toBe("new");
+    // Exit 0 with output in no known format (a reporter left out) says nothing of the tests either.
+    const silent = step(
+      crashed.map((r) => r.finding),
+      { exit_code: 0, stdout: "all good" },
+      3,
+    );
+    for (const fp of tests)
+      expect(silent.find((r) => r.finding.fingerprint === fp)?.finding.status).toBe("open");
+    // ...but it does say the command no longer fails.
+    expect(silent.find((r) => r.finding.kind === "command")?.change).toBe("resolved");
+    // Read again and passing: now the tests' findings are resolved.
+    const fixed = step(
+      silent.map((r) => r.finding),
+      { exit_code: 0, stdout: passing },
+      4,
+    );
+    for (const fp of tests)
+      expect(fixed.find((r) => r.finding.fingerprint === fp)?.change).toBe("resolved");
   });
 
   it("does not count a command that timed out or could not start as read", () => {
@@ -217,7 +266,7 @@ describe("fingerprints", () => {
 describe("reconciling a run with stored findings", () => {
   const run = (n: number) => ({ scope: "/repo", run_id: `r${n}`, now: n * 1000 });
   const checks = (...o: Observation[]): SourceCheck[] => [
-    { source: "npm test", checked: true, observations: o },
+    { source: "npm test", checked: true, complete: true, observations: o },
   ];
 
   it("tells new, unchanged, worsened, resolved and reopened apart", () => {
@@ -244,7 +293,7 @@ describe("reconciling a run with stored findings", () => {
     const stored = reconcile([], checks(obs()), run(1)).map((r) => r.finding);
     const unread = reconcile(
       stored,
-      [{ source: "npm test", checked: false, observations: [] }],
+      [{ source: "npm test", checked: false, complete: false, observations: [] }],
       run(2),
     );
     expect(unread).toMatchObject([
@@ -319,11 +368,15 @@ describe("the ledger watcher", () => {
 
 describe("suggestions and council lenses (offline)", () => {
   it("are deterministic, say they are placeholders, and differ by lens", () => {
-    const [r] = reconcile([], [{ source: "npm test", checked: true, observations: [obs()] }], {
-      scope: "/repo",
-      run_id: "r1",
-      now: 1,
-    });
+    const [r] = reconcile(
+      [],
+      [{ source: "npm test", checked: true, complete: true, observations: [obs()] }],
+      {
+        scope: "/repo",
+        run_id: "r1",
+        now: 1,
+      },
+    );
     const s = offlineSuggestion(r!.finding, "new");
     expect(offlineSuggestion(r!.finding, "new")).toEqual(s);
     expect(s.note).toMatch(/deterministic placeholder/);
