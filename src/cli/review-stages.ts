@@ -122,7 +122,7 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
       source: "ledger",
       checked: true,
       complete: whole,
-      observations: watchLedger(rows, { minRepeats: opts.minRepeats }),
+      observations: watchLedger(rows, { minRepeats: opts.minRepeats, tools: gateway.tools }),
     });
     notes.push({
       source: "ledger",
@@ -138,15 +138,17 @@ export function reviewStages(gateway: Gateway, rt: Runtime, opts: ReviewOptions)
       run_id: task.run_id,
       now: rt.clock.now(),
     });
-    // Seen or resolved by this run; a finding of a source that was not read stays as it was.
-    for (const r of result)
-      if (r.finding.run_id === task.run_id) await rt.state.findings.put(r.finding);
     const artifact: FindingsArtifact = {
       scope: opts.scope,
       checks: notes,
       findings: result.map((r) => ({ ...r.finding, change: r.change })),
     };
+    // The artifact first: were the findings stored and the artifact then refused, the next run
+    // would find them unchanged and no run would ever review them.
     await c.must("artifact_record", { name: "findings", kind: "deliverable", content: artifact });
+    // Seen or resolved by this run; a finding of a source that was not read stays as it was.
+    for (const r of result)
+      if (r.finding.run_id === task.run_id) await rt.state.findings.put(r.finding);
     const fresh = result.filter(needsReview).length;
     return `${result.filter((r) => r.finding.status === "open").length} open finding(s), ${fresh} new or changed`;
   });

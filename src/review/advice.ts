@@ -43,7 +43,7 @@ export function offlineSuggestion(f: Finding, change: Change): Suggestion {
         title: `Make test "${f.test}" pass${again}`,
         kind: "fix",
         what: `Find the change that made "${f.test}"${f.file ? ` in ${f.file}` : ""} fail with "${f.message}", and fix the code under test (or the test, if its expectation is what is wrong).`,
-        why: `A failing test hides every later regression in the same place; \`${f.source}\` reported it.`,
+        why: `A failing test hides every later regression in the same place; ${f.source} reported it.`,
         risk: "medium",
         evidence,
       };
@@ -60,9 +60,9 @@ export function offlineSuggestion(f: Finding, change: Change): Suggestion {
     case "command":
       return {
         ...base,
-        title: `Make \`${f.source}\` pass or report in a readable format${again}`,
+        title: `Make "${f.source}" pass or report in a readable format${again}`,
         kind: "fix",
-        what: `\`${f.source}\` failed without output agov can read (${f.message}). Give it a machine-readable reporter (JUnit XML, TAP, vitest/jest JSON, ESLint or Biome JSON) and fix what fails.`,
+        what: `"${f.source}" failed without output agov can read (${f.message}). Give it a machine-readable reporter (JUnit XML, TAP, vitest/jest JSON, ESLint or Biome JSON) and fix what fails.`,
         why: "A failure nobody can attribute to a file or a test cannot be tracked across runs.",
         risk: "low",
         evidence,

@@ -38,7 +38,7 @@ export function readCommand(
       kind: "command",
       severity: "medium",
       tool: source.split(" ")[0] ?? source,
-      title: `\`${source}\` exits with ${out.exit_code}`,
+      title: `"${source}" exits with ${out.exit_code}`,
       message: `exits with ${out.exit_code}${parsed ? "" : " and no output agov can read"}`,
       file: null,
       test: null,

@@ -6,7 +6,18 @@ import type { Observation } from "./parse.js";
 export interface LedgerWatchOptions {
   /** How many failures of one tool with one error code make a finding. */
   minRepeats: number;
+  /**
+   * The tools the server has. A call to any other name is recorded with the name its caller sent;
+   * the watcher calls them all "(unknown tool)", so no caller writes a finding's title or makes one
+   * finding per name it invents.
+   */
+  tools: { has(name: string): boolean };
 }
+
+/** Most ledger findings one run makes: the worst of a flood, not the whole flood. */
+export const LEDGER_FINDINGS_MAX = 100;
+const UNKNOWN_TOOL = "(unknown tool)";
+const RANK = { low: 0, medium: 1, high: 2 } as const;
 
 /** Rows of these kinds are watched elsewhere (a command's output) or are not failures. */
 const IGNORED = new Set(["command", "pipeline", "session", "token", "operator"]);
@@ -20,7 +31,7 @@ export function watchLedger(rows: readonly ActionRow[], opts: LedgerWatchOptions
   };
   for (const row of rows) {
     if (IGNORED.has(row.kind)) continue;
-    const tool = row.tool ?? row.kind;
+    const tool = row.tool === null ? row.kind : opts.tools.has(row.tool) ? row.tool : UNKNOWN_TOOL;
     if (row.kind === "revocation") {
       const why = row.error_reason ?? row.error_type ?? "revoked";
       add(`revocation\u0000${why}`, row, () =>
@@ -58,7 +69,9 @@ export function watchLedger(rows: readonly ActionRow[], opts: LedgerWatchOptions
     const severity = repeatedOnly && g.ids.length >= opts.minRepeats * 3 ? "medium" : g.o.severity;
     out.push({ ...g.o, severity, count: g.ids.length, evidence: g.ids.slice(-50) });
   }
-  return out;
+  return out
+    .sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.count - a.count)
+    .slice(0, LEDGER_FINDINGS_MAX);
 }
 
 function ledgerObservation(

@@ -64,7 +64,23 @@ export function sortFindings<T extends Finding & { change: Change }>(list: T[]):
   );
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\s+/g, " ").slice(0, 160);
+/**
+ * What the reviewed repository (test names, messages) or a model wrote, as text in Markdown: no
+ * link, image, HTML, emphasis or code span of its own, and no @mention (the report may be posted
+ * as a GitHub comment, where a mention notifies people and an image is fetched by every reader).
+ */
+export function text(s: string): string {
+  return s
+    .replace(/\s+/g, " ")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/[\\`*_[\]|~]/g, "\\$&")
+    .replace(/@(?=\w)/g, "@\u200b");
+}
+const cell = (s: string) => text(s.length > 160 ? s.slice(0, 160) : s);
+/** A value shown as code: any backticks in it cannot close the span. */
+const code = (s: string) => `\`${s.replace(/`/g, "'").replace(/\s+/g, " ")}\``;
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 function headline(r: ReviewReport): string {
@@ -92,7 +108,7 @@ export function renderMarkdown(r: ReviewReport): string {
     "|---|---|---|---|",
     ...r.checks.map(
       (c) =>
-        `| \`${cell(c.source)}\` | ${c.checked ? "yes" : "no"} | ${c.format ?? "—"} | ${cell(c.note)} |`,
+        `| ${code(c.source.slice(0, 160))} | ${c.checked ? "yes" : "no"} | ${c.format ?? "—"} | ${cell(c.note)} |`,
     ),
     "",
     "## Findings",
@@ -119,18 +135,18 @@ export function renderMarkdown(r: ReviewReport): string {
   for (const v of r.reviews) {
     const g = v.suggestion;
     lines.push(
-      `### ${g.title}`,
+      `### ${text(g.title)}`,
       "",
-      `- **Finding:** \`${g.fingerprint}\` (${g.evidence.change}) from \`${g.evidence.source}\`: ${g.evidence.message}`,
-      `- **What:** ${g.what}`,
-      `- **Why:** ${g.why}`,
+      `- **Finding:** \`${g.fingerprint}\` (${g.evidence.change}) from ${code(g.evidence.source)}: ${text(g.evidence.message)}`,
+      `- **What:** ${text(g.what)}`,
+      `- **Why:** ${text(g.why)}`,
       `- **Risk:** ${g.risk} (${g.kind})`,
       ...(g.evidence.ledger_rows.length > 0
         ? [`- **Ledger rows:** ${g.evidence.ledger_rows.slice(-10).join(", ")}`]
         : []),
-      `- **Note:** ${g.note}`,
-      `- **Council:** ${v.status} — ${v.reason}${v.gate ? " — **waits for a person's approval (risk at or above the threshold)**" : ""}`,
-      ...v.votes.map((b) => `  - ${b.agent} (${b.lens}): ${b.vote} — ${b.reasoning}`),
+      `- **Note:** ${text(g.note)}`,
+      `- **Council:** ${v.status} — ${text(v.reason)}${v.gate ? " — **waits for a person's approval (risk at or above the threshold)**" : ""}`,
+      ...v.votes.map((b) => `  - ${b.agent} (${b.lens}): ${b.vote} — ${text(b.reasoning)}`),
       `- **Dissent:** ${v.dissent.length > 0 ? v.dissent.join(", ") : "none"}`,
       "",
     );
@@ -149,7 +165,9 @@ export function renderMarkdown(r: ReviewReport): string {
   lines.push(
     "## Stages",
     "",
-    ...r.stages.map((st) => `- ${st.stage}: ${st.status}${st.reason ? ` — ${st.reason}` : ""}`),
+    ...r.stages.map(
+      (st) => `- ${st.stage}: ${st.status}${st.reason ? ` — ${text(st.reason)}` : ""}`,
+    ),
     "",
   );
   return lines.join("\n");

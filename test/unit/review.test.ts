@@ -14,10 +14,14 @@ import {
   reconcile,
   type SourceCheck,
 } from "../../src/review/findings.js";
-import { watchLedger } from "../../src/review/ledger-watch.js";
+import { LEDGER_FINDINGS_MAX, watchLedger } from "../../src/review/ledger-watch.js";
 import { JSON_STARTS_TRIED, type Observation, parseOutput } from "../../src/review/parse.js";
+import { type ReviewReport, renderMarkdown } from "../../src/review/report.js";
 import { everyInterval } from "../../src/review/schedule.js";
 import type { Finding } from "../../src/state/records.js";
+
+/** The tools the server has, as the watcher is told them. */
+const KNOWN = new Set(["lock_acquire", "blackboard_post"]);
 
 const sample = (name: string) =>
   readFileSync(join(import.meta.dirname, "../fixtures/review-samples", name), "utf8");
@@ -160,7 +164,7 @@ describe("reading a command's output", () => {
     );
     expect(r.check.checked).toBe(true);
     expect(r.check.observations).toEqual([
-      expect.objectContaining({ kind: "command", title: "`npm run lint` exits with 1" }),
+      expect.objectContaining({ kind: "command", title: '"npm run lint" exits with 1' }),
     ]);
     expect(r.note.note).toContain('Missing script: "lint"');
   });
@@ -331,8 +335,8 @@ const row = (id: number, over: Partial<ActionRow>): ActionRow =>
 describe("the ledger watcher", () => {
   it("makes a finding of a tool failing with one code N times, with the rows as evidence", () => {
     const rows = [1, 2, 3].map((id) => row(id, { success: 0, error_type: "CONFLICT" }));
-    expect(watchLedger(rows.slice(0, 2), { minRepeats: 3 })).toEqual([]);
-    expect(watchLedger(rows, { minRepeats: 3 })).toEqual([
+    expect(watchLedger(rows.slice(0, 2), { minRepeats: 3, tools: KNOWN })).toEqual([]);
+    expect(watchLedger(rows, { minRepeats: 3, tools: KNOWN })).toEqual([
       expect.objectContaining({
         kind: "ledger",
         tool: "lock_acquire",
@@ -357,12 +361,117 @@ describe("the ledger watcher", () => {
         row(4, { kind: "command", success: 0, error_type: "FAILED" }),
         row(5, { kind: "command", success: 0, error_type: "FAILED" }),
       ],
-      { minRepeats: 3 },
+      { minRepeats: 3, tools: KNOWN },
     );
     expect(found.map((o) => [o.title, o.severity, o.evidence])).toEqual([
-      ["calls to lock_acquire refused: TOOL_NOT_GRANTED", "medium", ["1"]],
       ["agents revoked: MISSING_ARTIFACT", "high", ["2"]],
+      ["calls to lock_acquire refused: TOOL_NOT_GRANTED", "medium", ["1"]],
     ]);
+  });
+});
+
+describe("the ledger watcher under a hostile caller", () => {
+  it("names no tool the server does not have: calls to made-up names are one finding", () => {
+    const rows = [1, 2, 3, 4, 5, 6].map((id) =>
+      row(id, {
+        success: 0,
+        error_type: "NOT_FOUND",
+        tool: id % 2 ? `![x](https://evil.example/${id}.png)` : `@everyone-${id}`,
+      }),
+    );
+    const found = watchLedger(rows, { minRepeats: 3, tools: KNOWN });
+    expect(found).toEqual([
+      expect.objectContaining({ tool: "(unknown tool)", count: 6, rule: "NOT_FOUND" }),
+    ]);
+    expect(JSON.stringify(found)).not.toMatch(/evil|everyone/);
+  });
+
+  it("keeps at most the worst 100 of a flood of findings", () => {
+    const tools = new Set(Array.from({ length: 300 }, (_, i) => `tool_${i}`));
+    const rows = [...tools].map((tool, i) =>
+      row(i + 1, {
+        tool,
+        decision: "deny",
+        error_type: "DENIED",
+        error_reason: "TOOL_NOT_GRANTED",
+      }),
+    );
+    rows.push(
+      row(999, {
+        kind: "revocation",
+        tool: null,
+        error_type: "REVOKED",
+        error_reason: "LIFECYCLE_VIOLATION",
+      }),
+    );
+    const found = watchLedger(rows, { minRepeats: 3, tools });
+    expect(found).toHaveLength(LEDGER_FINDINGS_MAX);
+    // The revocation (high) is kept over the refusals (medium).
+    expect(found[0]).toMatchObject({ title: "agents revoked: LIFECYCLE_VIOLATION" });
+  });
+});
+
+describe("the report's Markdown", () => {
+  it("renders what the reviewed code and the model wrote as text: no links, images, mentions or HTML", () => {
+    const hostile =
+      "x](https://evil.example) ![p](https://evil.example/p.png) <img src=x> @team `tick` *bold* | pipe";
+    const f = {
+      ...reconcile(
+        [],
+        [
+          {
+            source: "npm test",
+            checked: true,
+            complete: true,
+            observations: [obs({ test: hostile, message: hostile, title: hostile })],
+          },
+        ],
+        { scope: "/r", run_id: "r1", now: 1 },
+      )[0]!.finding,
+      change: "new" as const,
+    };
+    const md = renderMarkdown({
+      target: "/r",
+      run_id: "r1",
+      pipeline: "architecture-review",
+      status: "succeeded",
+      at: "2026-11-26T00:00:00Z",
+      model: "offline",
+      summary: {
+        new: 1,
+        worsened: 0,
+        reopened: 0,
+        unchanged: 0,
+        resolved: 0,
+        open: 1,
+        reviewed: 1,
+        accepted: 1,
+        rejected: 0,
+        waiting_gate: 0,
+      },
+      checks: [{ source: "npm test", checked: true, format: "junit", note: hostile }],
+      findings: [f],
+      reviews: [
+        {
+          proposal_id: "p1",
+          suggestion: { ...offlineSuggestion(f, "new"), what: hostile, why: hostile },
+          status: "accepted",
+          reason: "all voted",
+          gate: false,
+          votes: [{ agent: "ALPHA", lens: "correctness", vote: "accept", reasoning: hostile }],
+          dissent: [],
+        },
+      ],
+      deferred: 0,
+      gate: null,
+      stages: [],
+    } as unknown as ReviewReport);
+    // Every Markdown-active character of the hostile text arrives escaped; the text is all there.
+    expect(md).not.toMatch(
+      /(?<!\\)\]\(|(?<!\\)!(?<!\\)\[|<img|(?<!\u200b)@team|(?<!\\)\*bold|(?<!\\)`tick/,
+    );
+    expect(md).toContain("&lt;img src=x&gt;");
+    expect(md).toContain("evil.example");
   });
 });
 
