@@ -167,14 +167,16 @@ export function createGateway(runtime: Runtime, toolList: readonly ToolDef[]): G
   const tel = runtime.telemetry;
   const call: Gateway["call"] = tel
     ? (token, session, name, args, resolved) => {
-        const shown = clip(name);
+        // An unknown tool's name is the caller's: the ledger keeps it; spans and metrics say
+        // "(unknown)", so no caller makes one span name or label per name it invents.
+        const tool = tools.has(name) ? name : "(unknown)";
         const action = session.action ?? "tools/call";
         return tel.call(
-          `${action.split(" ")[0]} ${shown}`,
-          { tool: shown, session_id: session.id, action },
+          `${action.split(" ")[0]} ${tool}`,
+          { tool, session_id: session.id, action },
           session.trace,
           async (note) => {
-            note.tool = tools.has(name) ? name : "(unknown)";
+            note.tool = tool;
             const t = taskDetail(args).detail?.task_id;
             if (t) note.task_id = t;
             const result = await governed(token, session, name, args, resolved, note);

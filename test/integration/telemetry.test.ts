@@ -167,7 +167,11 @@ describe("telemetry of governed calls", () => {
     expect(b!.attributes).toMatchObject({
       "agov.decision": "deny",
       "agov.error.code": "NOT_FOUND",
+      "agov.tool": "(unknown)",
     });
+    // Nor a span name: a caller inventing names cannot make one span name per name.
+    expect(b!.name).toBe("tools/call (unknown)");
+    expect(JSON.stringify(b!.attributes)).not.toContain("no_such_tool_xyz");
 
     const refusals = await t.points("agov.refusals");
     expect(refusals).toEqual(
