@@ -296,7 +296,13 @@ function tap(text: string, rel: Rel): Parsed {
     // A parent whose subtests failed says only that; the subtests are the findings.
     if (yaml.failureType === "subtestsFailed") continue;
     const message = yaml.error ?? yaml.message ?? "failed";
-    out.push(testFailure("tap", rel(yaml.location ?? yaml.file ?? null), m[3]!, message));
+    // What follows an unescaped "#" is a directive or comment (a time, say), not the name: left
+    // in, the same test would be another finding in every run.
+    const name = m[3]!
+      .replace(/(^|[^\\])#.*$/, "$1")
+      .trim()
+      .replace(/\\#/g, "#");
+    out.push(testFailure("tap", rel(yaml.location ?? yaml.file ?? null), name, message));
   }
   return { format: "tap", observations: out, checked };
 }

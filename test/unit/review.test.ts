@@ -140,6 +140,17 @@ describe("review output readers", () => {
     expect(tap?.observations.map((o) => o.test)).toEqual(["at the end"]);
   });
 
+  it("names a TAP test without its trailing comment, so a run's timing is not part of it", () => {
+    const a = parseOutput(
+      "TAP version 13\nnot ok 1 - adds # time=12.5ms\nnot ok 2 - a \\# b # x\n",
+    );
+    const b = parseOutput("TAP version 13\nnot ok 1 - adds # time=340ms\n");
+    expect(a?.observations.map((o) => o.test)).toEqual(["adds", "a # b"]);
+    expect(fingerprint(a!.observations[0]!, "npm test")).toBe(
+      fingerprint(b!.observations[0]!, "npm test"),
+    );
+  });
+
   it("says null for output in no known format, and for damaged JSON", () => {
     expect(parseOutput("Error: cannot find module 'x'\n")).toBeNull();
     expect(parseOutput('{"testResults": [')).toBeNull();
